@@ -1,0 +1,39 @@
+# OpinionWatch developer entry points. `make run` and `make test` work on a fresh clone.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+UV     := $(BIN)/uv
+# uv keeps downloaded wheels (torch is several GB) in its cache, so a fresh clone
+# on the same machine builds its environment from the cache in seconds.
+export UV_CACHE_DIR ?= $(HOME)/.cache/uv
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: setup run test lint typecheck check clean
+
+$(BIN)/opinionwatch: pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	test -x $(UV) || $(BIN)/python -m pip install -q "uv>=0.4"
+	$(UV) pip install -q --python $(BIN)/python -r requirements.lock
+	$(UV) pip install -q --python $(BIN)/python --no-deps -e .
+	touch $@
+
+setup: $(BIN)/opinionwatch
+
+run: setup
+	$(BIN)/opinionwatch demo
+
+test: setup
+	$(BIN)/python -m pytest -q -rs
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup
+	$(BIN)/mypy crawlers nlp index digests config opinionwatch
+
+check: lint typecheck test
+
+clean:
+	rm -rf $(VENV) opinionwatch-demo .pytest_cache .mypy_cache .ruff_cache

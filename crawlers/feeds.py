@@ -1,0 +1,81 @@
+"""Parse RSS 0.9x/1.0/2.0, Atom and JSON Feed documents into feed entries."""
+
+from __future__ import annotations
+
+import calendar
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin
+
+import feedparser
+
+
+class FeedError(Exception):
+    """The document is not a feed we can read; the message says what is wrong."""
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    link: str
+    title: str | None
+    summary: str | None
+    published: datetime | None
+
+
+def parse_feed(body: bytes, url: str) -> list[FeedEntry]:
+    """Entries of the feed at ``url``; malformed but readable feeds give what can be read."""
+    stripped = body.lstrip()
+    if stripped.startswith(b"{"):
+        return _json_feed(stripped, url)
+    parsed = feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False)
+    if parsed.bozo and not parsed.entries:
+        raise FeedError(f"{url}: not a readable feed ({type(parsed.bozo_exception).__name__}: {parsed.bozo_exception})")
+    entries = []
+    for entry in parsed.entries:
+        link = entry.get("link") or _alternate_link(entry)
+        if not link:
+            continue
+        stamp = entry.get("published_parsed") or entry.get("updated_parsed")
+        published = datetime.fromtimestamp(calendar.timegm(stamp), UTC) if stamp else None
+        entries.append(
+            FeedEntry(urljoin(url, link), entry.get("title"), entry.get("summary"), published)
+        )
+    return entries
+
+
+def _alternate_link(entry: Any) -> str | None:
+    for link in entry.get("links", []):
+        if link.get("rel", "alternate") == "alternate" and link.get("href"):
+            return str(link["href"])
+    return None
+
+
+def _json_feed(body: bytes, url: str) -> list[FeedEntry]:
+    try:
+        document = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise FeedError(f"{url}: JSON feed does not parse: {exc}") from None
+    if not isinstance(document, dict) or "jsonfeed.org" not in str(document.get("version", "")):
+        raise FeedError(f"{url}: JSON document is not a JSON Feed (no jsonfeed.org version)")
+    entries = []
+    for item in document.get("items", []):
+        link = item.get("url") or item.get("external_url")
+        if not link:
+            continue
+        stamp = item.get("date_published") or item.get("date_modified")
+        published = _iso(stamp)
+        summary = item.get("summary") or item.get("content_text")
+        entries.append(FeedEntry(urljoin(url, link), item.get("title"), summary, published))
+    return entries
+
+
+def _iso(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -1,0 +1,40 @@
+"""Typed records that leave the collection layer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class RawItem(BaseModel):
+    """One collected thing (an article page or a post) before processing."""
+
+    source: str
+    url: str = Field(description="Canonical URL (tracking parameters stripped), the item's identity.")
+    fetched_url: str | None = Field(default=None, description="Address actually fetched, after redirects.")
+    kind: Literal["article", "post"] = "article"
+    feed_title: str | None = None
+    feed_summary: str | None = None
+    feed_published: datetime | None = None
+    html: str | None = Field(default=None, description="Decoded page, when the article page was fetched.")
+    encoding: str | None = Field(default=None, description="Encoding the page was decoded with.")
+    language_hint: str | None = None
+    fetched_at: datetime
+    fetch_error: str | None = Field(default=None, description="Why the page is missing, if it is.")
+
+
+class SourceReport(BaseModel):
+    """What one run did with one source."""
+
+    source: str
+    fetched: int = 0
+    new: int = 0
+    skipped: dict[str, int] = Field(default_factory=dict)
+    errors: dict[str, int] = Field(default_factory=dict)
+    duration_s: float = 0.0
+
+    def count(self, table: Literal["skipped", "errors"], reason: str, n: int = 1) -> None:
+        counts = getattr(self, table)
+        counts[reason] = counts.get(reason, 0) + n

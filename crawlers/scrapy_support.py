@@ -1,0 +1,92 @@
+"""Small Scrapy adapters: the safety middleware, the JSON-lines item writer, and the settings."""
+
+from __future__ import annotations
+
+import json
+from typing import IO, Any
+
+from scrapy import Request, Spider
+from scrapy.exceptions import IgnoreRequest
+
+from crawlers.job import CrawlJob
+from crawlers.urls import BlockedURL, Network, check_fetchable, parse_networks
+
+
+class SafetyMiddleware:
+    """Refuse non-http(s) URLs and private addresses, on every request including each redirect hop."""
+
+    def __init__(self, allowed: list[Network]) -> None:
+        self.allowed = allowed
+        self.verdicts: dict[str, str | None] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> SafetyMiddleware:
+        return cls(parse_networks(crawler.settings.getlist("OPINIONWATCH_ALLOW_PRIVATE")))
+
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        key = request.url.split("/", 3)[:3]
+        cache_key = "/".join(key)
+        if cache_key not in self.verdicts:
+            try:
+                check_fetchable(request.url, self.allowed)
+                self.verdicts[cache_key] = None
+            except BlockedURL as exc:
+                self.verdicts[cache_key] = str(exc)
+        reason = self.verdicts[cache_key]
+        if reason is not None:
+            raise IgnoreRequest(f"blocked: {reason}")
+
+
+class JsonLinesWriter:
+    """Append every item to the job's JSON-lines file as it arrives, flushed, so none is lost."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.handle: IO[str] | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> JsonLinesWriter:
+        return cls(crawler.settings.get("OPINIONWATCH_ITEMS_PATH"))
+
+    def open_spider(self, spider: Spider | None = None) -> None:
+        self.handle = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close_spider
+
+    def close_spider(self, spider: Spider | None = None) -> None:
+        if self.handle is not None:
+            self.handle.close()
+
+    def process_item(self, item: dict[str, Any], spider: Spider | None = None) -> dict[str, Any]:
+        assert self.handle is not None
+        self.handle.write(json.dumps(item, ensure_ascii=False) + "\n")
+        self.handle.flush()
+        return item
+
+
+def scrapy_settings(job: CrawlJob) -> dict[str, Any]:
+    crawl = job.crawl
+    return {
+        "BOT_NAME": "opinionwatch",
+        "USER_AGENT": crawl.full_user_agent,
+        "ROBOTSTXT_OBEY": crawl.obey_robots,
+        "TELNETCONSOLE_ENABLED": False,
+        "EXTENSIONS": {"scrapy.extensions.telnet.TelnetConsole": None},
+        "COOKIES_ENABLED": False,
+        "DOWNLOAD_TIMEOUT": crawl.download_timeout_s,
+        "DOWNLOAD_MAXSIZE": crawl.max_page_bytes,
+        "DOWNLOAD_WARNSIZE": 0,
+        "DOWNLOAD_DELAY": crawl.download_delay_s,
+        "CONCURRENT_REQUESTS": 16,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrency_per_domain,
+        "AUTOTHROTTLE_ENABLED": True,
+        "AUTOTHROTTLE_START_DELAY": crawl.download_delay_s,
+        "AUTOTHROTTLE_MAX_DELAY": 30.0,
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": float(crawl.concurrency_per_domain),
+        "RETRY_TIMES": 2,
+        "REDIRECT_MAX_TIMES": 5,
+        "CLOSESPIDER_TIMEOUT": crawl.time_budget_s,
+        "LOG_LEVEL": "WARNING",
+        "OPINIONWATCH_ALLOW_PRIVATE": crawl.allow_private,
+        "OPINIONWATCH_ITEMS_PATH": str(job.items_path),
+        "DOWNLOADER_MIDDLEWARES": {"crawlers.scrapy_support.SafetyMiddleware": 50},
+        "ITEM_PIPELINES": {"crawlers.scrapy_support.JsonLinesWriter": 100},
+    }

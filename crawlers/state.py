@@ -1,0 +1,76 @@
+"""Per-source crawl state in SQLite: the canonical URLs already handed on, and run reports."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+
+from crawlers.records import SourceReport
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS seen_urls (
+    url TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    first_seen TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS source_runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    source TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    report TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS source_runs_by_source ON source_runs (source, started_at);
+"""
+
+
+class CrawlState:
+    """Opened by the parent (read-write) and by crawl child processes (read-only lookups)."""
+
+    def __init__(self, path: Path, readonly: bool = False) -> None:
+        self.path = path
+        if readonly:
+            self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(path, timeout=30)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def seen(self, urls: Iterable[str]) -> set[str]:
+        """The subset of ``urls`` already handed on by an earlier run."""
+        wanted = list(urls)
+        found: set[str] = set()
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(f"SELECT url FROM seen_urls WHERE url IN ({marks})", chunk)
+            found.update(row[0] for row in rows)
+        return found
+
+    def mark_seen(self, source_urls: Iterable[tuple[str, str]], when: datetime) -> None:
+        """Record URLs as handed on; call only after the items are durably stored downstream."""
+        with self.db:
+            self.db.executemany(
+                "INSERT OR IGNORE INTO seen_urls (url, source, first_seen) VALUES (?, ?, ?)",
+                [(url, source, when.isoformat()) for source, url in source_urls],
+            )
+
+    def record_run(self, report: SourceReport, started_at: datetime) -> None:
+        with self.db:
+            self.db.execute(
+                "INSERT INTO source_runs (source, started_at, report) VALUES (?, ?, ?)",
+                (report.source, started_at.isoformat(), report.model_dump_json()),
+            )
+
+    def recent_runs(self, source: str, limit: int = 20) -> list[SourceReport]:
+        rows = self.db.execute(
+            "SELECT report FROM source_runs WHERE source = ? ORDER BY started_at DESC, id DESC LIMIT ?",
+            (source, limit),
+        )
+        return [SourceReport.model_validate(json.loads(row[0])) for row in rows]

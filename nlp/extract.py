@@ -1,0 +1,134 @@
+"""Main text and metadata from an HTML page (trafilatura, htmldate, and a fallback)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import lxml.html
+import trafilatura
+from htmldate import find_date
+from lxml.etree import ParserError
+
+from crawlers.records import RawItem
+from nlp.normalize import normalize_text
+
+log = logging.getLogger(__name__)
+MIN_TEXT_CHARS = 120
+FUTURE_SLACK = timedelta(hours=12)
+
+
+@dataclass
+class Extracted:
+    title: str
+    text: str
+    published: datetime
+    author: str | None = None
+    site_name: str | None = None
+    html_lang: str | None = None
+    method: str = "trafilatura"
+    problems: list[str] = field(default_factory=list)
+
+
+def extract(raw: RawItem) -> Extracted:
+    """Title, text, date and metadata of ``raw``; never raises for bad pages, records problems instead."""
+    problems: list[str] = []
+    if raw.fetch_error:
+        problems.append("page_not_fetched")
+    document = _trafilatura(raw.html, raw.url, problems) if raw.html else None
+    text = normalize_text(document.text or "") if document else ""
+    method = "trafilatura"
+    if len(text) < MIN_TEXT_CHARS and raw.html:
+        fallback = _paragraph_text(raw.html)
+        if len(fallback) > len(text):
+            text, method = fallback, "paragraphs"
+    if not text:
+        text, method = normalize_text(_strip_tags(raw.feed_summary or "")), "feed"
+        if not text:
+            problems.append("empty_text")
+    title = normalize_text((document.title if document else None) or raw.feed_title or "")
+    if not title:
+        title = text[:80]
+        problems.append("no_title")
+    published = _published(raw, raw.html, problems)
+    return Extracted(
+        title=title,
+        text=text,
+        published=published,
+        author=document.author if document else None,
+        site_name=document.sitename if document else None,
+        html_lang=_html_lang(raw.html) if raw.html else None,
+        method=method,
+        problems=problems,
+    )
+
+
+def _trafilatura(html: str, url: str, problems: list[str]) -> trafilatura.settings.Document | None:
+    try:
+        return trafilatura.bare_extraction(
+            html, url=url, with_metadata=True, include_comments=False, include_tables=False, favor_precision=True
+        )
+    except (ValueError, TypeError, ParserError) as exc:  # trafilatura raises these on broken documents
+        problems.append("extractor_failed")
+        log.info("extraction failed", extra={"url": url, "error": str(exc)})
+        return None
+
+
+def _paragraph_text(html: str) -> str:
+    try:
+        tree = lxml.html.fromstring(html)
+    except (ParserError, ValueError):
+        return ""
+    paragraphs = [" ".join(p.text_content().split()) for p in tree.iter("p")]
+    return normalize_text("\n".join(p for p in paragraphs if len(p) > 20))
+
+
+def _strip_tags(fragment: str) -> str:
+    if "<" not in fragment:
+        return fragment
+    try:
+        return str(lxml.html.fromstring(fragment).text_content())
+    except (ParserError, ValueError):
+        return fragment
+
+
+def _published(raw: RawItem, html: str | None, problems: list[str]) -> datetime:
+    published = raw.feed_published
+    if published is None and html:
+        published = _page_date(html)
+    if published is None:
+        problems.append("no_date")
+        return raw.fetched_at
+    if published.tzinfo is None:
+        published = published.replace(tzinfo=UTC)
+    if published > raw.fetched_at + FUTURE_SLACK:
+        problems.append("future_date")
+        return raw.fetched_at
+    return published.astimezone(UTC)
+
+
+def _page_date(html: str) -> datetime | None:
+    try:
+        found = find_date(html, outputformat="%Y-%m-%dT%H:%M:%S%z", original_date=True, extensive_search=False)
+    except (ValueError, TypeError):
+        return None
+    if not found:
+        return None
+    try:
+        return datetime.fromisoformat(found)
+    except ValueError:
+        return None
+
+
+def _html_lang(html: str) -> str | None:
+    head = html[:2000].lower()
+    marker = head.find("<html")
+    if marker < 0:
+        return None
+    tag = head[marker : head.find(">", marker)]
+    for quote in ('lang="', "lang='"):
+        at = tag.find(quote)
+        if at >= 0:
+            return tag[at + len(quote) :].split(quote[-1])[0].split("-")[0] or None
+    return None

@@ -1,0 +1,59 @@
+"""Text normalisation shared by extraction, matching and deduplication."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from functools import lru_cache
+
+WHITESPACE = re.compile(r"[ \t\u00a0\u3000]+")
+BLANK_LINES = re.compile(r"\n{3,}")
+BOILERPLATE = re.compile(
+    r"^(advertisement|advert|sponsored|share this( article)?|subscribe( now)?|read more|related( articles)?|"
+    r"广告|分享到|相关阅读|责任编辑[:：].*|来源[:：].{0,20})$",
+    re.IGNORECASE,
+)
+CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+WORD_OR_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\W_]+", re.UNICODE)
+
+
+def normalize_text(text: str) -> str:
+    """NFC, tidy whitespace, drop boilerplate lines. Display text keeps its full-width punctuation;
+    :func:`fold` applies NFKC for matching."""
+    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    lines = []
+    for line in text.split("\n"):
+        line = WHITESPACE.sub(" ", line).strip()
+        if BOILERPLATE.match(line):
+            continue
+        lines.append(line)
+    return BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def fold(text: str) -> str:
+    """Matching form: NFKC (full-width to half-width) and lower case, character by character where that
+    keeps one character, so offsets in the folded text are offsets in the original."""
+    return "".join(_fold_char(ch) for ch in text)
+
+
+@lru_cache(maxsize=65536)
+def _fold_char(ch: str) -> str:
+    folded = unicodedata.normalize("NFKC", ch)
+    folded = folded if len(folded) == 1 else ch
+    lowered = folded.lower()
+    return lowered if len(lowered) == 1 else folded
+
+
+def tokens(text: str) -> list[str]:
+    """Words for alphabetic scripts and single characters for Chinese, lower-cased."""
+    return WORD_OR_CJK.findall(fold(text))
+
+
+def content_hash(text: str) -> str:
+    """Hash of the text's tokens: equal for texts that differ only in case, spacing or punctuation."""
+    return hashlib.sha1(" ".join(tokens(text)).encode("utf-8")).hexdigest()
+
+
+def has_cjk(text: str) -> bool:
+    return CJK.search(text) is not None

@@ -1,0 +1,255 @@
+"""The ``opinionwatch`` command line: a thin layer over the library."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+import config as config_package
+from config.loader import ConfigError, load_settings, resolve_config_path
+from config.settings import Settings
+from crawlers.run import CrawlError, crawl
+from digests.digest import build_digest, default_day
+from digests.mail import MailError, SmtpNotifier
+from digests.render import render_html, render_text, subject
+from index.base import IndexError_, SearchRequest
+from nlp.embed import EmbeddingError
+from nlp.query import QuerySyntaxError
+from opinionwatch import logs, output
+from opinionwatch.clock import SystemClock
+from opinionwatch.newsworld import NewsWorldServer, build_world, environment
+from opinionwatch.pipeline import Progress as PipelineProgress
+from opinionwatch.pipeline import run_cycle
+from opinionwatch.scheduler import build_scheduler
+from opinionwatch.timeparse import parse_day, parse_since
+from opinionwatch.wiring import Services
+
+app = typer.Typer(help="OpinionWatch: monitor news and social posts for your watchlists.", no_args_is_help=True)
+console = Console()
+errors = Console(stderr=True)
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", "-c", help="YAML config (default ./opinionwatch.yaml or $OPINIONWATCH_CONFIG).")
+]
+KNOWN_ERRORS = (ConfigError, CrawlError, IndexError_, EmbeddingError, QuerySyntaxError, MailError, ValueError, KeyError)
+
+
+@contextmanager
+def failures() -> Iterator[None]:
+    """Turn expected errors into one clear line on stderr and exit code 1 (no traceback)."""
+    try:
+        yield
+    except KNOWN_ERRORS as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        errors.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+        raise typer.Exit(1) from None
+
+
+def _settings(config: Path | None, **overrides: object) -> Settings:
+    settings = load_settings(resolve_config_path(config), **overrides)
+    logs.configure(settings.log.level, settings.log.format)
+    return settings
+
+
+@contextmanager
+def _progress() -> Iterator[PipelineProgress]:
+    bar = Progress(TextColumn("{task.description:>8}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                   console=errors, transient=False)
+    tasks: dict[str, int] = {}
+
+    def advance(step: str, done: int, total: int) -> None:
+        if step not in tasks:
+            tasks[step] = bar.add_task(step, total=total)
+        bar.update(tasks[step], completed=done, total=total)
+
+    with bar:
+        yield advance
+
+
+@app.command()
+def run(
+    config: ConfigOption = None,
+    once: Annotated[bool, typer.Option("--once", help="Run one cycle and exit (otherwise run on schedule).")] = False,
+    source: Annotated[list[str] | None, typer.Option("--source", "-s", help="Only these sources.")] = None,
+) -> None:
+    """Crawl, process and index: once, or forever on each source's schedule."""
+    with failures():
+        settings = _settings(config)
+        _check_sources(settings, source)
+        with Services(settings) as services:
+            if once:
+                with _progress() as progress:
+                    report = run_cycle(services, source, progress)
+                output.cycle_summary(console, report)
+                return
+            scheduler = build_scheduler(services)
+            console.print(f"scheduler started with {len(scheduler.get_jobs())} jobs; Ctrl-C stops it")
+            scheduler.start()
+
+
+@app.command("crawl")
+def crawl_command(
+    config: ConfigOption = None,
+    source: Annotated[list[str] | None, typer.Option("--source", "-s", help="Only these sources.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the collected items here as JSON lines.")] = None,
+) -> None:
+    """Run collection alone and print the per-source report (a dry run: crawl state does not advance)."""
+    with failures():
+        settings = _settings(config)
+        _check_sources(settings, source)
+        sources = [s for s in settings.sources if s.enabled and (not source or s.name in source)]
+        result = crawl(sources, settings.crawl, settings.state_db, settings.data_dir / "tmp")
+        output.crawl_table(console, result.reports)
+        if out:
+            out.write_text("".join(item.model_dump_json() + "\n" for item in result.items), encoding="utf-8")
+            console.print(f"{len(result.items)} items written to {out}")
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help='Boolean query, e.g. \'NovaMart AND (recall OR "product safety")\'.')] = "",
+    config: ConfigOption = None,
+    since: Annotated[str | None, typer.Option(help="Only items published since: 7d, 24h, or a date.")] = None,
+    source: Annotated[list[str] | None, typer.Option("--source", "-s", help="Only these sources.")] = None,
+    lang: Annotated[list[str] | None, typer.Option("--lang", "-l", help="Only these languages (en, zh, ...).")] = None,
+    watchlist: Annotated[list[str] | None, typer.Option("--watchlist", "-w", help="Only items hitting these.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="Results to show.")] = 10,
+    sort: Annotated[str, typer.Option(help="relevance or date.")] = "relevance",
+    semantic: Annotated[bool, typer.Option(help="Rank by embedding similarity to the query.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for programs.")] = False,
+) -> None:
+    """Search the index: ranked, highlighted results."""
+    with failures():
+        settings = _settings(config)
+        if sort not in ("relevance", "date"):
+            raise ValueError(f"--sort must be relevance or date, not {sort!r}")
+        with Services(settings) as services:
+            vector = services.embedder.embed([query])[0] if semantic and query else None
+            request = SearchRequest(
+                query=None if semantic else query,
+                since=parse_since(since, services.clock.now()) if since else None,
+                sources=tuple(source or ()), languages=tuple(lang or ()), watchlists=tuple(watchlist or ()),
+                sort="date" if sort == "date" else "relevance", limit=limit, vector=vector,
+                facets=("source", "language", "watchlists") if as_json else (),
+            )
+            result = services.index.search(request)
+        if as_json:
+            console.print_json(output.search_json(result)) if console.is_terminal else print(output.search_json(result))
+        else:
+            output.search_table(console, result, query)
+
+
+@app.command()
+def digest(
+    out: Annotated[Path, typer.Option(help="Write the HTML digest here.")],
+    config: ConfigOption = None,
+    date: Annotated[str | None, typer.Option("--date", help="Day to report (default: yesterday in the team's zone).")] = None,
+    team: Annotated[str | None, typer.Option(help="Team (default: the first in the config).")] = None,
+    send: Annotated[bool, typer.Option(help="Also e-mail it to the team's recipients.")] = False,
+) -> None:
+    """Render a team's daily digest as HTML (and optionally send it)."""
+    with failures():
+        settings = _settings(config)
+        if not settings.teams:
+            raise ValueError("the config has no teams; add one under `teams:`")
+        chosen = settings.team(team) if team else settings.teams[0]
+        with Services(settings) as services:
+            now = services.clock.now()
+            day = parse_day(date) if date else default_day(now, chosen.timezone)
+            built = build_digest(settings, chosen, day, services.index, services.stories, now)
+        html = render_html(built)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(html, encoding="utf-8")
+        console.print(f"digest for {chosen.name} on {day}: {built.total_items} items -> {out}")
+        if send:
+            SmtpNotifier(settings.mail).send(chosen.recipients, subject(built), render_text(built), html)
+            console.print(f"sent to {len(chosen.recipients)} recipients")
+
+
+@app.command()
+def demo(
+    workdir: Annotated[Path, typer.Option(help="Where the demo keeps all its data.")] = Path("opinionwatch-demo"),
+    seed: Annotated[int, typer.Option(help="Seed of the local news world.")] = 7,
+) -> None:
+    """Start the local news world, run one cycle on config/demo.yaml, write the digest, print where."""
+    with failures():
+        workdir = workdir.resolve()
+        workdir.mkdir(parents=True, exist_ok=True)
+        demo_config = Path(config_package.__file__).parent / "demo.yaml"
+        world = build_world(seed=seed, today=SystemClock().now().date())
+        with NewsWorldServer(world) as server:
+            settings = load_settings(demo_config, environ={**os.environ, **environment(server)},
+                                     data_dir=workdir / "data")
+            logs.configure(settings.log.level, settings.log.format)
+            (workdir / "opinionwatch.yaml").write_text(
+                re.sub(r"(?m)^data_dir:.*$", "data_dir: data", demo_config.read_text("utf-8")), encoding="utf-8")
+            server.write_truth(workdir / "truth.json")
+            with Services(settings) as services, _progress() as progress:
+                report = run_cycle(services, None, progress)
+                team = settings.teams[0]
+                built = build_digest(settings, team, world.burst_day, services.index, services.stories,
+                                     services.clock.now())
+        output.cycle_summary(console, report)
+        digest_path = workdir / "digest.html"
+        digest_path.write_text(render_html(built), encoding="utf-8")
+        config_path = workdir / "opinionwatch.yaml"
+        console.print(f"\nindex:   {settings.index_dir}\ndigest:  {digest_path}\ntruth:   {workdir / 'truth.json'}")
+        console.print(f"try:     opinionwatch search --config {config_path} NovaMart")
+        console.print(f"         opinionwatch search --config {config_path} 苹果 --lang zh")
+
+
+@app.command()
+def newsworld(
+    seed: Annotated[int, typer.Option(help="Seed of the world.")] = 7,
+    truth: Annotated[Path | None, typer.Option(help="Write the planted truth here as JSON.")] = None,
+) -> None:
+    """Serve the local news world on 127.0.0.1 until interrupted; prints the variables config/demo.yaml reads."""
+    world = build_world(seed=seed, today=SystemClock().now().date())
+    with NewsWorldServer(world) as server:
+        for name, value in environment(server).items():
+            console.print(f"export {name}={value}")
+        if truth:
+            server.write_truth(truth)
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        try:
+            stop.wait()
+        except KeyboardInterrupt:
+            pass
+
+
+@app.command("check-config")
+def check_config(config: ConfigOption = None) -> None:
+    """Validate the config file and summarise it."""
+    with failures():
+        settings = _settings(config)
+        summary = {
+            "watchlists": [w.name for w in settings.watchlists],
+            "sources": [s.name for s in settings.sources],
+            "teams": [t.name for t in settings.teams],
+            "index": settings.index.backend,
+            "data_dir": str(settings.data_dir),
+            "embedding_model": settings.embedding.model,
+        }
+        console.print(json.dumps(summary, ensure_ascii=False, indent=2))
+
+
+def _check_sources(settings: Settings, names: list[str] | None) -> None:
+    known = {s.name for s in settings.sources}
+    unknown = [name for name in names or [] if name not in known]
+    if unknown:
+        raise ValueError(f"unknown sources {unknown}; configured: {sorted(known)}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,85 @@
+"""How commands show results: rich tables for people, JSON for programs."""
+
+from __future__ import annotations
+
+import json
+import re
+from html import unescape
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from crawlers.records import SourceReport
+from index.base import SearchResult
+from opinionwatch.pipeline import CycleReport
+
+MARK = re.compile(r"<mark>(.*?)</mark>", re.DOTALL)
+
+
+def marked_text(fragment: str) -> Text:
+    """Turn an escaped ``<mark>`` snippet into styled terminal text (no markup injection)."""
+    text = Text()
+    cursor = 0
+    for match in MARK.finditer(fragment):
+        text.append(unescape(fragment[cursor : match.start()]))
+        text.append(unescape(match.group(1)), style="bold black on yellow")
+        cursor = match.end()
+    text.append(unescape(fragment[cursor:]))
+    return text
+
+
+def search_json(result: SearchResult) -> str:
+    hits = []
+    for hit in result.hits:
+        doc = {key: value for key, value in hit.doc.items() if key != "body"}
+        hits.append({**doc, "score": round(hit.score, 4), "highlights": hit.highlights})
+    payload: dict[str, Any] = {"total": result.total, "hits": hits}
+    if result.facets:
+        payload["facets"] = {name: dict(buckets) for name, buckets in result.facets.items()}
+    return json.dumps(payload, ensure_ascii=False, indent=2)
+
+
+def search_table(console: Console, result: SearchResult, query: str | None) -> None:
+    if not result.hits:
+        console.print(f"No results for {query!r}." if query else "No results.")
+        return
+    table = Table(title=f"{result.total} results" + (f" for {query!r}" if query else ""), show_lines=True)
+    for column in ("#", "published", "source", "lang", "title / snippet"):
+        table.add_column(column, overflow="fold")
+    for number, hit in enumerate(result.hits, start=1):
+        doc = hit.doc
+        title = marked_text(hit.highlights["title"][0]) if "title" in hit.highlights else Text(str(doc["title"]))
+        title.stylize("bold")
+        cell = Text.assemble(title, "\n", marked_text(hit.highlights.get("body", [""])[0]), "\n")
+        cell.append(str(doc["url"]), style="dim")
+        table.add_row(str(number), str(doc["published"])[:16].replace("T", " "), str(doc["source"]),
+                      str(doc["language"]), cell)
+    console.print(table)
+
+
+def crawl_table(console: Console, reports: list[SourceReport]) -> None:
+    table = Table(title="Crawl report")
+    for column in ("source", "fetched", "new", "skipped", "errors", "seconds"):
+        table.add_column(column)
+    for report in reports:
+        table.add_row(report.source, str(report.fetched), str(report.new), _counts(report.skipped),
+                      _counts(report.errors), f"{report.duration_s:.1f}")
+    console.print(table)
+
+
+def cycle_summary(console: Console, report: CycleReport) -> None:
+    crawl_table(console, report.sources)
+    problems = _counts(dict(report.problems)) or "none"
+    console.print(
+        f"collected {report.collected}, processed {report.processed} (failed {report.failed}), "
+        f"new stories {report.new_stories}, indexed {report.indexed}, freshly embedded {report.embedded_fresh}; "
+        f"outcomes: {problems}"
+    )
+    timings = ", ".join(f"{step} {seconds:.1f}s" for step, seconds in report.seconds.items())
+    console.print(f"time: {timings}")
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{reason}={n}" for reason, n in sorted(counts.items()))

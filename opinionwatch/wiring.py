@@ -1,0 +1,62 @@
+"""Build the stages once from the settings and hand them down (no globals, no module-level clients)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from config.settings import Settings
+from crawlers.state import CrawlState
+from index.base import Index
+from index.factory import open_index
+from nlp.embed import CachedEmbedder, Embedder, SentenceTransformerEmbedder
+from nlp.language import ItemLanguageDetector
+from nlp.stories import StoryStore
+from nlp.watchlists import WatchlistMatcher
+from opinionwatch.clock import Clock, SystemClock
+
+
+@dataclass
+class Services:
+    """Lazily opened parts of one OpinionWatch installation; close() releases them."""
+
+    settings: Settings
+    clock: Clock = field(default_factory=SystemClock)
+    embedder_override: Embedder | None = None
+
+    @cached_property
+    def state(self) -> CrawlState:
+        return CrawlState(self.settings.state_db)
+
+    @cached_property
+    def stories(self) -> StoryStore:
+        return StoryStore(self.settings.data_dir / "stories.sqlite", self.settings.stories)
+
+    @cached_property
+    def index(self) -> Index:
+        return open_index(self.settings)
+
+    @cached_property
+    def embedder(self) -> CachedEmbedder:
+        inner = self.embedder_override or SentenceTransformerEmbedder(self.settings.embedding)
+        return CachedEmbedder(inner, self.settings.data_dir / "embeddings.sqlite")
+
+    @cached_property
+    def detector(self) -> ItemLanguageDetector:
+        return ItemLanguageDetector(self.settings.language.candidates)
+
+    @cached_property
+    def matcher(self) -> WatchlistMatcher:
+        return WatchlistMatcher(self.settings.watchlists)
+
+    def close(self) -> None:
+        for name in ("state", "stories", "index", "embedder"):
+            if name in self.__dict__:
+                self.__dict__[name].close()
+
+    def __enter__(self) -> Services:
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
