@@ -70,6 +70,15 @@ class Watchlist(Strict):
             raise ValueError("a watchlist needs `entities` or a `query`")
         return self
 
+    @field_validator("query")
+    @classmethod
+    def _query_parses(cls, value: str | None) -> str | None:
+        from nlp.query import parse  # the query language is a pure module; imported here to validate early
+
+        if value is not None:
+            parse(value)
+        return value
+
     @property
     def display_title(self) -> str:
         return self.title or self.name

@@ -30,8 +30,6 @@ def parse_feed(body: bytes, url: str) -> list[FeedEntry]:
     if stripped.startswith(b"{"):
         return _json_feed(stripped, url)
     parsed = feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False)
-    if parsed.bozo and not parsed.entries:
-        raise FeedError(f"{url}: not a readable feed ({type(parsed.bozo_exception).__name__}: {parsed.bozo_exception})")
     entries = []
     for entry in parsed.entries:
         link = entry.get("link") or _alternate_link(entry)
@@ -42,6 +40,9 @@ def parse_feed(body: bytes, url: str) -> list[FeedEntry]:
         entries.append(
             FeedEntry(urljoin(url, link), entry.get("title"), entry.get("summary"), published)
         )
+    if parsed.bozo and not entries:
+        problem = parsed.get("bozo_exception")
+        raise FeedError(f"{url}: not a readable feed ({type(problem).__name__}: {problem})")
     return entries
 
 

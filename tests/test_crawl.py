@@ -1,0 +1,131 @@
+"""The feed spider in its child process, against the local news world and a few broken sources."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from config.settings import CrawlSettings, Source
+from crawlers.run import crawl
+from crawlers.state import CrawlState
+from opinionwatch.newsworld import NewsWorldServer, World
+
+FAST = {"download_delay_s": 0, "concurrency_per_domain": 8, "time_budget_s": 60}
+
+
+def sources_for(server: NewsWorldServer, world: World) -> list[Source]:
+    return [Source(name=site.name, url=server.feed_url(site.name)) for site in world.sites]
+
+
+@pytest.fixture(scope="module")
+def first_crawl(news_server: NewsWorldServer, world: World, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    folder = tmp_path_factory.mktemp("crawl")
+    requests_before = len(news_server.requests)
+    result = crawl(sources_for(news_server, world), CrawlSettings(allow_private=["127.0.0.1"], **FAST),
+                   folder / "state.sqlite", folder)
+    return folder, result, news_server.requests[requests_before:]
+
+
+def test_every_crawlable_article_is_collected_with_its_page(first_crawl, news_server: NewsWorldServer, world: World) -> None:  # type: ignore[no-untyped-def]
+    _, result, _ = first_crawl
+    by_url = {item.url: item for item in result.items}
+    for article in world.articles:
+        item = by_url[news_server.url_of(article)]
+        if article.crawlable:
+            assert item.html is not None and item.fetch_error is None
+            assert article.paragraphs[0][:20] in item.html
+        else:
+            assert item.html is None and item.fetch_error and item.fetch_error.startswith("robots")
+    assert len(result.items) == len(world.articles)
+
+
+def test_robots_txt_is_obeyed_and_user_agent_identifies_us(first_crawl) -> None:  # type: ignore[no-untyped-def]
+    _, result, requests = first_crawl
+    assert not [path for _, _, path in requests if path.startswith("/private/")]
+    assert any(path == "/robots.txt" for _, _, path in requests)
+    techwire = next(r for r in result.reports if r.source == "techwire")
+    assert techwire.skipped == {"robots": 1}
+
+
+def test_gbk_page_with_lying_header_is_decoded(first_crawl, news_server: NewsWorldServer, world: World) -> None:  # type: ignore[no-untyped-def]
+    _, result, _ = first_crawl
+    article = world.articles_of("nanfang-shangbao")[0]
+    item = next(i for i in result.items if i.url == news_server.url_of(article))
+    assert item.encoding == "gb18030"
+    assert article.title in (item.html or "")
+
+
+def test_second_run_fetches_nothing_old(first_crawl, news_server: NewsWorldServer, world: World) -> None:  # type: ignore[no-untyped-def]
+    folder, result, _ = first_crawl
+    state = CrawlState(folder / "state.sqlite")
+    state.mark_seen([(item.source, item.url) for item in result.items], datetime.now(UTC))
+    state.close()
+    before = len(news_server.requests)
+    again = crawl(sources_for(news_server, world), CrawlSettings(allow_private=["127.0.0.1"], **FAST),
+                  folder / "state.sqlite", folder)
+    assert again.items == []
+    article_requests = [p for _, _, p in news_server.requests[before:] if p.endswith(".html")]
+    assert article_requests == []
+    assert sum(r.skipped.get("already_seen", 0) for r in again.reports) == len(world.articles)
+
+
+class _Broken(BaseHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        return
+
+    def do_GET(self) -> None:  # noqa: N802
+        if self.path == "/robots.txt":
+            self.send_response(404)
+            self.end_headers()
+        elif self.path == "/malformed.xml":
+            self._reply(200, b"<rss><channel><item><title>broken")
+        elif self.path == "/dead.xml":
+            self._reply(500, b"internal error")
+        else:
+            self._reply(404, b"no")
+
+    def _reply(self, status: int, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def broken_server() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Broken)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_bad_sources_are_counted_and_do_not_cost_good_items(
+    broken_server: str, news_server: NewsWorldServer, world: World, tmp_path: Path
+) -> None:
+    sources = [
+        Source(name="malformed", url=f"{broken_server}/malformed.xml"),
+        Source(name="dead", url=f"{broken_server}/dead.xml"),
+        Source(name="good", url=news_server.feed_url("harbor-daily")),
+    ]
+    settings = CrawlSettings(allow_private=["127.0.0.1"], **FAST)
+    result = crawl(sources, settings, tmp_path / "state.sqlite", tmp_path)
+    reports = {r.source: r for r in result.reports}
+    assert reports["malformed"].errors == {"malformed_feed": 1}
+    assert reports["dead"].errors == {"http_500": 1}
+    assert len([i for i in result.items if i.source == "good"]) == len(world.articles_of("harbor-daily"))
+
+
+def test_private_address_is_blocked_unless_allowed(news_server: NewsWorldServer, tmp_path: Path) -> None:
+    source = Source(name="loopback", url=news_server.feed_url("harbor-daily"))
+    before = len(news_server.requests)
+    result = crawl([source], CrawlSettings(**FAST), tmp_path / "state.sqlite", tmp_path)
+    assert result.items == []
+    assert result.reports[0].errors == {"blocked_address": 1}
+    assert news_server.requests[before:] == []

@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from crawlers.records import RawItem
+from nlp.extract import extract
+from nlp.language import ItemLanguageDetector
+from opinionwatch.newsworld import World
+from opinionwatch.newsworld.render import article_page
+
+NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+BASE = "http://127.0.0.1:9"
+
+
+def raw(html: str | None, **fields: object) -> RawItem:
+    return RawItem(source="s", url=f"{BASE}/a.html", html=html, fetched_at=NOW, **fields)  # type: ignore[arg-type]
+
+
+def page(world: World, site: str, index: int = 0) -> tuple[str, object]:
+    article = world.articles_of(site)[index]
+    return article_page(world, world.site(site), article, BASE), article
+
+
+def test_main_text_without_boilerplate(world: World) -> None:
+    html, article = page(world, "harbor-daily")
+    result = extract(raw(html, feed_published=article.published))  # type: ignore[attr-defined]
+    for paragraph in article.paragraphs:  # type: ignore[attr-defined]
+        assert paragraph in result.text
+    others = [a.title for a in world.articles_of("harbor-daily") if a.id != article.id]  # type: ignore[attr-defined]
+    assert not [title for title in others if title in result.text]  # "Most read" box is not body text
+    for noise in ("Advertisement", "Great reporting", "All rights reserved", "Most read"):
+        assert noise not in result.text
+    assert result.title == article.title  # type: ignore[attr-defined]
+    assert result.published == article.published  # type: ignore[attr-defined]
+    assert result.site_name == "Harbor Daily" and result.html_lang == "en"
+
+
+def test_chinese_page_and_date_from_the_page(world: World) -> None:
+    html, article = page(world, "nanfang-shangbao")
+    result = extract(raw(html))
+    assert article.paragraphs[0] in result.text  # type: ignore[attr-defined]
+    assert result.published.tzinfo is not None
+    assert result.published.date() == article.published.date()  # type: ignore[attr-defined]
+    assert "广告" not in result.text and "热门文章" not in result.text
+
+
+def test_no_date_and_future_date_are_counted_outcomes() -> None:
+    body = "<html><body><article>" + "<p>A paragraph of news text that is long enough to keep.</p>" * 5
+    undated = extract(raw(body + "</article></body></html>"))
+    assert "no_date" in undated.problems and undated.published == NOW
+    future = extract(raw(body, feed_published=NOW + timedelta(days=30)))
+    assert "future_date" in future.problems and future.published == NOW
+
+
+@pytest.mark.parametrize(
+    "html",
+    ["", "   ", os.urandom(4096).decode("latin-1"), "<html><body></body></html>", "<<<>>><p>unclosed"],
+)
+def test_bad_pages_fall_back_to_the_feed_and_never_raise(html: str) -> None:
+    result = extract(raw(html, feed_title="Feed title", feed_summary="<b>Summary</b> from the feed."))
+    assert result.title
+    assert result.text
+
+
+def test_empty_everything_is_reported() -> None:
+    result = extract(raw(None, fetch_error="http_404: gone"))
+    assert {"page_not_fetched", "empty_text", "no_title"} <= set(result.problems)
+
+
+def test_one_megabyte_single_line() -> None:
+    line = "word " * 200_000
+    result = extract(raw(f"<html><body><p>{line}</p></body></html>", feed_title="Long"))
+    assert len(result.text) > 100_000
+
+
+DETECTOR = ItemLanguageDetector(["en", "zh", "de", "fr", "es", "ja", "ko"])
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("NovaMart recalls power banks", "en"),
+        ("Regulators probe NovaMart", "en"),
+        ("苹果发布新手机", "zh"),
+        ("诺瓦商城召回充电宝", "zh"),
+        ("臺灣新聞", "zh"),
+        ("東京のニュースです", "ja"),
+        ("서울 뉴스입니다", "ko"),
+        ("Die Regierung plant neue Regeln für Online-Marktplätze", "de"),
+        ("诺瓦商城 NovaMart 宣布召回 Voltly 充电宝，并提供全额退款", "zh"),
+    ],
+)
+def test_language_of_short_titles(text: str, expected: str) -> None:
+    assert DETECTOR.detect(text) == expected
+
+
+def test_language_without_letters_uses_hint() -> None:
+    assert DETECTOR.detect("2026 — 120,000", hint="en") == "en"
+    assert DETECTOR.detect("12345") == "und"
+    with pytest.raises(ValueError, match="unknown ISO 639-1"):
+        ItemLanguageDetector(["en", "xx"])

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import httpx
+
+from crawlers.feeds import parse_feed
+from opinionwatch.newsworld import NewsWorldServer, World, build_world
+
+
+def test_same_seed_same_world_and_different_seed_differs() -> None:
+    first = build_world(seed=3, today=date(2026, 1, 10))
+    again = build_world(seed=3, today=date(2026, 1, 10))
+    other = build_world(seed=4, today=date(2026, 1, 10))
+    assert first.articles == again.articles and first.posts == again.posts
+    assert [a.title for a in first.articles] != [a.title for a in other.articles]
+
+
+def test_planted_truth_is_present(world: World) -> None:
+    stories = world.stories()
+    assert len(stories["novamart-recall"]) == 4
+    assert {a.variant for a in stories["novamart-recall"]} == {"original", "exact", "retitled", "edited"}
+    assert any(a.confuser and a.lang == "zh" and "苹果" in a.title for a in world.articles)
+    burst = [a for a in world.articles if a.negative and a.published.date() == world.burst_day]
+    assert len(burst) >= 8
+    assert all(a.published.date() < world.today for a in world.articles)
+
+
+def test_sites_serve_feeds_pages_sitemaps_and_robots(news_server: NewsWorldServer, world: World) -> None:
+    for site in world.sites:
+        feed = httpx.get(news_server.feed_url(site.name))
+        assert feed.status_code == 200
+        entries = parse_feed(feed.content, str(feed.url))
+        assert len(entries) == len(world.articles_of(site.name))
+        assert httpx.get(news_server.base_url(site.name) + "/sitemap.xml").status_code == 200
+        assert "Disallow: /private/" in httpx.get(news_server.base_url(site.name) + "/robots.txt").text
+
+
+def test_gbk_site_lies_about_its_charset(news_server: NewsWorldServer, world: World) -> None:
+    article = world.articles_of("nanfang-shangbao")[0]
+    response = httpx.get(news_server.url_of(article))
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    assert article.title in response.content.decode("gbk")
+    try:
+        response.content.decode("utf-8")
+        raise AssertionError("the page should not be valid UTF-8")
+    except UnicodeDecodeError:
+        pass
+
+
+def test_social_api_pages_with_cursor_and_since(news_server: NewsWorldServer, world: World) -> None:
+    first = httpx.get(news_server.api_url, params={"limit": 4}).json()
+    assert len(first["data"]) == 4 and first["next_cursor"] == 4
+    rest = httpx.get(news_server.api_url, params={"limit": 4, "cursor": 4}).json()
+    assert len(rest["data"]) == len(world.posts) - 4 and rest["next_cursor"] is None
+    since = first["data"][-1]["created_at"]
+    newer = httpx.get(news_server.api_url, params={"since": since}).json()["data"]
+    assert [p["id"] for p in newer] == [p["id"] for p in rest["data"]]
+    assert httpx.get(news_server.api_url, params={"cursor": "x"}).status_code == 400
+
+
+def test_truth_uses_served_urls(news_server: NewsWorldServer, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    news_server.write_truth(tmp_path / "truth.json")
+    truth = json.loads((tmp_path / "truth.json").read_text("utf-8"))
+    assert truth["top_story"] == {"novamart": "novamart-recall"}
+    for article in truth["articles"][:5]:
+        assert httpx.get(article["url"]).status_code == 200

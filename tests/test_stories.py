@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from config.settings import StorySettings
+from nlp.normalize import content_hash
+from nlp.records import Item
+from nlp.stories import StoryStore
+from opinionwatch.newsworld import World
+
+T0 = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
+
+
+def item(key: str, text: str, when: datetime, source: str = "s", title: str = "t", lang: str = "en") -> Item:
+    return Item(id=key, url=f"http://{source}.example/{key}", source=source, domain=f"{source}.example",
+                title=title, text=text, published=when, fetched_at=when, language=lang,
+                content_hash=content_hash(text))
+
+
+def world_items(world: World) -> list[Item]:
+    return [
+        item(a.id, "\n".join(a.paragraphs), a.published, source=a.site, title=a.title, lang=a.lang)
+        for a in world.articles
+    ]
+
+
+def test_planted_reprints_share_stories_and_nothing_is_dropped(world: World, tmp_path: Path) -> None:
+    store = StoryStore(tmp_path / "stories.sqlite", StorySettings())
+    items = world_items(world)
+    store.assign(items)
+    found = {i.id: i.story_id for i in items}
+    for key, articles in world.stories().items():
+        assert len({found[a.id] for a in articles}) == 1, f"story {key} was split"
+    assert len(set(found.values())) == len(world.stories()), "unrelated items were merged"
+    recall = store.stories([found[a.id] for a in world.stories()["novamart-recall"]])
+    story = next(iter(recall.values()))
+    assert story.member_count == 4 and len(story.sources) == 4
+    original = next(a for a in world.stories()["novamart-recall"] if a.variant == "original")
+    assert story.canonical_item_id == original.id and story.first_seen == original.published
+
+
+def test_incremental_join_after_reopen_and_idempotent(tmp_path: Path) -> None:
+    text = " ".join(f"word{i}" for i in range(60))
+    first = StoryStore(tmp_path / "s.sqlite", StorySettings())
+    original = item("a", text, T0)
+    first.assign([original])
+    first.close()
+    second = StoryStore(tmp_path / "s.sqlite", StorySettings())
+    edited = item("b", text.replace("word59", "changed") + " extra credit line", T0 + timedelta(hours=5), "t")
+    exact = item("c", text, T0 + timedelta(days=1), "u")
+    second.assign([edited, exact])
+    assert edited.story_id == exact.story_id == "a"
+    again = item("b", edited.text, edited.published, "t")
+    second.assign([again])
+    story = second.stories(["a"])["a"]
+    assert story.member_count == 3 and story.sources == ["s", "t", "u"]
+
+
+def test_outside_the_window_is_a_new_story(tmp_path: Path) -> None:
+    store = StoryStore(tmp_path / "s.sqlite", StorySettings(window_days=2))
+    text = " ".join(f"word{i}" for i in range(60))
+    old = item("old", text, T0)
+    later = item("later", text.replace("word1 ", "other "), T0 + timedelta(days=10))
+    store.assign([old])
+    store.assign([later])
+    assert later.story_id == "later"
+
+
+def test_chinese_near_duplicates_by_character_shingles(tmp_path: Path) -> None:
+    store = StoryStore(tmp_path / "s.sqlite", StorySettings())
+    base = "市场监管部门通报，诺瓦商城在双十一期间存在先提价后打折等虚假促销行为，依法对其处以罚款。近一个月来消费者投诉数量激增。"
+    a = item("a", base, T0, lang="zh")
+    b = item("b", base + "（本文转载自合作媒体）", T0 + timedelta(hours=2), "t", lang="zh")
+    c = item("c", "山东烟台的苹果迎来丰收，当地果农表示，红富士苹果个大味甜，收购价格比去年略有上涨。", T0, "u", lang="zh")
+    store.assign([a, b, c])
+    assert b.story_id == "a" and c.story_id == "c"
