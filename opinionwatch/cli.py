@@ -37,7 +37,7 @@ from opinionwatch.wiring import Services
 
 app = typer.Typer(help="OpinionWatch: monitor news and social posts for your watchlists.", no_args_is_help=True)
 console = Console()
-errors = Console(stderr=True)
+errors = Console(stderr=True, soft_wrap=True)
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", help="YAML config (default ./opinionwatch.yaml or $OPINIONWATCH_CONFIG).")
 ]

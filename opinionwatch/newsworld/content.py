@@ -97,7 +97,7 @@ BURST = (
             "on credible reports of illegal products.",
             "NovaMart said it removed more than 40,000 listings last quarter and would cooperate fully.",
         ),
-        watchlists=("novamart", "platform_regulation", "crossborder"),
+        watchlists=("novamart", "platform_regulation"),
         negative=True,
     ),
     StoryText(

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from config.settings import EmbeddingSettings
+from nlp.embed import CachedEmbedder, EmbeddingError, HashingEmbedder, SentenceTransformerEmbedder, embedding_text
+
+
+def test_real_model_offline_normalised_and_meaningful(real_embedder: SentenceTransformerEmbedder) -> None:
+    vectors = real_embedder.embed([
+        "NovaMart recalls 120,000 power banks after fire reports",
+        "Fire fears force NovaMart to pull power banks from sale",
+        "Local bakery wins national bread award",
+    ])
+    assert vectors.shape == (3, 384) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    same_story, unrelated = float(vectors[0] @ vectors[1]), float(vectors[0] @ vectors[2])
+    assert same_story > 0.6 and unrelated < 0.3
+
+
+def test_cache_never_re_embeds_unchanged_text(real_embedder: SentenceTransformerEmbedder, tmp_path: Path) -> None:
+    cached = CachedEmbedder(real_embedder, tmp_path / "cache.sqlite")
+    first = cached.embed(["alpha news", "beta news", "alpha news"])
+    assert cached.misses == 2
+    reopened = CachedEmbedder(real_embedder, tmp_path / "cache.sqlite")
+    second = reopened.embed(["beta news", "alpha news", "gamma news"])
+    assert reopened.misses == 1
+    assert np.allclose(second[0], first[1]) and np.allclose(second[1], first[0])
+
+
+def test_unknown_model_is_refused_without_download(tmp_path: Path) -> None:
+    with pytest.raises(EmbeddingError, match="never downloaded"):
+        SentenceTransformerEmbedder(EmbeddingSettings(model="intfloat/multilingual-e5-small"))
+
+
+def test_embedding_text_and_double() -> None:
+    assert embedding_text("Title", "x" * 5000, 100) == "Title\n" + "x" * 100
+    double = HashingEmbedder(32)
+    vectors = double.embed(["same words here", "same words here", "other"])
+    assert np.allclose(vectors[0], vectors[1]) and not np.allclose(vectors[0], vectors[2])
