@@ -44,8 +44,7 @@ def load_settings(path: Path, environ: Mapping[str, str] | None = None, **overri
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(
-            f"{path}: config file not found (pass --config FILE or set {CONFIG_ENV}; "
-            "see config/example.yaml)"
+            f"{path}: config file not found (pass --config FILE or set {CONFIG_ENV}; see config/example.yaml)"
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read config file: {exc}") from None

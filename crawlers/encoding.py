@@ -12,9 +12,18 @@ XML_ENCODING = re.compile(rb"""<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:-]+)"
 FALLBACKS = ("utf_8", "gb18030", "big5hkscs", "cp932", "euc_kr", "cp1252")
 SINGLE_BYTE = frozenset({"cp1252", "latin_1", "iso8859_15", "ascii"})
 # Declared names that real pages use for a superset; decoding with the superset loses nothing.
-SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "big5": "big5hkscs",
-             "shift_jis": "cp932", "sjis": "cp932", "iso-8859-1": "cp1252", "latin-1": "cp1252",
-             "ascii": "cp1252", "us-ascii": "cp1252"}
+SUPERSETS = {
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "x-gbk": "gb18030",
+    "big5": "big5hkscs",
+    "shift_jis": "cp932",
+    "sjis": "cp932",
+    "iso-8859-1": "cp1252",
+    "latin-1": "cp1252",
+    "ascii": "cp1252",
+    "us-ascii": "cp1252",
+}
 
 
 def decode_html(body: bytes, declared: str | None = None) -> tuple[str, str]:
@@ -23,11 +32,17 @@ def decode_html(body: bytes, declared: str | None = None) -> tuple[str, str]:
     Order: a BOM; valid UTF-8 (multi-byte text in another encoding is practically never valid UTF-8,
     so this catches the usual lie); the declared charset; the in-document one; common encodings.
     """
-    for bom, name in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+    for bom, bom_codec in (
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
         if body.startswith(bom):
-            return body.decode(name, errors="replace"), name
+            return body.decode(bom_codec, errors="replace"), bom_codec
     head = body[:4096]
-    in_document = [m.group(1).decode("ascii", "ignore") for p in (META_CHARSET, XML_ENCODING) if (m := p.search(head))]
+    in_document = [
+        m.group(1).decode("ascii", "ignore") for p in (META_CHARSET, XML_ENCODING) if (m := p.search(head))
+    ]
     declared_codec = _codec(declared) if declared else None
     candidates: list[str | None] = ["utf-8"]
     if declared_codec not in SINGLE_BYTE:  # a single-byte charset decodes anything, so it cannot win early

@@ -37,9 +37,7 @@ def parse_feed(body: bytes, url: str) -> list[FeedEntry]:
             continue
         stamp = entry.get("published_parsed") or entry.get("updated_parsed")
         published = datetime.fromtimestamp(calendar.timegm(stamp), UTC) if stamp else None
-        entries.append(
-            FeedEntry(urljoin(url, link), entry.get("title"), entry.get("summary"), published)
-        )
+        entries.append(FeedEntry(urljoin(url, link), entry.get("title"), entry.get("summary"), published))
     if parsed.bozo and not entries:
         problem = parsed.get("bozo_exception")
         raise FeedError(f"{url}: not a readable feed ({type(problem).__name__}: {problem})")

@@ -49,7 +49,9 @@ def crawl(sources: list[Source], crawl_settings: CrawlSettings, state_db: Path, 
 
 def _run_child(job_path: Path, timeout_s: int) -> None:
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[1]), env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(Path(__file__).resolve().parents[1]), env.get("PYTHONPATH")])
+    )
     try:
         done = subprocess.run(
             [sys.executable, "-m", "crawlers.child", str(job_path)],

@@ -131,7 +131,7 @@ class FeedSpider(Spider):
 
 
 def _reason(failure: Failure) -> str:
-    if failure.check(HttpError):
+    if isinstance(failure.value, HttpError):
         return f"http_{failure.value.response.status}"
     message = failure.getErrorMessage()
     if "robots.txt" in message.lower() or "Forbidden by robots" in message:

@@ -8,7 +8,20 @@ from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 TRACKING_PARAMS = frozenset(
-    {"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "yclid", "_ga", "ref", "spm", "from"}
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "msclkid",
+        "mc_cid",
+        "mc_eid",
+        "igshid",
+        "yclid",
+        "_ga",
+        "ref",
+        "spm",
+        "from",
+    }
 )
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -49,7 +62,7 @@ def parse_networks(allowed: Iterable[str]) -> list[Network]:
 
 
 def check_fetchable(url: str, allowed: list[Network]) -> None:
-    """Raise :class:`BlockedURL` unless ``url`` is http(s) and resolves only to public (or allowed) addresses."""
+    """Raise :class:`BlockedURL` unless ``url`` is http(s) resolving only to public (or allowed) addresses."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise BlockedURL(f"scheme {parts.scheme or '(none)'!r} is not fetched, only http and https: {url}")

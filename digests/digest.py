@@ -62,10 +62,13 @@ def default_day(now: datetime, timezone: str) -> date:
     return now.astimezone(ZoneInfo(timezone)).date() - timedelta(days=1)
 
 
-def build_digest(settings: Settings, team: Team, day: date, index: Index, stories: StoryStore, now: datetime) -> Digest:
+def build_digest(
+    settings: Settings, team: Team, day: date, index: Index, stories: StoryStore, now: datetime
+) -> Digest:
     start, end = day_window(day, team.timezone)
     sections = [
-        _section(settings.watchlist(name), start, end, index, stories, team.top_stories) for name in team.watchlists
+        _section(settings.watchlist(name), start, end, index, stories, team.top_stories)
+        for name in team.watchlists
     ]
     return Digest(team=team, day=day, start=start, end=end, generated_at=now, sections=sections)
 
@@ -80,7 +83,12 @@ def _section(
     known = stories.stories(by_story)
     ranked = sorted(
         (sid for sid in by_story if sid in known),
-        key=lambda sid: (len(known[sid].domains), known[sid].member_count, len(by_story[sid]), known[sid].last_seen),
+        key=lambda sid: (
+            len(known[sid].domains),
+            known[sid].member_count,
+            len(by_story[sid]),
+            known[sid].last_seen,
+        ),
         reverse=True,
     )
     entries = [_entry(known[sid], by_story[sid]) for sid in ranked[:top]]
@@ -109,8 +117,12 @@ def _all_hits(index: Index, request: SearchRequest) -> list[dict[str, object]]:
     while True:
         page = index.search(
             SearchRequest(
-                watchlists=request.watchlists, since=request.since, until=request.until, sort="date",
-                limit=PAGE, offset=offset,
+                watchlists=request.watchlists,
+                since=request.since,
+                until=request.until,
+                sort="date",
+                limit=PAGE,
+                offset=offset,
             )
         )
         docs.extend(hit.doc for hit in page.hits)

@@ -22,13 +22,19 @@ def render_html(digest: Digest) -> str:
 
 
 def render_text(digest: Digest) -> str:
-    lines = [f"OpinionWatch digest for {digest.team.name}, {digest.day.isoformat()} ({digest.team.timezone})", ""]
+    lines = [
+        f"OpinionWatch digest for {digest.team.name}, {digest.day.isoformat()} ({digest.team.timezone})",
+        "",
+    ]
     for section in digest.sections:
         lines.append(f"== {section.watchlist.display_title} ({section.items} items) ==")
         if not section.stories:
             lines.append("  no coverage")
         for number, entry in enumerate(section.stories, start=1):
-            lines.append(f"{number}. {entry.title}  [{entry.story.member_count} items, {len(entry.story.domains)} sites]")
+            lines.append(
+                f"{number}. {entry.title}  "
+                f"[{entry.story.member_count} items, {len(entry.story.domains)} sites]"
+            )
             lines.append(f"   {entry.url}")
         lines.append("")
     return "\n".join(lines)

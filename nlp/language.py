@@ -53,7 +53,6 @@ class ItemLanguageDetector:
         return self._latin
 
 
-
 def _language(code: str) -> Language | None:
     try:
         return Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper()))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+
 from crawlers.records import RawItem
 from crawlers.urls import domain_of
 from nlp.extract import extract
@@ -19,7 +20,9 @@ def item_id(url: str) -> str:
 
 def process(raw: RawItem, detector: ItemLanguageDetector, matcher: WatchlistMatcher) -> Item:
     extracted = extract(raw)
-    language = detector.detect(f"{extracted.title}\n{extracted.text}", hint=raw.language_hint or extracted.html_lang)
+    language = detector.detect(
+        f"{extracted.title}\n{extracted.text}", hint=raw.language_hint or extracted.html_lang
+    )
     mentions, rejections = matcher.match(extracted.title, extracted.text)
     return Item(
         id=item_id(raw.url),
@@ -40,4 +43,3 @@ def process(raw: RawItem, detector: ItemLanguageDetector, matcher: WatchlistMatc
         rejections=rejections,
         content_hash=content_hash(extracted.text or extracted.title),
     )
-

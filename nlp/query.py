@@ -71,8 +71,9 @@ def parse(text: str) -> Node:
     """Parse ``text``; raise :class:`QuerySyntaxError` naming the problem and its position."""
     parser = _Parser(_lex(text), text)
     node = parser.parse_or()
-    if parser.peek() is not None:
-        raise QuerySyntaxError(f"unexpected {parser.peek()[1]!r} at position {parser.peek()[2]} in {text!r}")
+    extra = parser.peek()
+    if extra is not None:
+        raise QuerySyntaxError(f"unexpected {extra[1]!r} at position {extra[2]} in {text!r}")
     return node
 
 
@@ -135,7 +136,9 @@ class _Parser:
 
     def parse_not(self) -> Node:
         token = self.peek()
-        if token is not None and (token[0] == "NOT" or (token[0] == "word" and token[1].startswith("-") and len(token[1]) > 1)):
+        if token is not None and (
+            token[0] == "NOT" or (token[0] == "word" and token[1].startswith("-") and len(token[1]) > 1)
+        ):
             if token[0] == "NOT":
                 self.take()
                 return Not(self.parse_not())
@@ -180,7 +183,9 @@ def _with_field(node: Node, field: str, position: int, text: str) -> Node:
         return Phrase(node.text, field)
     if isinstance(node, Or | And):
         return type(node)(tuple(_with_field(child, field, position, text) for child in node.children))
-    raise QuerySyntaxError(f"field {field}: takes a term, a phrase or a group (position {position} in {text!r})")
+    raise QuerySyntaxError(
+        f"field {field}: takes a term, a phrase or a group (position {position} in {text!r})"
+    )
 
 
 def positive_terms(node: Node) -> list[str]:
@@ -195,7 +200,7 @@ def positive_terms(node: Node) -> list[str]:
 
 
 def find_term(text: str, folded: str, term: str) -> list[tuple[int, int]]:
-    """Offsets of ``term`` in ``text`` (``folded`` is ``fold(text)``): Latin on word boundaries, CJK anywhere."""
+    """Offsets of ``term`` in ``text`` (``folded`` = ``fold(text)``); Latin on word boundaries."""
     needle = fold(term.strip())
     if not needle:
         return []

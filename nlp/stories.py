@@ -82,7 +82,8 @@ class StoryStore:
         if row:
             return str(row[0])
         row = self.db.execute(
-            "SELECT story_id FROM story_items WHERE content_hash = ? ORDER BY published LIMIT 1", (item.content_hash,)
+            "SELECT story_id FROM story_items WHERE content_hash = ? ORDER BY published LIMIT 1",
+            (item.content_hash,),
         ).fetchone()
         if row:
             return str(row[0])
@@ -122,7 +123,8 @@ class StoryStore:
         lsh = MinHashLSH(threshold=self.settings.near_duplicate_threshold, num_perm=self.settings.num_perm)
         published: dict[str, tuple[datetime, str]] = {}
         rows = self.db.execute(
-            "SELECT item_id, story_id, minhash, published FROM story_items WHERE minhash IS NOT NULL AND published >= ?",
+            "SELECT item_id, story_id, minhash, published FROM story_items "
+            "WHERE minhash IS NOT NULL AND published >= ?",
             (since.isoformat(),),
         )
         for item_id, story_id, blob, when in rows:
@@ -134,8 +136,19 @@ class StoryStore:
         blob = signature.hashvalues.astype(np.uint32).tobytes() if signature is not None else None
         self.db.execute(
             "INSERT OR REPLACE INTO story_items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (item.id, item.story_id, item.content_hash, blob, item.published.isoformat(), item.source,
-             item.domain, item.language, len(item.text), item.title, item.url),
+            (
+                item.id,
+                item.story_id,
+                item.content_hash,
+                blob,
+                item.published.isoformat(),
+                item.source,
+                item.domain,
+                item.language,
+                len(item.text),
+                item.title,
+                item.url,
+            ),
         )
 
     def stories(self, story_ids: Iterable[str]) -> dict[str, Story]:
@@ -145,7 +158,8 @@ class StoryStore:
             chunk = wanted[start : start + 500]
             rows = self.db.execute(
                 "SELECT story_id, item_id, published, source, domain, language, text_len, title, url "
-                f"FROM story_items WHERE story_id IN ({','.join('?' * len(chunk))}) ORDER BY published, item_id",
+                f"FROM story_items WHERE story_id IN ({','.join('?' * len(chunk))}) "
+                "ORDER BY published, item_id",
                 chunk,
             )
             for row in rows:
@@ -171,4 +185,3 @@ def _story(story_id: str, rows: list[tuple]) -> Story:
         last_seen=max(stamps),
         member_ids=[row[0] for row in rows],
     )
-

@@ -52,7 +52,7 @@ class WatchlistMatcher:
             for name, text in fields.items():
                 self._aliases(name, text, folded[name], whole, mentions, rejections)
         for watchlist, node in self.queries:
-            if matches(node, dict(fields)):
+            if matches(node, {name: text for name, text in fields.items()}):
                 mentions.extend(_query_mentions(watchlist, node, fields, folded))
         return _longest_only(mentions), rejections
 
@@ -70,11 +70,26 @@ class WatchlistMatcher:
             for alias in aliases:
                 reason = _rejection(alias, folded, start, end, whole)
                 if reason:
-                    rejections.append(Rejection(watchlist=alias.watchlist, term=text[start:end], field=field,
-                                                start=start, reason=reason))
+                    rejections.append(
+                        Rejection(
+                            watchlist=alias.watchlist,
+                            term=text[start:end],
+                            field=field,
+                            start=start,
+                            reason=reason,
+                        )
+                    )
                 else:
-                    mentions.append(Mention(watchlist=alias.watchlist, term=text[start:end], field=field,
-                                            start=start, end=end, via=alias.entity.name))
+                    mentions.append(
+                        Mention(
+                            watchlist=alias.watchlist,
+                            term=text[start:end],
+                            field=field,
+                            start=start,
+                            end=end,
+                            via=alias.entity.name,
+                        )
+                    )
 
 
 def _terms(entity: Entity) -> list[tuple[str, bool]]:
@@ -93,9 +108,12 @@ def _rejection(alias: _Alias, folded: str, start: int, end: int, whole: str) -> 
         if find_term(window, window, context):
             return f"exclusion context {context!r} within {entity.exclude_window} characters"
     needs_coterm = alias.ambiguous or (entity.require_any and not entity.ambiguous)
-    if needs_coterm and entity.require_any:
-        if not any(find_term(whole, whole, coterm) for coterm in entity.require_any):
-            return f"ambiguous name without a co-term ({', '.join(entity.require_any)})"
+    if (
+        needs_coterm
+        and entity.require_any
+        and not any(find_term(whole, whole, coterm) for coterm in entity.require_any)
+    ):
+        return f"ambiguous name without a co-term ({', '.join(entity.require_any)})"
     return None
 
 
@@ -110,8 +128,16 @@ def _query_mentions(
     for term in positive_terms(node):
         for name, text in fields.items():
             for start, end in find_term(text, folded[name], term):
-                found.append(Mention(watchlist=watchlist, term=text[start:end], field=name, start=start,
-                                     end=end, via="query"))
+                found.append(
+                    Mention(
+                        watchlist=watchlist,
+                        term=text[start:end],
+                        field=name,
+                        start=start,
+                        end=end,
+                        via="query",
+                    )
+                )
     return found
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -14,7 +15,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 import config as config_package
 from config.loader import ConfigError, load_settings, resolve_config_path
@@ -35,13 +36,25 @@ from opinionwatch.scheduler import build_scheduler
 from opinionwatch.timeparse import parse_day, parse_since
 from opinionwatch.wiring import Services
 
-app = typer.Typer(help="OpinionWatch: monitor news and social posts for your watchlists.", no_args_is_help=True)
+app = typer.Typer(
+    help="OpinionWatch: monitor news and social posts for your watchlists.", no_args_is_help=True
+)
 console = Console()
 errors = Console(stderr=True, soft_wrap=True)
 ConfigOption = Annotated[
-    Path | None, typer.Option("--config", "-c", help="YAML config (default ./opinionwatch.yaml or $OPINIONWATCH_CONFIG).")
+    Path | None,
+    typer.Option("--config", "-c", help="YAML config (default ./opinionwatch.yaml or $OPINIONWATCH_CONFIG)."),
 ]
-KNOWN_ERRORS = (ConfigError, CrawlError, IndexError_, EmbeddingError, QuerySyntaxError, MailError, ValueError, KeyError)
+KNOWN_ERRORS = (
+    ConfigError,
+    CrawlError,
+    IndexError_,
+    EmbeddingError,
+    QuerySyntaxError,
+    MailError,
+    ValueError,
+    KeyError,
+)
 
 
 @contextmanager
@@ -55,17 +68,23 @@ def failures() -> Iterator[None]:
         raise typer.Exit(1) from None
 
 
-def _settings(config: Path | None, **overrides: object) -> Settings:
-    settings = load_settings(resolve_config_path(config), **overrides)
+def _settings(config: Path | None) -> Settings:
+    settings = load_settings(resolve_config_path(config))
     logs.configure(settings.log.level, settings.log.format)
     return settings
 
 
 @contextmanager
 def _progress() -> Iterator[PipelineProgress]:
-    bar = Progress(TextColumn("{task.description:>8}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                   console=errors, transient=False)
-    tasks: dict[str, int] = {}
+    bar = Progress(
+        TextColumn("{task.description:>8}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=False,
+    )
+    tasks: dict[str, TaskID] = {}
 
     def advance(step: str, done: int, total: int) -> None:
         if step not in tasks:
@@ -79,7 +98,9 @@ def _progress() -> Iterator[PipelineProgress]:
 @app.command()
 def run(
     config: ConfigOption = None,
-    once: Annotated[bool, typer.Option("--once", help="Run one cycle and exit (otherwise run on schedule).")] = False,
+    once: Annotated[
+        bool, typer.Option("--once", help="Run one cycle and exit (otherwise run on schedule).")
+    ] = False,
     source: Annotated[list[str] | None, typer.Option("--source", "-s", help="Only these sources.")] = None,
 ) -> None:
     """Crawl, process and index: once, or forever on each source's schedule."""
@@ -117,12 +138,18 @@ def crawl_command(
 
 @app.command()
 def search(
-    query: Annotated[str, typer.Argument(help='Boolean query, e.g. \'NovaMart AND (recall OR "product safety")\'.')] = "",
+    query: Annotated[
+        str, typer.Argument(help="Boolean query, e.g. 'NovaMart AND (recall OR \"product safety\")'.")
+    ] = "",
     config: ConfigOption = None,
     since: Annotated[str | None, typer.Option(help="Only items published since: 7d, 24h, or a date.")] = None,
     source: Annotated[list[str] | None, typer.Option("--source", "-s", help="Only these sources.")] = None,
-    lang: Annotated[list[str] | None, typer.Option("--lang", "-l", help="Only these languages (en, zh, ...).")] = None,
-    watchlist: Annotated[list[str] | None, typer.Option("--watchlist", "-w", help="Only items hitting these.")] = None,
+    lang: Annotated[
+        list[str] | None, typer.Option("--lang", "-l", help="Only these languages (en, zh, ...).")
+    ] = None,
+    watchlist: Annotated[
+        list[str] | None, typer.Option("--watchlist", "-w", help="Only items hitting these.")
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000, help="Results to show.")] = 10,
     sort: Annotated[str, typer.Option(help="relevance or date.")] = "relevance",
     semantic: Annotated[bool, typer.Option(help="Rank by embedding similarity to the query.")] = False,
@@ -138,13 +165,19 @@ def search(
             request = SearchRequest(
                 query=None if semantic else query,
                 since=parse_since(since, services.clock.now()) if since else None,
-                sources=tuple(source or ()), languages=tuple(lang or ()), watchlists=tuple(watchlist or ()),
-                sort="date" if sort == "date" else "relevance", limit=limit, vector=vector,
+                sources=tuple(source or ()),
+                languages=tuple(lang or ()),
+                watchlists=tuple(watchlist or ()),
+                sort="date" if sort == "date" else "relevance",
+                limit=limit,
+                vector=vector,
                 facets=("source", "language", "watchlists") if as_json else (),
             )
             result = services.index.search(request)
         if as_json:
-            console.print_json(output.search_json(result)) if console.is_terminal else print(output.search_json(result))
+            console.print_json(output.search_json(result)) if console.is_terminal else print(
+                output.search_json(result)
+            )
         else:
             output.search_table(console, result, query)
 
@@ -153,7 +186,9 @@ def search(
 def digest(
     out: Annotated[Path, typer.Option(help="Write the HTML digest here.")],
     config: ConfigOption = None,
-    date: Annotated[str | None, typer.Option("--date", help="Day to report (default: yesterday in the team's zone).")] = None,
+    date: Annotated[
+        str | None, typer.Option("--date", help="Day to report (default: yesterday in the team's zone).")
+    ] = None,
     team: Annotated[str | None, typer.Option(help="Team (default: the first in the config).")] = None,
     send: Annotated[bool, typer.Option(help="Also e-mail it to the team's recipients.")] = False,
 ) -> None:
@@ -178,7 +213,9 @@ def digest(
 
 @app.command()
 def demo(
-    workdir: Annotated[Path, typer.Option(help="Where the demo keeps all its data.")] = Path("opinionwatch-demo"),
+    workdir: Annotated[Path, typer.Option(help="Where the demo keeps all its data.")] = Path(
+        "opinionwatch-demo"
+    ),
     seed: Annotated[int, typer.Option(help="Seed of the local news world.")] = 7,
 ) -> None:
     """Start the local news world, run one cycle on config/demo.yaml, write the digest, print where."""
@@ -188,22 +225,28 @@ def demo(
         demo_config = Path(config_package.__file__).parent / "demo.yaml"
         world = build_world(seed=seed, today=SystemClock().now().date())
         with NewsWorldServer(world) as server:
-            settings = load_settings(demo_config, environ={**os.environ, **environment(server)},
-                                     data_dir=workdir / "data")
+            settings = load_settings(
+                demo_config, environ={**os.environ, **environment(server)}, data_dir=workdir / "data"
+            )
             logs.configure(settings.log.level, settings.log.format)
             (workdir / "opinionwatch.yaml").write_text(
-                re.sub(r"(?m)^data_dir:.*$", "data_dir: data", demo_config.read_text("utf-8")), encoding="utf-8")
+                re.sub(r"(?m)^data_dir:.*$", "data_dir: data", demo_config.read_text("utf-8")),
+                encoding="utf-8",
+            )
             server.write_truth(workdir / "truth.json")
             with Services(settings) as services, _progress() as progress:
                 report = run_cycle(services, None, progress)
                 team = settings.teams[0]
-                built = build_digest(settings, team, world.burst_day, services.index, services.stories,
-                                     services.clock.now())
+                built = build_digest(
+                    settings, team, world.burst_day, services.index, services.stories, services.clock.now()
+                )
         output.cycle_summary(console, report)
         digest_path = workdir / "digest.html"
         digest_path.write_text(render_html(built), encoding="utf-8")
         config_path = workdir / "opinionwatch.yaml"
-        console.print(f"\nindex:   {settings.index_dir}\ndigest:  {digest_path}\ntruth:   {workdir / 'truth.json'}")
+        console.print(
+            f"\nindex:   {settings.index_dir}\ndigest:  {digest_path}\ntruth:   {workdir / 'truth.json'}"
+        )
         console.print(f"try:     opinionwatch search --config {config_path} NovaMart")
         console.print(f"         opinionwatch search --config {config_path} 苹果 --lang zh")
 
@@ -213,7 +256,7 @@ def newsworld(
     seed: Annotated[int, typer.Option(help="Seed of the world.")] = 7,
     truth: Annotated[Path | None, typer.Option(help="Write the planted truth here as JSON.")] = None,
 ) -> None:
-    """Serve the local news world on 127.0.0.1 until interrupted; prints the variables config/demo.yaml reads."""
+    """Serve the local news world on 127.0.0.1 until interrupted; print the variables demo.yaml reads."""
     world = build_world(seed=seed, today=SystemClock().now().date())
     with NewsWorldServer(world) as server:
         for name, value in environment(server).items():
@@ -222,10 +265,8 @@ def newsworld(
             server.write_truth(truth)
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
-        except KeyboardInterrupt:
-            pass
 
 
 @app.command("check-config")

@@ -40,6 +40,16 @@ def configure(level: str, fmt: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("scrapy", "twisted", "sentence_transformers", "transformers", "httpx", "jieba", "trafilatura",
-                  "htmldate", "urllib3", "filelock"):
+    for noisy in (
+        "scrapy",
+        "twisted",
+        "sentence_transformers",
+        "transformers",
+        "httpx",
+        "jieba",
+        "trafilatura",
+        "htmldate",
+        "urllib3",
+        "filelock",
+    ):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))

@@ -50,12 +50,19 @@ def search_table(console: Console, result: SearchResult, query: str | None) -> N
         table.add_column(column, overflow="fold")
     for number, hit in enumerate(result.hits, start=1):
         doc = hit.doc
-        title = marked_text(hit.highlights["title"][0]) if "title" in hit.highlights else Text(str(doc["title"]))
+        title = (
+            marked_text(hit.highlights["title"][0]) if "title" in hit.highlights else Text(str(doc["title"]))
+        )
         title.stylize("bold")
         cell = Text.assemble(title, "\n", marked_text(hit.highlights.get("body", [""])[0]), "\n")
         cell.append(str(doc["url"]), style="dim")
-        table.add_row(str(number), str(doc["published"])[:16].replace("T", " "), str(doc["source"]),
-                      str(doc["language"]), cell)
+        table.add_row(
+            str(number),
+            str(doc["published"])[:16].replace("T", " "),
+            str(doc["source"]),
+            str(doc["language"]),
+            cell,
+        )
     console.print(table)
 
 
@@ -64,8 +71,14 @@ def crawl_table(console: Console, reports: list[SourceReport]) -> None:
     for column in ("source", "fetched", "new", "skipped", "errors", "seconds"):
         table.add_column(column)
     for report in reports:
-        table.add_row(report.source, str(report.fetched), str(report.new), _counts(report.skipped),
-                      _counts(report.errors), f"{report.duration_s:.1f}")
+        table.add_row(
+            report.source,
+            str(report.fetched),
+            str(report.new),
+            _counts(report.skipped),
+            _counts(report.errors),
+            f"{report.duration_s:.1f}",
+        )
     console.print(table)
 
 
@@ -74,7 +87,8 @@ def cycle_summary(console: Console, report: CycleReport) -> None:
     problems = _counts(dict(report.problems)) or "none"
     console.print(
         f"collected {report.collected}, processed {report.processed} (failed {report.failed}), "
-        f"new stories {report.new_stories}, indexed {report.indexed}, freshly embedded {report.embedded_fresh}; "
+        f"new stories {report.new_stories}, indexed {report.indexed}, "
+        f"freshly embedded {report.embedded_fresh}; "
         f"outcomes: {problems}"
     )
     timings = ", ".join(f"{step} {seconds:.1f}s" for step, seconds in report.seconds.items())

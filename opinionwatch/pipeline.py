@@ -12,6 +12,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from crawlers.records import RawItem, SourceReport
 from crawlers.run import crawl
 from index.base import IndexDoc
@@ -38,7 +40,9 @@ class CycleReport:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def run_cycle(services: Services, source_names: list[str] | None = None, progress: Progress | None = None) -> CycleReport:
+def run_cycle(
+    services: Services, source_names: list[str] | None = None, progress: Progress | None = None
+) -> CycleReport:
     settings = services.settings
     report = CycleReport()
     progress = progress or (lambda step, done, total: None)
@@ -59,7 +63,9 @@ def run_cycle(services: Services, source_names: list[str] | None = None, progres
     return report
 
 
-def process_items(services: Services, raws: list[RawItem], report: CycleReport, progress: Progress) -> list[Item]:
+def process_items(
+    services: Services, raws: list[RawItem], report: CycleReport, progress: Progress
+) -> list[Item]:
     timer = time.monotonic()
     items = []
     for done, raw in enumerate(raws, start=1):
@@ -86,7 +92,7 @@ def index_items(services: Services, items: list[Item], report: CycleReport, prog
     timer = time.monotonic()
     texts = [embedding_text(item.title, item.text, settings.embedding.lead_chars) for item in items]
     batch = settings.embedding.batch_size
-    vectors = []
+    vectors: list[np.ndarray] = []
     before = services.embedder.misses
     for start in range(0, len(texts), batch):
         vectors.extend(services.embedder.embed(texts[start : start + batch]))

@@ -20,8 +20,9 @@ from opinionwatch.wiring import Services
 log = logging.getLogger(__name__)
 
 
-def build_scheduler(services: Services, scheduler: BaseScheduler | None = None,
-                    notifier: Notifier | None = None) -> BaseScheduler:
+def build_scheduler(
+    services: Services, scheduler: BaseScheduler | None = None, notifier: Notifier | None = None
+) -> BaseScheduler:
     """Add one crawl job per distinct source interval and one digest job per team with recipients."""
     scheduler = scheduler or BlockingScheduler(timezone="UTC")
     by_interval: dict[int, list[str]] = defaultdict(list)
@@ -30,16 +31,30 @@ def build_scheduler(services: Services, scheduler: BaseScheduler | None = None,
             by_interval[source.interval_seconds].append(source.name)
     for seconds, names in sorted(by_interval.items()):
         scheduler.add_job(
-            run_cycle, IntervalTrigger(seconds=seconds), args=[services, names], id=f"crawl-every-{seconds}s",
-            max_instances=1, coalesce=True, misfire_grace_time=seconds, name=f"crawl {', '.join(names)}",
+            run_cycle,
+            IntervalTrigger(seconds=seconds),
+            args=[services, names],
+            id=f"crawl-every-{seconds}s",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=seconds,
+            name=f"crawl {', '.join(names)}",
         )
     mailer = notifier or SmtpNotifier(services.settings.mail)
     for team in services.settings.teams:
         if not team.recipients:
             continue
         trigger = CronTrigger(hour=team.send_time.hour, minute=team.send_time.minute, timezone=team.timezone)
-        scheduler.add_job(send_digest, trigger, args=[services, team.name, mailer, None], id=f"digest-{team.name}",
-                          max_instances=1, coalesce=True, misfire_grace_time=3600, name=f"digest {team.name}")
+        scheduler.add_job(
+            send_digest,
+            trigger,
+            args=[services, team.name, mailer, None],
+            id=f"digest-{team.name}",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=3600,
+            name=f"digest {team.name}",
+        )
     return scheduler
 
 
@@ -47,7 +62,8 @@ def send_digest(services: Services, team_name: str, notifier: Notifier, day: dat
     settings = services.settings
     team = settings.team(team_name)
     now = services.clock.now()
-    digest = build_digest(settings, team, day or default_day(now, team.timezone), services.index,
-                          services.stories, now)
+    digest = build_digest(
+        settings, team, day or default_day(now, team.timezone), services.index, services.stories, now
+    )
     notifier.send(team.recipients, subject(digest), render_text(digest), render_html(digest))
     log.info("digest sent", extra={"team": team.name, "recipients": len(team.recipients)})

@@ -22,7 +22,9 @@ def test_every_command_has_help_and_is_documented_in_the_readme(command: str) ->
     result = RUNNER.invoke(app, [command, "--help"])
     assert result.exit_code == 0 and "Usage" in result.output
     readme = (REPO / "README.md").read_text("utf-8")
-    assert re.search(rf"`opinionwatch {command}\b", readme), f"README does not document `opinionwatch {command}`"
+    assert re.search(rf"`opinionwatch {command}\b", readme), (
+        f"README does not document `opinionwatch {command}`"
+    )
 
 
 def test_bad_config_exits_non_zero_with_a_clear_line(tmp_path: Path) -> None:
@@ -35,7 +37,9 @@ def test_bad_config_exits_non_zero_with_a_clear_line(tmp_path: Path) -> None:
 
 def test_unknown_source_and_bad_query_are_errors(tmp_path: Path) -> None:
     config = tmp_path / "ok.yaml"
-    config.write_text(f"data_dir: {tmp_path / 'data'}\nsources:\n  - name: a\n    url: https://e.com/f\n", "utf-8")
+    config.write_text(
+        f"data_dir: {tmp_path / 'data'}\nsources:\n  - name: a\n    url: https://e.com/f\n", "utf-8"
+    )
     result = RUNNER.invoke(app, ["run", "--once", "--config", str(config), "--source", "zzz"])
     assert result.exit_code == 1 and "unknown sources ['zzz']" in result.output
     result = RUNNER.invoke(app, ["search", "(unclosed", "--config", str(config)])

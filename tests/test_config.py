@@ -35,7 +35,10 @@ def test_demo_config_loads_without_the_world_running() -> None:
 
 
 def test_bad_value_names_file_line_field_and_expectation(tmp_path: Path) -> None:
-    path = write(tmp_path, "watchlists:\n  - name: a\n    query: x\nsources:\n  - name: s\n    url: ftp://example.com/feed\n")
+    path = write(
+        tmp_path,
+        "watchlists:\n  - name: a\n    query: x\nsources:\n  - name: s\n    url: ftp://example.com/feed\n",
+    )
     with pytest.raises(ConfigError) as error:
         load_settings(path, environ={})
     message = str(error.value)
@@ -44,7 +47,9 @@ def test_bad_value_names_file_line_field_and_expectation(tmp_path: Path) -> None
 
 
 def test_unknown_key_and_bad_schedule_are_reported_together(tmp_path: Path) -> None:
-    path = write(tmp_path, "sources:\n  - name: s\n    url: https://e.com/f\n    schedule: hourly\n    colour: red\n")
+    path = write(
+        tmp_path, "sources:\n  - name: s\n    url: https://e.com/f\n    schedule: hourly\n    colour: red\n"
+    )
     message = str(pytest.raises(ConfigError, load_settings, path, environ={}).value)
     assert "line 4, field 'sources[0].schedule'" in message and "every 15m" in message
     assert "sources[0].colour" in message and "Extra inputs are not permitted" in message
@@ -57,7 +62,7 @@ def test_yaml_syntax_error_has_line(tmp_path: Path) -> None:
 
 
 def test_bad_watchlist_query_is_a_config_error(tmp_path: Path) -> None:
-    path = write(tmp_path, 'watchlists:\n  - name: w\n    query: \'(a OR b\'\n')
+    path = write(tmp_path, "watchlists:\n  - name: w\n    query: '(a OR b'\n")
     message = str(pytest.raises(ConfigError, load_settings, path, environ={}).value)
     assert "line 3, field 'watchlists[0].query'" in message and "missing ')'" in message
 
@@ -74,13 +79,18 @@ def test_secrets_only_from_environment(tmp_path: Path) -> None:
 
 
 def test_team_must_name_known_watchlists(tmp_path: Path) -> None:
-    path = write(tmp_path, "watchlists:\n  - name: a\n    query: x\nteams:\n  - name: t\n    watchlists: [a, b]\n")
+    path = write(
+        tmp_path, "watchlists:\n  - name: a\n    query: x\nteams:\n  - name: t\n    watchlists: [a, b]\n"
+    )
     message = str(pytest.raises(ConfigError, load_settings, path, environ={}).value)
     assert "unknown watchlists ['b']" in message
 
 
 def test_timezone_and_recipients_are_checked(tmp_path: Path) -> None:
-    path = write(tmp_path, "teams:\n  - name: t\n    watchlists: []\n    timezone: Mars/Base\n    recipients: [nobody]\n")
+    path = write(
+        tmp_path,
+        "teams:\n  - name: t\n    watchlists: []\n    timezone: Mars/Base\n    recipients: [nobody]\n",
+    )
     message = str(pytest.raises(ConfigError, load_settings, path, environ={}).value)
     assert "Mars/Base" in message and "nobody" in message
 
@@ -102,4 +112,6 @@ def test_every_setting_is_described_and_documented() -> None:
     assert len(paths) > 50
     for path, field in paths:
         assert field.description, f"{path} has no description"
-        assert f"`{path}`" in reference, f"{path} is missing from docs/configuration.md (run python -m config.reference)"
+        assert f"`{path}`" in reference, (
+            f"{path} is missing from docs/configuration.md (run python -m config.reference)"
+        )

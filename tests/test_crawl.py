@@ -26,12 +26,18 @@ def sources_for(server: NewsWorldServer, world: World) -> list[Source]:
 def first_crawl(news_server: NewsWorldServer, world: World, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     folder = tmp_path_factory.mktemp("crawl")
     requests_before = len(news_server.requests)
-    result = crawl(sources_for(news_server, world), CrawlSettings(allow_private=["127.0.0.1"], **FAST),
-                   folder / "state.sqlite", folder)
+    result = crawl(
+        sources_for(news_server, world),
+        CrawlSettings(allow_private=["127.0.0.1"], **FAST),
+        folder / "state.sqlite",
+        folder,
+    )
     return folder, result, news_server.requests[requests_before:]
 
 
-def test_every_crawlable_article_is_collected_with_its_page(first_crawl, news_server: NewsWorldServer, world: World) -> None:  # type: ignore[no-untyped-def]
+def test_every_crawlable_article_is_collected_with_its_page(
+    first_crawl, news_server: NewsWorldServer, world: World
+) -> None:  # type: ignore[no-untyped-def]
     _, result, _ = first_crawl
     by_url = {item.url: item for item in result.items}
     for article in world.articles:
@@ -52,7 +58,9 @@ def test_robots_txt_is_obeyed_and_user_agent_identifies_us(first_crawl) -> None:
     assert techwire.skipped == {"robots": 1}
 
 
-def test_gbk_page_with_lying_header_is_decoded(first_crawl, news_server: NewsWorldServer, world: World) -> None:  # type: ignore[no-untyped-def]
+def test_gbk_page_with_lying_header_is_decoded(
+    first_crawl, news_server: NewsWorldServer, world: World
+) -> None:  # type: ignore[no-untyped-def]
     _, result, _ = first_crawl
     article = world.articles_of("nanfang-shangbao")[0]
     item = next(i for i in result.items if i.url == news_server.url_of(article))
@@ -66,8 +74,12 @@ def test_second_run_fetches_nothing_old(first_crawl, news_server: NewsWorldServe
     state.mark_seen([(item.source, item.url) for item in result.items], datetime.now(UTC))
     state.close()
     before = len(news_server.requests)
-    again = crawl(sources_for(news_server, world), CrawlSettings(allow_private=["127.0.0.1"], **FAST),
-                  folder / "state.sqlite", folder)
+    again = crawl(
+        sources_for(news_server, world),
+        CrawlSettings(allow_private=["127.0.0.1"], **FAST),
+        folder / "state.sqlite",
+        folder,
+    )
     assert again.items == []
     article_requests = [p for _, _, p in news_server.requests[before:] if p.endswith(".html")]
     assert article_requests == []

@@ -25,10 +25,21 @@ NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 
 def items() -> list[Item]:
     def one(key: str, source: str, title: str, text: str, hour: int) -> Item:
-        return Item(id=key, url=f"http://{source}.example/{key}", source=source, domain=f"{source}.example",
-                    title=title, text=text, published=datetime(2026, 11, 22, hour, tzinfo=UTC), fetched_at=NOW,
-                    language="en", content_hash=f"h-{text}",
-                    mentions=[Mention(watchlist="novamart", term="NovaMart", field="body", start=0, end=8, via="NovaMart")])
+        return Item(
+            id=key,
+            url=f"http://{source}.example/{key}",
+            source=source,
+            domain=f"{source}.example",
+            title=title,
+            text=text,
+            published=datetime(2026, 11, 22, hour, tzinfo=UTC),
+            fetched_at=NOW,
+            language="en",
+            content_hash=f"h-{text}",
+            mentions=[
+                Mention(watchlist="novamart", term="NovaMart", field="body", start=0, end=8, via="NovaMart")
+            ],
+        )
 
     body = "NovaMart recalls power banks " * 10
     return [
@@ -50,21 +61,30 @@ def stores(tmp_path: Path) -> tuple[EmbeddedIndex, StoryStore]:
 
 def settings() -> Settings:
     return Settings(
-        watchlists=[Watchlist(name="novamart", entities=[{"name": "NovaMart"}]),  # type: ignore[list-item]
-                    Watchlist(name="quiet", query="nothing")],
-        teams=[Team(name="pr", watchlists=["novamart", "quiet"], recipients=["pr@example.com"], timezone="UTC")],
+        watchlists=[
+            Watchlist(name="novamart", entities=[{"name": "NovaMart"}]),  # type: ignore[list-item]
+            Watchlist(name="quiet", query="nothing"),
+        ],
+        teams=[
+            Team(name="pr", watchlists=["novamart", "quiet"], recipients=["pr@example.com"], timezone="UTC")
+        ],
         mail=MailSettings(host="127.0.0.1", port=1),
     )
 
 
-def test_digest_ranks_reprinted_story_first_and_escapes_html(stores: tuple[EmbeddedIndex, StoryStore]) -> None:
+def test_digest_ranks_reprinted_story_first_and_escapes_html(
+    stores: tuple[EmbeddedIndex, StoryStore],
+) -> None:
     config = settings()
     built = build_digest(config, config.teams[0], date(2026, 11, 22), *stores, now=NOW)
     top = built.sections[0].stories
     assert [entry.story.member_count for entry in top] == [2, 1]
     assert top[0].title == "NovaMart recalls power banks" and top[0].source == "harbor"
     html = render_html(built)
-    assert "<script>alert" not in html and "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; NovaMart &amp; friends" in html
+    assert (
+        "<script>alert" not in html
+        and "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; NovaMart &amp; friends" in html
+    )
     assert html.index("NovaMart recalls power banks") < html.index("&lt;script&gt;")
     assert "No coverage on this day." in html and "2 items · 2 sites" in html
     text = render_text(built)
@@ -74,7 +94,9 @@ def test_digest_ranks_reprinted_story_first_and_escapes_html(stores: tuple[Embed
 
 def test_day_window_follows_the_team_timezone() -> None:
     start, end = day_window(date(2026, 11, 22), "Asia/Shanghai")
-    assert start == datetime(2026, 11, 21, 16, 0, tzinfo=UTC) and end == datetime(2026, 11, 22, 16, 0, tzinfo=UTC)
+    assert start == datetime(2026, 11, 21, 16, 0, tzinfo=UTC) and end == datetime(
+        2026, 11, 22, 16, 0, tzinfo=UTC
+    )
     assert default_day(datetime(2026, 11, 22, 17, 0, tzinfo=UTC), "Asia/Shanghai") == date(2026, 11, 22)
     assert default_day(datetime(2026, 11, 22, 17, 0, tzinfo=UTC), "UTC") == date(2026, 11, 21)
 
@@ -104,7 +126,9 @@ def smtp_server() -> Iterator[tuple[_Inbox, int]]:
     controller.stop()
 
 
-def test_digest_is_delivered_by_smtp(stores: tuple[EmbeddedIndex, StoryStore], smtp_server: tuple[_Inbox, int]) -> None:
+def test_digest_is_delivered_by_smtp(
+    stores: tuple[EmbeddedIndex, StoryStore], smtp_server: tuple[_Inbox, int]
+) -> None:
     inbox, port = smtp_server
     config = settings()
     built = build_digest(config, config.teams[0], date(2026, 11, 22), *stores, now=NOW)
@@ -115,13 +139,20 @@ def test_digest_is_delivered_by_smtp(stores: tuple[EmbeddedIndex, StoryStore], s
         time.sleep(0.05)
     recipients, message = inbox.messages[0]
     assert recipients == ["pr@example.com"] and message["Subject"] == subject(built)
-    parts = {part.get_content_type(): part.get_payload(decode=True).decode() for part in message.walk()
-             if not part.is_multipart()}
-    assert "NovaMart recalls power banks" in parts["text/html"] and "[2 items, 2 sites]" in parts["text/plain"]
+    parts = {
+        part.get_content_type(): part.get_payload(decode=True).decode()
+        for part in message.walk()
+        if not part.is_multipart()
+    }
+    assert (
+        "NovaMart recalls power banks" in parts["text/html"] and "[2 items, 2 sites]" in parts["text/plain"]
+    )
 
 
 def test_mail_failure_is_clear_and_hides_the_password() -> None:
-    notifier = SmtpNotifier(MailSettings(host="127.0.0.1", port=_free_port(), password="hunter2", username="u"))  # type: ignore[arg-type]
+    notifier = SmtpNotifier(
+        MailSettings(host="127.0.0.1", port=_free_port(), password="hunter2", username="u")
+    )  # type: ignore[arg-type]
     with pytest.raises(MailError) as error:
         notifier.send(["a@example.com"], "s", "t", "<p>h</p>")
     assert "127.0.0.1" in str(error.value) and "hunter2" not in str(error.value)

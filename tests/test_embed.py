@@ -6,22 +6,32 @@ import numpy as np
 import pytest
 
 from config.settings import EmbeddingSettings
-from nlp.embed import CachedEmbedder, EmbeddingError, HashingEmbedder, SentenceTransformerEmbedder, embedding_text
+from nlp.embed import (
+    CachedEmbedder,
+    EmbeddingError,
+    HashingEmbedder,
+    SentenceTransformerEmbedder,
+    embedding_text,
+)
 
 
 def test_real_model_offline_normalised_and_meaningful(real_embedder: SentenceTransformerEmbedder) -> None:
-    vectors = real_embedder.embed([
-        "NovaMart recalls 120,000 power banks after fire reports",
-        "Fire fears force NovaMart to pull power banks from sale",
-        "Local bakery wins national bread award",
-    ])
+    vectors = real_embedder.embed(
+        [
+            "NovaMart recalls 120,000 power banks after fire reports",
+            "Fire fears force NovaMart to pull power banks from sale",
+            "Local bakery wins national bread award",
+        ]
+    )
     assert vectors.shape == (3, 384) and vectors.dtype == np.float32
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     same_story, unrelated = float(vectors[0] @ vectors[1]), float(vectors[0] @ vectors[2])
     assert same_story > 0.6 and unrelated < 0.3
 
 
-def test_cache_never_re_embeds_unchanged_text(real_embedder: SentenceTransformerEmbedder, tmp_path: Path) -> None:
+def test_cache_never_re_embeds_unchanged_text(
+    real_embedder: SentenceTransformerEmbedder, tmp_path: Path
+) -> None:
     cached = CachedEmbedder(real_embedder, tmp_path / "cache.sqlite")
     first = cached.embed(["alpha news", "beta news", "alpha news"])
     assert cached.misses == 2

@@ -18,9 +18,17 @@ from tests.conftest import write_demo_config
 pytestmark = pytest.mark.slow
 
 
-def opinionwatch(*args: str, env: dict[str, str] | None = None, timeout: int = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "opinionwatch.cli", *args], capture_output=True, text=True,
-                          env=env, timeout=timeout, check=False)
+def opinionwatch(
+    *args: str, env: dict[str, str] | None = None, timeout: int = 300
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "opinionwatch.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )
 
 
 @dataclass
@@ -43,7 +51,9 @@ def cycle(tmp_path_factory: pytest.TempPathFactory, world_env: dict[str, str]) -
     return Cycle(config, folder / "data", done.stdout, docs)
 
 
-def test_every_planted_article_is_indexed_in_its_language(cycle: Cycle, news_server: NewsWorldServer, world: World) -> None:
+def test_every_planted_article_is_indexed_in_its_language(
+    cycle: Cycle, news_server: NewsWorldServer, world: World
+) -> None:
     for article in world.articles:
         doc = cycle.docs[news_server.url_of(article)]
         assert doc["language"] == article.lang, article.id
@@ -52,15 +62,22 @@ def test_every_planted_article_is_indexed_in_its_language(cycle: Cycle, news_ser
     assert "collected 71, processed 71 (failed 0)" in " ".join(cycle.output.split())
 
 
-def test_reprints_share_a_story_and_other_stories_do_not(cycle: Cycle, news_server: NewsWorldServer, world: World) -> None:
-    story_of = {key: {cycle.docs[news_server.url_of(a)]["story_id"] for a in arts} for key, arts in world.stories().items()}
+def test_reprints_share_a_story_and_other_stories_do_not(
+    cycle: Cycle, news_server: NewsWorldServer, world: World
+) -> None:
+    story_of = {
+        key: {cycle.docs[news_server.url_of(a)]["story_id"] for a in arts}
+        for key, arts in world.stories().items()
+    }
     for key, found in story_of.items():
         assert len(found) == 1, f"planted story {key} was split into {found}"
     all_ids = [next(iter(found)) for found in story_of.values()]
     assert len(set(all_ids)) == len(all_ids), "two planted stories were merged"
 
 
-def test_watchlists_match_planted_truth_and_confusers_do_not(cycle: Cycle, news_server: NewsWorldServer, world: World) -> None:
+def test_watchlists_match_planted_truth_and_confusers_do_not(
+    cycle: Cycle, news_server: NewsWorldServer, world: World
+) -> None:
     for article in world.articles:
         watchlists = set(cycle.docs[news_server.url_of(article)]["watchlists"])  # type: ignore[call-overload]
         if article.confuser:
@@ -70,22 +87,52 @@ def test_watchlists_match_planted_truth_and_confusers_do_not(cycle: Cycle, news_
 
 
 def test_search_finds_planted_items_with_highlights(cycle: Cycle, world_env: dict[str, str]) -> None:
-    done = opinionwatch("search", '"power banks"', "--config", str(cycle.config), "--json", "--since", "2026-11-15",
-                        env=world_env)
+    done = opinionwatch(
+        "search",
+        '"power banks"',
+        "--config",
+        str(cycle.config),
+        "--json",
+        "--since",
+        "2026-11-15",
+        env=world_env,
+    )
     result = json.loads(done.stdout)
     assert result["total"] == 4 and result["facets"]["source"]
     assert all("<mark>power banks</mark>" in " ".join(hit["highlights"]["body"]) for hit in result["hits"])
-    zh = json.loads(opinionwatch("search", "诺瓦商城", "--config", str(cycle.config), "--json", "--lang", "zh",
-                                 "--watchlist", "novamart", env=world_env).stdout)
+    zh = json.loads(
+        opinionwatch(
+            "search",
+            "诺瓦商城",
+            "--config",
+            str(cycle.config),
+            "--json",
+            "--lang",
+            "zh",
+            "--watchlist",
+            "novamart",
+            env=world_env,
+        ).stdout
+    )
     assert zh["total"] >= 4 and all(hit["language"] == "zh" for hit in zh["hits"])
     table = opinionwatch("search", "recalls", "--config", str(cycle.config), env=world_env)
     assert table.returncode == 0 and "NovaMart" in table.stdout
 
 
-def test_digest_leads_with_the_planted_top_story(cycle: Cycle, world: World, world_env: dict[str, str], tmp_path: Path) -> None:
+def test_digest_leads_with_the_planted_top_story(
+    cycle: Cycle, world: World, world_env: dict[str, str], tmp_path: Path
+) -> None:
     out = tmp_path / "digest.html"
-    done = opinionwatch("digest", "--config", str(cycle.config), "--date", world.burst_day.isoformat(),
-                        "--out", str(out), env=world_env)
+    done = opinionwatch(
+        "digest",
+        "--config",
+        str(cycle.config),
+        "--date",
+        world.burst_day.isoformat(),
+        "--out",
+        str(out),
+        env=world_env,
+    )
     assert done.returncode == 0, done.stderr
     html = out.read_text("utf-8")
     section = html[html.index('data-watchlist="novamart"') :]
@@ -95,7 +142,9 @@ def test_digest_leads_with_the_planted_top_story(cycle: Cycle, world: World, wor
     assert "4 items · 4 sites" in section[: section.index("</li>")]
 
 
-def test_second_run_fetches_nothing_old(cycle: Cycle, news_server: NewsWorldServer, world_env: dict[str, str]) -> None:
+def test_second_run_fetches_nothing_old(
+    cycle: Cycle, news_server: NewsWorldServer, world_env: dict[str, str]
+) -> None:
     before = len(news_server.requests)
     done = opinionwatch("run", "--once", "--config", str(cycle.config), env=world_env)
     assert done.returncode == 0, done.stderr
@@ -107,7 +156,13 @@ def test_demo_command_runs_the_whole_thing(tmp_path: Path) -> None:
     done = opinionwatch("demo", "--workdir", str(tmp_path / "demo"), timeout=300)
     assert done.returncode == 0, done.stderr
     truth = json.loads((tmp_path / "demo" / "truth.json").read_text("utf-8"))
-    top = next(a for a in truth["articles"] if a["story"] == truth["top_story"]["novamart"] and a["variant"] == "original")
+    top = next(
+        a
+        for a in truth["articles"]
+        if a["story"] == truth["top_story"]["novamart"] and a["variant"] == "original"
+    )
     assert top["title"] in (tmp_path / "demo" / "digest.html").read_text("utf-8")
-    found = opinionwatch("search", "NovaMart", "--config", str(tmp_path / "demo" / "opinionwatch.yaml"), "--json")
+    found = opinionwatch(
+        "search", "NovaMart", "--config", str(tmp_path / "demo" / "opinionwatch.yaml"), "--json"
+    )
     assert json.loads(found.stdout)["total"] >= 8

@@ -19,23 +19,58 @@ T0 = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 
 def doc(key: str, title: str, body: str, days: int = 0, **fields: object) -> IndexDoc:
     values: dict[str, object] = {
-        "id": key, "url": f"http://e.com/{key}", "source": "harbor", "domain": "e.com", "kind": "article",
-        "title": title, "body": body, "published": T0 + timedelta(days=days), "language": "en",
-        "watchlists": (), "story_id": key, "vector": None,
+        "id": key,
+        "url": f"http://e.com/{key}",
+        "source": "harbor",
+        "domain": "e.com",
+        "kind": "article",
+        "title": title,
+        "body": body,
+        "published": T0 + timedelta(days=days),
+        "language": "en",
+        "watchlists": (),
+        "story_id": key,
+        "vector": None,
     }
     values.update(fields)
     return IndexDoc(**values)  # type: ignore[arg-type]
 
 
 DOCS = [
-    doc("a", "NovaMart recalls power banks", "NovaMart said it would recall 120,000 power banks after fires.",
-        watchlists=("novamart", "product_safety"), vector=np.array([1, 0, 0], dtype=np.float32)),
-    doc("b", "苹果公司下调应用商店佣金", "苹果公司宣布下调佣金。诺瓦商城表示欢迎。", days=1, source="huaxia", language="zh",
-        watchlists=("apple",), vector=np.array([0, 1, 0], dtype=np.float32)),
-    doc("c", "Cider makers celebrate apple harvest", "Orchards had a bumper apple harvest.", days=2,
-        source="coastal", vector=np.array([0, 0, 1], dtype=np.float32)),
-    doc("d", "Regulators probe NovaMart", "Counterfeit listings found on the NovaMart platform.", days=3,
-        watchlists=("novamart",), story_id="a", vector=np.array([0.9, 0.1, 0], dtype=np.float32)),
+    doc(
+        "a",
+        "NovaMart recalls power banks",
+        "NovaMart said it would recall 120,000 power banks after fires.",
+        watchlists=("novamart", "product_safety"),
+        vector=np.array([1, 0, 0], dtype=np.float32),
+    ),
+    doc(
+        "b",
+        "苹果公司下调应用商店佣金",
+        "苹果公司宣布下调佣金。诺瓦商城表示欢迎。",
+        days=1,
+        source="huaxia",
+        language="zh",
+        watchlists=("apple",),
+        vector=np.array([0, 1, 0], dtype=np.float32),
+    ),
+    doc(
+        "c",
+        "Cider makers celebrate apple harvest",
+        "Orchards had a bumper apple harvest.",
+        days=2,
+        source="coastal",
+        vector=np.array([0, 0, 1], dtype=np.float32),
+    ),
+    doc(
+        "d",
+        "Regulators probe NovaMart",
+        "Counterfeit listings found on the NovaMart platform.",
+        days=3,
+        watchlists=("novamart",),
+        story_id="a",
+        vector=np.array([0.9, 0.1, 0], dtype=np.float32),
+    ),
 ]
 
 
@@ -74,7 +109,9 @@ def test_upsert_is_idempotent(index: EmbeddedIndex) -> None:
         ("-novamart", {"b", "c"}),
     ],
 )
-def test_boolean_phrase_field_and_chinese_queries(index: EmbeddedIndex, query: str, expected: set[str]) -> None:
+def test_boolean_phrase_field_and_chinese_queries(
+    index: EmbeddedIndex, query: str, expected: set[str]
+) -> None:
     assert set(ids(index, query=query, limit=10)) == expected
 
 

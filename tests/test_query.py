@@ -8,7 +8,9 @@ from nlp.query import And, Near, Not, Or, Phrase, QuerySyntaxError, Term, matche
 
 
 def test_precedence_implicit_and_phrases_and_fields() -> None:
-    assert parse('a b OR "c d" title:e') == Or((And((Term("a"), Term("b"))), And((Phrase("c d"), Term("e", "title")))))
+    assert parse('a b OR "c d" title:e') == Or(
+        (And((Term("a"), Term("b"))), And((Phrase("c d"), Term("e", "title"))))
+    )
     assert parse("a AND NOT b") == And((Term("a"), Not(Term("b"))))
     assert parse("a -b") == And((Term("a"), Not(Term("b"))))
     assert parse("a NEAR/3 (b OR c)") == Near(Term("a"), Or((Term("b"), Term("c"))), 3)
@@ -19,7 +21,12 @@ def test_precedence_implicit_and_phrases_and_fields() -> None:
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("(a OR b", "missing ')'"), ('"open', "unbalanced quote"), ("a OR", "ends too early"), ("a )", "unexpected ')'")],
+    [
+        ("(a OR b", "missing ')'"),
+        ('"open', "unbalanced quote"),
+        ("a OR", "ends too early"),
+        ("a )", "unexpected ')'"),
+    ],
 )
 def test_syntax_errors_say_where(text: str, message: str) -> None:
     with pytest.raises(QuerySyntaxError, match=re.escape(message)):

@@ -24,7 +24,12 @@ def test_jobs_follow_source_schedules_and_team_send_times(demo_settings: Setting
     scheduler = build_scheduler(services, BackgroundScheduler(timezone="UTC"), notifier=_Recorder())
     jobs = {job.id: job for job in scheduler.get_jobs()}
     assert set(jobs) == {"crawl-every-900s", "crawl-every-1800s", "digest-pr-policy"}
-    assert jobs["crawl-every-900s"].args[1] == ["harbor-daily", "metro-ledger", "huaxia-caijing", "nanfang-shangbao"]
+    assert jobs["crawl-every-900s"].args[1] == [
+        "harbor-daily",
+        "metro-ledger",
+        "huaxia-caijing",
+        "nanfang-shangbao",
+    ]
     trigger = jobs["digest-pr-policy"].trigger
     fire = trigger.get_next_fire_time(None, datetime(2026, 11, 23, 0, 0, tzinfo=UTC))
     assert fire == datetime(2026, 11, 24, 7, 30, tzinfo=trigger.timezone)  # 00:00 UTC is already 08:00 there

@@ -13,9 +13,18 @@ T0 = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 
 
 def item(key: str, text: str, when: datetime, source: str = "s", title: str = "t", lang: str = "en") -> Item:
-    return Item(id=key, url=f"http://{source}.example/{key}", source=source, domain=f"{source}.example",
-                title=title, text=text, published=when, fetched_at=when, language=lang,
-                content_hash=content_hash(text))
+    return Item(
+        id=key,
+        url=f"http://{source}.example/{key}",
+        source=source,
+        domain=f"{source}.example",
+        title=title,
+        text=text,
+        published=when,
+        fetched_at=when,
+        language=lang,
+        content_hash=content_hash(text),
+    )
 
 
 def world_items(world: World) -> list[Item]:
@@ -72,6 +81,12 @@ def test_chinese_near_duplicates_by_character_shingles(tmp_path: Path) -> None:
     base = "市场监管部门通报，诺瓦商城在双十一期间存在先提价后打折等虚假促销行为，依法对其处以罚款。近一个月来消费者投诉数量激增。"
     a = item("a", base, T0, lang="zh")
     b = item("b", base + "（本文转载自合作媒体）", T0 + timedelta(hours=2), "t", lang="zh")
-    c = item("c", "山东烟台的苹果迎来丰收，当地果农表示，红富士苹果个大味甜，收购价格比去年略有上涨。", T0, "u", lang="zh")
+    c = item(
+        "c",
+        "山东烟台的苹果迎来丰收，当地果农表示，红富士苹果个大味甜，收购价格比去年略有上涨。",
+        T0,
+        "u",
+        lang="zh",
+    )
     store.assign([a, b, c])
     assert b.story_id == "a" and c.story_id == "c"

@@ -58,14 +58,20 @@ TEXT = "诺瓦商城召回充电宝，消费者投诉激增。"
     [
         (TEXT.encode("gbk"), "utf-8", TEXT),  # header lies
         (TEXT.encode("gb18030"), None, TEXT),  # no header
-        (f'<meta charset="gbk"><p>{TEXT}</p>'.encode("gbk"), "iso-8859-1", f'<meta charset="gbk"><p>{TEXT}</p>'),
+        (
+            f'<meta charset="gbk"><p>{TEXT}</p>'.encode("gbk"),
+            "iso-8859-1",
+            f'<meta charset="gbk"><p>{TEXT}</p>',
+        ),
         ("臺灣新聞報導，市場監管。".encode("big5"), "big5", "臺灣新聞報導，市場監管。"),
         ("東京のニュースです。".encode("shift_jis"), None, "東京のニュースです。"),
         (codecs.BOM_UTF8 + TEXT.encode("utf-8"), "gbk", TEXT),
         ("café crème".encode("cp1252"), None, "café crème"),
     ],
 )
-def test_decode_html_survives_lying_and_missing_charsets(body: bytes, declared: str | None, expected: str) -> None:
+def test_decode_html_survives_lying_and_missing_charsets(
+    body: bytes, declared: str | None, expected: str
+) -> None:
     text, _ = decode_html(body, declared)
     assert text == expected
 

@@ -11,7 +11,18 @@ APPLE = Watchlist(
             aliases=["Apple Inc.", "苹果公司"],
             ambiguous=["苹果"],
             require_any=["iPhone", "应用商店", "手机", "公司", "App Store"],
-            exclude=["Apple Daily", "apple pie", "orchard", "harvest", "crop", "水果", "果农", "种植", "吃", "丰收"],
+            exclude=[
+                "Apple Daily",
+                "apple pie",
+                "orchard",
+                "harvest",
+                "crop",
+                "水果",
+                "果农",
+                "种植",
+                "吃",
+                "丰收",
+            ],
         )
     ],
 )
@@ -37,7 +48,9 @@ def test_company_in_both_languages_with_positions() -> None:
 def test_fruit_is_not_the_company() -> None:
     assert hits("山东苹果喜获丰收 果农种植面积扩大", "消费者选购苹果时应注意果皮光滑。") == set()
     assert hits("营养师：每天吃一个苹果有益健康", "苹果富含膳食纤维和维生素。") == set()
-    assert hits("Cider makers celebrate a bumper apple harvest", "Orchards reported a fine apple crop.") == set()
+    assert (
+        hits("Cider makers celebrate a bumper apple harvest", "Orchards reported a fine apple crop.") == set()
+    )
     assert hits("Former Apple Daily editors publish memoir") == set()
 
 

@@ -8,6 +8,9 @@ __all__ = ["Article", "NewsWorldServer", "Post", "Site", "World", "build_world",
 
 def environment(server: NewsWorldServer) -> dict[str, str]:
     """Variables that ``config/demo.yaml`` reads: one base URL per site, and the API."""
-    env = {f"NEWSWORLD_{site.name.upper().replace('-', '_')}": server.base_url(site.name) for site in server.world.sites}
+    env = {
+        f"NEWSWORLD_{site.name.upper().replace('-', '_')}": server.base_url(site.name)
+        for site in server.world.sites
+    }
     env["NEWSWORLD_API"] = server.api_url
     return env

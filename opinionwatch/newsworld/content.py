@@ -37,8 +37,8 @@ RECALL = StoryText(
         "The company said the batteries were made by a third-party supplier and sold under the Voltly "
         "brand between March and September. Customers were told to stop using the devices immediately "
         "and to request a full refund through the NovaMart app.",
-        "Consumer groups criticised the retailer for reacting slowly. \"Shoppers deserve to know that "
-        "products sold on a platform this large have been tested,\" said a spokesperson for the Safe "
+        'Consumer groups criticised the retailer for reacting slowly. "Shoppers deserve to know that '
+        'products sold on a platform this large have been tested," said a spokesperson for the Safe '
         "Shopping Alliance, adding that complaints had been posted online for weeks.",
         "Product safety regulators in two countries confirmed they had opened inquiries into the "
         "listings and into how the marketplace vets sellers of lithium batteries.",
@@ -239,21 +239,42 @@ CONFUSERS = (
 )
 
 BACKGROUND_EN = (
-    ("City council approves new cycling lanes in {place}", "Council members in {place} voted {n} to {m} on "
-     "{weekday} to build new protected cycling lanes along the river. Work will start in spring."),
-    ("{place} museum reopens after two-year renovation", "The museum in {place} reopened its doors on "
-     "{weekday}, showing {n} restored paintings and a new sculpture garden."),
-    ("Heavy rain expected across {place} this weekend", "Forecasters warned of up to {n} millimetres of "
-     "rain in {place} on {weekday}, with local flooding possible near the coast."),
-    ("{place} football club signs young striker", "The club from {place} confirmed on {weekday} it had "
-     "signed a {n}-year-old striker on a contract running until {m}."),
-    ("Local bakery in {place} wins national bread award", "A family bakery in {place} was named the best "
-     "in the country on {weekday}, beating {n} other entries."),
+    (
+        "City council approves new cycling lanes in {place}",
+        "Council members in {place} voted {n} to {m} on "
+        "{weekday} to build new protected cycling lanes along the river. Work will start in spring.",
+    ),
+    (
+        "{place} museum reopens after two-year renovation",
+        "The museum in {place} reopened its doors on "
+        "{weekday}, showing {n} restored paintings and a new sculpture garden.",
+    ),
+    (
+        "Heavy rain expected across {place} this weekend",
+        "Forecasters warned of up to {n} millimetres of "
+        "rain in {place} on {weekday}, with local flooding possible near the coast.",
+    ),
+    (
+        "{place} football club signs young striker",
+        "The club from {place} confirmed on {weekday} it had "
+        "signed a {n}-year-old striker on a contract running until {m}.",
+    ),
+    (
+        "Local bakery in {place} wins national bread award",
+        "A family bakery in {place} was named the best "
+        "in the country on {weekday}, beating {n} other entries.",
+    ),
 )
 
 BACKGROUND_ZH = (
-    ("{place}地铁新线开通 市民出行更便捷", "{place}地铁新线于{weekday}正式开通运营，全长{n}公里，设站{m}座。"),
-    ("{place}举办秋季马拉松 {n}名选手参赛", "{weekday}，{place}秋季马拉松鸣枪开跑，来自各地的{n}名选手参加比赛。"),
+    (
+        "{place}地铁新线开通 市民出行更便捷",
+        "{place}地铁新线于{weekday}正式开通运营，全长{n}公里，设站{m}座。",
+    ),
+    (
+        "{place}举办秋季马拉松 {n}名选手参赛",
+        "{weekday}，{place}秋季马拉松鸣枪开跑，来自各地的{n}名选手参加比赛。",
+    ),
     ("{place}图书馆推出夜间开放服务", "从{weekday}起，{place}图书馆每晚开放至{m}点，方便市民阅读。"),
     ("{place}迎来降温天气 最低气温{m}度", "受冷空气影响，{place}{weekday}起气温明显下降，最低气温{m}度。"),
 )

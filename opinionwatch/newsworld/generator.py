@@ -232,7 +232,11 @@ def _variant_text(story: StoryText, variant: Variant, site: str) -> tuple[str, t
         title = story.alt_titles[0]
     elif variant == "edited":
         title = story.alt_titles[-1] if story.alt_titles else title
-        credit = "（本文转载自合作媒体）" if story.lang == "zh" else f"This story was first published by a partner of {site}."
+        credit = (
+            "（本文转载自合作媒体）"
+            if story.lang == "zh"
+            else f"This story was first published by a partner of {site}."
+        )
         keep = len(paragraphs) - 1 if len(paragraphs) >= 4 else len(paragraphs)  # truncate long stories
         paragraphs = (*paragraphs[:keep], credit)
     return title, paragraphs

@@ -39,13 +39,15 @@ def article_page(world: World, site: Site, article: Article, base: str) -> str:
 <div class="ad-banner">{escape(ad)}</div>
 <main><article>
 <h1>{escape(article.title)}</h1>
-<p class="byline">{escape(article.author)} · <time datetime="{stamp}">{article.published:%Y-%m-%d %H:%M}</time></p>
+<p class="byline">{escape(article.author)} ·
+<time datetime="{stamp}">{article.published:%Y-%m-%d %H:%M}</time></p>
 <div class="article-body">{body}</div>
 </article>
 <aside class="most-read"><h2>{"热门文章" if zh else "Most read"}</h2><ul>{most_read}</ul></aside>
 <section class="comments"><h2>{"评论" if zh else "Comments"}</h2><ul>{comments}</ul></section>
 </main>
-<footer>© {article.published.year} {escape(site.title)}. {"版权所有" if zh else "All rights reserved."}</footer>
+<footer>© {article.published.year} {escape(site.title)}.
+{"版权所有" if zh else "All rights reserved."}</footer>
 </body></html>"""
 
 

@@ -40,7 +40,9 @@ class NewsWorldServer:
         self.start()
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     def start(self) -> None:
@@ -101,7 +103,9 @@ class NewsWorldServer:
                 }
                 for a in world.articles
             ],
-            "posts": [{"id": p.id, "lang": p.lang, "text": p.text, "negative": p.negative} for p in world.posts],
+            "posts": [
+                {"id": p.id, "lang": p.lang, "text": p.text, "negative": p.negative} for p in world.posts
+            ],
         }
 
     def write_truth(self, path: Path) -> None:
