@@ -23,6 +23,9 @@ class RawItem(BaseModel):
     language_hint: str | None = None
     fetched_at: datetime
     fetch_error: str | None = Field(default=None, description="Why the page is missing, if it is.")
+    retry_page: bool = Field(
+        default=False, description="The page failed for a passing reason (5xx, timeout): fetch it next run."
+    )
 
 
 class SourceReport(BaseModel):

@@ -101,6 +101,7 @@ class FeedSpider(Spider):
         report.count("skipped" if reason == "robots" else "errors", reason)
         item = self._item(self.sources[source], url, entry)
         item.fetch_error = f"{reason}: {failure.getErrorMessage()}"[:500]
+        item.retry_page = _is_transient(reason)
         report.new += 1
         yield item.model_dump(mode="json")
 
@@ -128,6 +129,14 @@ class FeedSpider(Spider):
         )
         if self.state:
             self.state.close()
+
+
+PERMANENT = ("robots", "blocked_address", "too_large", "http_4")
+
+
+def _is_transient(reason: str) -> bool:
+    """5xx, 429, timeouts and connection failures pass; robots, blocks, size and other 4xx do not."""
+    return reason == "http_429" or not reason.startswith(PERMANENT)
 
 
 def _reason(failure: Failure) -> str:

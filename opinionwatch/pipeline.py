@@ -56,7 +56,9 @@ def run_cycle(
     report.seconds["crawl"] = time.monotonic() - timer
     items = process_items(services, result.items, report, progress)
     index_items(services, items, report, progress)
-    services.state.mark_seen([(raw.source, raw.url) for raw in result.items], services.clock.now())
+    done = {item.url for item in items}
+    handed_on = [(raw.source, raw.url) for raw in result.items if raw.url in done and not raw.retry_page]
+    services.state.mark_seen(handed_on, services.clock.now())
     for source_report in result.reports:
         services.state.record_run(source_report, started)
     log.info("cycle done", extra={"collected": report.collected, "indexed": report.indexed})

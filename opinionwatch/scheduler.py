@@ -38,6 +38,7 @@ def build_scheduler(
             max_instances=1,
             coalesce=True,
             misfire_grace_time=seconds,
+            next_run_time=services.clock.now(),
             name=f"crawl {', '.join(names)}",
         )
     mailer = notifier or SmtpNotifier(services.settings.mail)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
+import threading
 from collections.abc import Iterator
 from datetime import date
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -21,6 +24,16 @@ from opinionwatch.newsworld import NewsWorldServer, World, build_world, environm
 REPO = Path(__file__).resolve().parents[1]
 DEMO_CONFIG = REPO / "config" / "demo.yaml"
 WORLD_TODAY = date(2026, 11, 23)
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """Commands configure the root logger; put it back so one test's logging never leaks into another."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture(scope="session")
@@ -57,3 +70,54 @@ def real_embedder() -> SentenceTransformerEmbedder:
     from config.settings import EmbeddingSettings
 
     return SentenceTransformerEmbedder(EmbeddingSettings())
+
+
+class _Broken(BaseHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        return
+
+    def do_GET(self) -> None:  # noqa: N802
+        if self.path == "/robots.txt":
+            self.send_response(404)
+            self.end_headers()
+        elif self.path == "/malformed.xml":
+            self._reply(200, b"<rss><channel><item><title>broken")
+        elif self.path == "/dead.xml":
+            self._reply(500, b"internal error")
+        elif self.path == "/mixed.xml":
+            host = f"http://127.0.0.1:{self.server.server_address[1]}"
+            items = "".join(
+                f"<item><title>{name} page</title><link>{host}/{name}.html</link><description>{name} summary "
+                f"text about NovaMart</description><pubDate>Sun, 22 Nov 2026 03:00:00 GMT</pubDate></item>"
+                for name in ("ok", "flaky")
+            )
+            self._reply(200, f"<rss version='2.0'><channel><title>m</title>{items}</channel></rss>".encode())
+        elif self.path == "/ok.html":
+            self._reply(
+                200,
+                b"<html><body><article><p>"
+                + b"A full NovaMart article paragraph. " * 20
+                + b"</p></article></body></html>",
+                "text/html; charset=utf-8",
+            )
+        elif self.path == "/flaky.html":
+            self._reply(503, b"try later")
+        else:
+            self._reply(404, b"no")
+
+    def _reply(self, status: int, body: bytes, content_type: str = "application/octet-stream") -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture(scope="session")
+def broken_server() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Broken)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()

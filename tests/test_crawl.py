@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -84,38 +81,6 @@ def test_second_run_fetches_nothing_old(first_crawl, news_server: NewsWorldServe
     article_requests = [p for _, _, p in news_server.requests[before:] if p.endswith(".html")]
     assert article_requests == []
     assert sum(r.skipped.get("already_seen", 0) for r in again.reports) == len(world.articles)
-
-
-class _Broken(BaseHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:
-        return
-
-    def do_GET(self) -> None:  # noqa: N802
-        if self.path == "/robots.txt":
-            self.send_response(404)
-            self.end_headers()
-        elif self.path == "/malformed.xml":
-            self._reply(200, b"<rss><channel><item><title>broken")
-        elif self.path == "/dead.xml":
-            self._reply(500, b"internal error")
-        else:
-            self._reply(404, b"no")
-
-    def _reply(self, status: int, body: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-
-@pytest.fixture
-def broken_server() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Broken)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
 
 
 def test_bad_sources_are_counted_and_do_not_cost_good_items(

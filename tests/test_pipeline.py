@@ -1,0 +1,38 @@
+"""The cycle's hand-over rules, with the hashing embedder test double (the real model runs in test_end_to_end)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from config.settings import CrawlSettings, Entity, Settings, Source, Watchlist
+from index.base import SearchRequest
+from nlp.embed import HashingEmbedder
+from opinionwatch.pipeline import run_cycle
+from opinionwatch.wiring import Services
+
+
+def settings(tmp_path: Path, broken_server: str) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "data",
+        watchlists=[Watchlist(name="novamart", entities=[Entity(name="NovaMart")])],
+        sources=[Source(name="mixed", url=f"{broken_server}/mixed.xml")],
+        crawl=CrawlSettings(allow_private=["127.0.0.1"], download_delay_s=0, time_budget_s=30),
+    )
+
+
+def test_pages_that_failed_for_a_passing_reason_are_indexed_and_fetched_again(
+    tmp_path: Path, broken_server: str
+) -> None:
+    config = settings(tmp_path, broken_server)
+    with Services(config, embedder_override=HashingEmbedder()) as services:
+        first = run_cycle(services)
+        assert first.collected == 2 and first.indexed == 2
+        assert first.sources[0].errors == {"http_503": 1}
+        hits = services.index.search(SearchRequest(query="summary", limit=10)).hits
+        assert [hit.doc["title"] for hit in hits] == ["flaky page"]  # indexed from the feed text meanwhile
+        second = run_cycle(services)
+        assert second.collected == 1 and second.sources[0].skipped == {"already_seen": 1}
+        assert services.index.count() == 2
+        assert set(
+            services.index.search(SearchRequest(watchlists=("novamart",))).hits[0].doc["watchlists"]
+        ) == {"novamart"}
