@@ -177,7 +177,21 @@ class StorySettings(Strict):
     window_days: int = Field(
         default=7, ge=1, le=90, description="Reprints are looked for this many days back."
     )
+    near_duplicate_containment: float = Field(
+        default=0.8,
+        gt=0,
+        le=1,
+        description="Share of the shorter text's shingles found in the other (estimated from MinHash) above "
+        "which a truncated copy is a reprint.",
+    )
     num_perm: int = Field(default=128, ge=16, le=512, description="MinHash permutations.")
+    semantic_threshold: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description="Embedding cosine above which items are the same story; default: calibrated per model "
+        "(all-MiniLM-L6-v2: 0.9, with two shared figures); the level is off for models without a calibrated default.",
+    )
 
 
 class EmbeddedIndexSettings(Strict):

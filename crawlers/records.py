@@ -19,6 +19,9 @@ class RawItem(BaseModel):
     feed_summary: str | None = None
     feed_published: datetime | None = None
     html: str | None = Field(default=None, description="Decoded page, when the article page was fetched.")
+    text: str | None = Field(
+        default=None, description="Plain text of a post or API item (no HTML to extract)."
+    )
     encoding: str | None = Field(default=None, description="Encoding the page was decoded with.")
     language_hint: str | None = None
     fetched_at: datetime

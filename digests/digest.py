@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from config.settings import Settings, Team, Watchlist
 from index.base import Index, SearchRequest
+from nlp.normalize import has_cjk
 from nlp.stories import Story, StoryStore
 
 PAGE = 500
@@ -99,7 +100,7 @@ def _entry(story: Story, docs_today: list[dict[str, object]]) -> DigestStory:
     canonical = next((d for d in docs_today if d["id"] == story.canonical_item_id), None)
     shown = canonical or min(docs_today, key=lambda d: str(d["published"]))
     body = str(shown["body"])
-    snippet = body[:SNIPPET_CHARS].rsplit(" ", 1)[0] + "…" if len(body) > SNIPPET_CHARS else body
+    snippet = _snippet(body)
     return DigestStory(
         story=story,
         title=str(shown["title"]),
@@ -109,6 +110,17 @@ def _entry(story: Story, docs_today: list[dict[str, object]]) -> DigestStory:
         snippet=snippet,
         items_today=len(docs_today),
     )
+
+
+def _snippet(body: str) -> str:
+    """The lead of the body: cut at a word boundary in spaced scripts, at a character in Chinese."""
+    limit = SNIPPET_CHARS if not has_cjk(body[:SNIPPET_CHARS]) else SNIPPET_CHARS // 2
+    if len(body) <= limit:
+        return body
+    cut = body[:limit]
+    if " " in cut[-30:]:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip() + "…"
 
 
 def _all_hits(index: Index, request: SearchRequest) -> list[dict[str, object]]:

@@ -27,12 +27,15 @@ class Extracted:
     author: str | None = None
     site_name: str | None = None
     html_lang: str | None = None
+    canonical_url: str | None = None
     method: str = "trafilatura"
     problems: list[str] = field(default_factory=list)
 
 
 def extract(raw: RawItem) -> Extracted:
     """Title, text, date and metadata of ``raw``; never raises for bad pages, records problems instead."""
+    if raw.text is not None:
+        return _plain(raw)
     problems: list[str] = []
     if raw.fetch_error:
         problems.append("page_not_fetched")
@@ -59,9 +62,27 @@ def extract(raw: RawItem) -> Extracted:
         author=document.author if document else None,
         site_name=document.sitename if document else None,
         html_lang=_html_lang(raw.html) if raw.html else None,
+        canonical_url=document.url if document and document.url else None,
         method=method,
         problems=problems,
     )
+
+
+def _plain(raw: RawItem) -> Extracted:
+    """Posts and API items: no HTML extraction, the same normalisation; the title is the first line."""
+    problems: list[str] = []
+    text = normalize_text(raw.text or "")
+    if not text:
+        problems.append("empty_text")
+    title = normalize_text(raw.feed_title or "") or _first_line(text)
+    return Extracted(
+        title=title, text=text, published=_published(raw, None, problems), method="plain", problems=problems
+    )
+
+
+def _first_line(text: str, limit: int = 120) -> str:
+    line = text.split("\n", 1)[0]
+    return line if len(line) <= limit else line[:limit].rsplit(" ", 1)[0] + "…"
 
 
 def _trafilatura(html: str, url: str, problems: list[str]) -> trafilatura.settings.Document | None:

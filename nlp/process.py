@@ -34,6 +34,7 @@ def process(raw: RawItem, detector: ItemLanguageDetector, matcher: WatchlistMatc
         text=extracted.text,
         published=extracted.published,
         fetched_at=raw.fetched_at,
+        canonical_url=extracted.canonical_url,
         author=extracted.author,
         site_name=extracted.site_name,
         language=language,

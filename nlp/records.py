@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 Field_ = Literal["title", "body"]
+StoryLevel = Literal["new", "known", "exact", "near", "semantic"]
+"""How an item joined its story: it started it, was seen before, or matched by hash, MinHash or embedding."""
 
 
 class Mention(BaseModel):
@@ -43,6 +45,7 @@ class Item(BaseModel):
     text: str
     published: datetime
     fetched_at: datetime
+    canonical_url: str | None = Field(default=None, description="The page's own canonical link, if it has one.")
     author: str | None = None
     site_name: str | None = None
     language: str = "und"
@@ -52,6 +55,7 @@ class Item(BaseModel):
     rejections: list[Rejection] = Field(default_factory=list)
     content_hash: str = ""
     story_id: str | None = None
+    story_level: StoryLevel = "new"
 
     @property
     def watchlists(self) -> list[str]:

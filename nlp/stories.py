@@ -6,6 +6,7 @@ new item joins a story from an earlier run without re-processing history.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -17,17 +18,25 @@ from pydantic import BaseModel
 
 from config.settings import StorySettings
 from nlp.normalize import tokens
-from nlp.records import Item
+from nlp.records import Item, StoryLevel
 
+SEMANTIC_THRESHOLDS = {"all-MiniLM-L6-v2": 0.9}
+"""Calibrated cosine thresholds per embedding model (benchmarks/dedup.py); unknown models skip the level."""
 SHINGLE = 3
 SCHEME = "affine32"  # datasketch >= 2.0; signatures are stored as uint32
 MIN_TOKENS_FOR_NEAR = 12
+RETRIEVAL_JACCARD = 0.2
+"""LSH finds candidates down to this Jaccard; the decision is Jaccard or containment (truncated reprints)."""
+NUMBER = re.compile(r"\d[\d,.]*\d|\d")
+UNSUPPORTED_MARGIN = 0.1
+"""Without a shared number to support it, a semantic match needs this much more cosine."""
 COMPLETE_FRACTION = 0.8
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS story_items (
     item_id TEXT PRIMARY KEY, story_id TEXT NOT NULL, content_hash TEXT NOT NULL, minhash BLOB,
     published TEXT NOT NULL, source TEXT NOT NULL, domain TEXT NOT NULL, language TEXT NOT NULL,
-    text_len INTEGER NOT NULL, title TEXT NOT NULL, url TEXT NOT NULL
+    text_len INTEGER NOT NULL, title TEXT NOT NULL, url TEXT NOT NULL, vector BLOB,
+    shingles INTEGER NOT NULL DEFAULT 0, numbers TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS story_items_hash ON story_items (content_hash);
 CREATE INDEX IF NOT EXISTS story_items_story ON story_items (story_id);
@@ -49,10 +58,107 @@ class Story(BaseModel):
     member_ids: list[str]
 
 
+class _Window:
+    """The recent past that new items are compared with: MinHash LSH and, optionally, embeddings."""
+
+    def __init__(self, lsh: MinHashLSH) -> None:
+        self.lsh = lsh
+        self.meta: dict[str, tuple[datetime, str, int]] = {}
+        self.signatures: dict[str, MinHash] = {}
+        self.stories: list[str] = []
+        self.times: list[float] = []
+        self.numbers: list[frozenset[str]] = []
+        self.matrix = np.zeros((0, 0), dtype=np.float32)
+        self.rows = 0
+
+    def add(self, item: Item, signature: MinHash | None, vector: np.ndarray | None) -> None:
+        facts = (len(shingles(item.text)), numbers_in(item.text))
+        self.add_raw(item.id, item.story_id or item.id, item.published, signature, vector, facts)
+
+    def add_raw(
+        self,
+        item_id: str,
+        story: str,
+        when: datetime,
+        signature: MinHash | None,
+        vector: np.ndarray | None,
+        facts: tuple[int, frozenset[str]],
+    ) -> None:
+        self.meta[item_id] = (when, story, facts[0])
+        if signature is not None and item_id not in self.signatures:
+            self.signatures[item_id] = signature
+            self.lsh.insert(item_id, signature)
+        if vector is not None:
+            if self.rows == len(self.matrix):
+                grown = np.zeros((max(256, 2 * self.rows), len(vector)), dtype=np.float32)
+                if self.rows:
+                    grown[: self.rows] = self.matrix[: self.rows]
+                self.matrix = grown
+            self.matrix[self.rows] = vector
+            self.rows += 1
+            self.stories.append(story)
+            self.times.append(when.timestamp())
+            self.numbers.append(facts[1])
+
+    def most_similar(
+        self, vector: np.ndarray, numbers: frozenset[str], when: datetime, days: int, threshold: float
+    ) -> str | None:
+        """The story of the most similar recent item above ``threshold``, supported by shared figures
+        (different events on one topic rarely share them), or ``UNSUPPORTED_MARGIN`` more cosine."""
+        if self.rows == 0:
+            return None
+        scores = self.matrix[: self.rows] @ vector
+        scores[np.abs(np.asarray(self.times) - when.timestamp()) > days * 86400] = -1.0
+        for row in np.argsort(-scores)[:20]:
+            score = float(scores[row])
+            if score < threshold:
+                return None
+            if _figures_agree(numbers, self.numbers[row]) or score >= threshold + UNSUPPORTED_MARGIN:
+                return self.stories[row]
+        return None
+
+
+def _figures_agree(left: frozenset[str], right: frozenset[str]) -> bool:
+    """Two shared figures (one if a side has only one): chance agreement of two figures is rare."""
+    needed = min(2, len(left), len(right))
+    return needed > 0 and len(left & right) >= needed
+
+
+def numbers_in(text: str) -> frozenset[str]:
+    """Figures in the text (10 and up, not years), normalised: strong evidence of the same event."""
+    found = set()
+    for match in NUMBER.findall(text):
+        value = match.replace(",", "").rstrip(".")
+        if len(value) == 4 and value.isdigit() and 1900 <= int(value) <= 2099:
+            continue
+        try:
+            if float(value) >= 10:
+                found.add(value)
+        except ValueError:
+            continue
+    return frozenset(found)
+
+
+def shingles(text: str) -> set[str]:
+    """Token 3-grams (words; single characters for Chinese); empty for texts too short to compare."""
+    words = tokens(text)
+    if len(words) < MIN_TOKENS_FOR_NEAR:
+        return set()
+    return {" ".join(words[i : i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)}
+
+
+def semantic_threshold_for(settings: StorySettings, model: str) -> float | None:
+    """The configured threshold, else the calibrated one for ``model``, else None (semantic level off)."""
+    if settings.semantic_threshold is not None:
+        return settings.semantic_threshold
+    return SEMANTIC_THRESHOLDS.get(model.rstrip("/").split("/")[-1])
+
+
 class StoryStore:
-    def __init__(self, path: Path, settings: StorySettings) -> None:
+    def __init__(self, path: Path, settings: StorySettings, semantic_threshold: float | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.settings = settings
+        self.semantic_threshold = semantic_threshold
         self.db = sqlite3.connect(path, timeout=30)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.executescript(SCHEMA)
@@ -60,82 +166,101 @@ class StoryStore:
     def close(self) -> None:
         self.db.close()
 
-    def assign(self, items: list[Item]) -> None:
-        """Set ``story_id`` on every item (in place) and record them, in one transaction."""
+    def assign(self, items: list[Item], vectors: np.ndarray | None = None) -> None:
+        """Set ``story_id`` and ``story_level`` on every item (in place) and record them, in one transaction.
+
+        ``vectors`` (one normalised embedding per item) enables the semantic level.
+        """
         if not items:
             return
         since = min(item.published for item in items) - timedelta(days=self.settings.window_days)
-        lsh, published = self._load_lsh(since)
+        semantic = vectors is not None and self.semantic_threshold is not None
+        window = self._load_window(since, semantic)
         with self.db:
-            for item in items:
-                item.story_id = self._story_for(item, lsh, published)
+            for row, item in enumerate(items):
+                vector = vectors[row] if semantic and vectors is not None else None
+                item.story_id, item.story_level = self._story_for(item, window, vector)
                 signature = self._minhash(item)
-                self._record(item, signature)
-                if signature is not None:
-                    key = item.id
-                    if key not in lsh:
-                        lsh.insert(key, signature)
-                    published[key] = (item.published, item.story_id)
+                self._record(item, signature, vector)
+                window.add(item, signature, vector)
 
-    def _story_for(self, item: Item, lsh: MinHashLSH, published: dict[str, tuple[datetime, str]]) -> str:
+    def _story_for(self, item: Item, window: _Window, vector: np.ndarray | None) -> tuple[str, StoryLevel]:
         row = self.db.execute("SELECT story_id FROM story_items WHERE item_id = ?", (item.id,)).fetchone()
         if row:
-            return str(row[0])
+            return str(row[0]), "known"
         row = self.db.execute(
             "SELECT story_id FROM story_items WHERE content_hash = ? ORDER BY published LIMIT 1",
             (item.content_hash,),
         ).fetchone()
         if row:
-            return str(row[0])
+            return str(row[0]), "exact"
+        near = self._near_duplicate(item, window)
+        if near:
+            return near, "near"
+        if vector is not None and self.semantic_threshold is not None:
+            similar = window.most_similar(
+                vector,
+                numbers_in(item.text),
+                item.published,
+                self.settings.window_days,
+                self.semantic_threshold,
+            )
+            if similar:
+                return similar, "semantic"
+        return item.id, "new"
+
+    def _near_duplicate(self, item: Item, window: _Window) -> str | None:
+        """Best reprint by MinHash: Jaccard above the threshold, or most of the shorter text contained."""
         signature = self._minhash(item)
         if signature is None:
-            return item.id
-        window = timedelta(days=self.settings.window_days)
+            return None
+        size = len(shingles(item.text))
+        span = timedelta(days=self.settings.window_days)
         best: tuple[float, str] | None = None
-        for key in lsh.query(signature):
-            when, story = published[key]
-            if abs(when - item.published) > window:
+        for key in window.lsh.query(signature):
+            when, story, other_size = window.meta[key]
+            if abs(when - item.published) > span:
                 continue
-            other = self._signature(self._stored_signature(key))
-            score = signature.jaccard(other)
-            if score >= self.settings.near_duplicate_threshold and (best is None or score > best[0]):
-                best = (score, story)
-        return best[1] if best else item.id
+            score = signature.jaccard(window.signatures[key])
+            contained = score * (size + other_size) / ((1 + score) * max(1, min(size, other_size)))
+            if (
+                score >= self.settings.near_duplicate_threshold
+                or contained >= self.settings.near_duplicate_containment
+            ):
+                if best is None or score > best[0]:
+                    best = (score, story)
+        return best[1] if best else None
 
     def _minhash(self, item: Item) -> MinHash | None:
-        words = tokens(item.text)
-        if len(words) < MIN_TOKENS_FOR_NEAR:
+        pieces = shingles(item.text)
+        if not pieces:
             return None
         signature = MinHash(num_perm=self.settings.num_perm, seed=1, scheme=SCHEME)
-        signature.update_batch(
-            [" ".join(words[i : i + SHINGLE]).encode("utf-8") for i in range(len(words) - SHINGLE + 1)]
-        )
+        signature.update_batch([piece.encode("utf-8") for piece in pieces])
         return signature
 
     def _signature(self, values: np.ndarray) -> MinHash:
         return MinHash(num_perm=len(values), seed=1, hashvalues=values, scheme=SCHEME)
 
-    def _stored_signature(self, item_id: str) -> np.ndarray:
-        row = self.db.execute("SELECT minhash FROM story_items WHERE item_id = ?", (item_id,)).fetchone()
-        return np.frombuffer(row[0], dtype=np.uint32)
-
-    def _load_lsh(self, since: datetime) -> tuple[MinHashLSH, dict[str, tuple[datetime, str]]]:
-        lsh = MinHashLSH(threshold=self.settings.near_duplicate_threshold, num_perm=self.settings.num_perm)
-        published: dict[str, tuple[datetime, str]] = {}
+    def _load_window(self, since: datetime, with_vectors: bool) -> _Window:
+        window = _Window(MinHashLSH(threshold=RETRIEVAL_JACCARD, num_perm=self.settings.num_perm))
         rows = self.db.execute(
-            "SELECT item_id, story_id, minhash, published FROM story_items "
-            "WHERE minhash IS NOT NULL AND published >= ?",
+            "SELECT item_id, story_id, minhash, published, vector, shingles, numbers FROM story_items "
+            "WHERE published >= ?",
             (since.isoformat(),),
         )
-        for item_id, story_id, blob, when in rows:
-            lsh.insert(item_id, self._signature(np.frombuffer(blob, dtype=np.uint32)))
-            published[item_id] = (datetime.fromisoformat(when), story_id)
-        return lsh, published
+        for item_id, story_id, blob, when, vector, size, figures in rows:
+            signature = self._signature(np.frombuffer(blob, dtype=np.uint32)) if blob else None
+            stored = np.frombuffer(vector, dtype=np.float32) if with_vectors and vector else None
+            facts = (int(size), frozenset(figures.split()))
+            window.add_raw(item_id, story_id, datetime.fromisoformat(when), signature, stored, facts)
+        return window
 
-    def _record(self, item: Item, signature: MinHash | None) -> None:
+    def _record(self, item: Item, signature: MinHash | None, vector: np.ndarray | None) -> None:
         blob = signature.hashvalues.astype(np.uint32).tobytes() if signature is not None else None
+        vector_blob = np.asarray(vector, dtype=np.float32).tobytes() if vector is not None else None
         self.db.execute(
-            "INSERT OR REPLACE INTO story_items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO story_items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 item.id,
                 item.story_id,
@@ -148,6 +273,9 @@ class StoryStore:
                 len(item.text),
                 item.title,
                 item.url,
+                vector_blob,
+                len(shingles(item.text)),
+                " ".join(sorted(numbers_in(item.text))),
             ),
         )
 

@@ -102,7 +102,7 @@ def index_items(services: Services, items: list[Item], report: CycleReport, prog
     report.embedded_fresh = services.embedder.misses - before
     report.seconds["embed"] = time.monotonic() - timer
     timer = time.monotonic()
-    services.stories.assign(items)
+    services.stories.assign(items, np.stack(vectors))
     report.new_stories = sum(1 for item in items if item.story_id == item.id)
     report.seconds["stories"] = time.monotonic() - timer
     timer = time.monotonic()

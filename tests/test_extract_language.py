@@ -36,6 +36,7 @@ def test_main_text_without_boilerplate(world: World) -> None:
     assert result.title == article.title  # type: ignore[attr-defined]
     assert result.published == article.published  # type: ignore[attr-defined]
     assert result.site_name == "Harbor Daily" and result.html_lang == "en"
+    assert result.canonical_url == BASE + article.path  # type: ignore[attr-defined]
 
 
 def test_chinese_page_and_date_from_the_page(world: World) -> None:
@@ -102,3 +103,18 @@ def test_language_without_letters_uses_hint() -> None:
     assert DETECTOR.detect("12345") == "und"
     with pytest.raises(ValueError, match="unknown ISO 639-1"):
         ItemLanguageDetector(["en", "xx"])
+
+
+def test_posts_skip_html_extraction_but_are_normalised() -> None:
+    post = raw(
+        None,
+        text="  Still waiting for my ＮｏｖａＭａｒｔ refund\u3000after three weeks.\n\nTerrible support.  ",
+        kind="post",
+        feed_published=NOW - timedelta(hours=2),
+    )
+    result = extract(post)
+    assert result.method == "plain" and result.problems == []
+    assert result.title == "Still waiting for my ＮｏｖａＭａｒｔ refund after three weeks."
+    assert result.text.endswith("Terrible support.") and result.published == NOW - timedelta(hours=2)
+    empty = extract(raw(None, text="   ", kind="post"))
+    assert "empty_text" in empty.problems and "no_date" in empty.problems

@@ -3,11 +3,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
+
 from config.settings import StorySettings
 from nlp.normalize import content_hash
 from nlp.records import Item
-from nlp.stories import StoryStore
+from nlp.stories import StoryStore, numbers_in, shingles
 from opinionwatch.newsworld import World
+from opinionwatch.newsworld.reprints import reprint_set
 
 T0 = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 
@@ -90,3 +93,49 @@ def test_chinese_near_duplicates_by_character_shingles(tmp_path: Path) -> None:
     )
     store.assign([a, b, c])
     assert b.story_id == "a" and c.story_id == "c"
+
+
+def test_truncated_copy_joins_by_containment(tmp_path: Path) -> None:
+    store = StoryStore(tmp_path / "s.sqlite", StorySettings())
+    text = " ".join(f"word{i}" for i in range(200))
+    full = item("full", text, T0)
+    truncated = item("short", " ".join(f"word{i}" for i in range(80)), T0 + timedelta(hours=1), "t")
+    store.assign([full, truncated])
+    assert truncated.story_id == "full" and truncated.story_level == "near"
+
+
+def test_semantic_level_needs_cosine_and_shared_figures(tmp_path: Path) -> None:
+    store = StoryStore(tmp_path / "s.sqlite", StorySettings(), semantic_threshold=0.9)
+    first = item("a", "NovaMart recalls 120,000 power banks after 3 fires; shares fell 6.5 percent.", T0)
+    rewrite = item(
+        "b",
+        "Shares of NovaMart dropped 6.5 percent as it pulled 120,000 chargers.",
+        T0 + timedelta(hours=3),
+        "t",
+    )
+    same_topic = item(
+        "c", "NovaMart recalls 45,000 heaters after 12 complaints.", T0 + timedelta(hours=4), "u"
+    )
+    close = np.array([1.0, 0.0, 0.0], dtype=np.float32)
+    near_close = np.array([0.95, np.sqrt(1 - 0.95**2), 0.0], dtype=np.float32)
+    other_side = np.array([0.95, 0.0, np.sqrt(1 - 0.95**2)], dtype=np.float32)
+    store.assign([first, rewrite, same_topic], np.stack([close, near_close, other_side]))
+    assert (rewrite.story_id, rewrite.story_level) == ("a", "semantic")
+    assert (same_topic.story_id, same_topic.story_level) == ("c", "new")  # similar, but no shared figures
+
+
+def test_figures_and_shingles() -> None:
+    assert numbers_in("Sold 120,000 units in 2026 for $6.5 and 3 others; 诺瓦商城召回12万台") == {
+        "120000",
+        "12",
+    }
+    assert shingles("too short") == set()
+    assert len(shingles(" ".join(f"w{i}" for i in range(20)))) == 18
+
+
+def test_reprint_set_is_deterministic_and_labelled() -> None:
+    first, again = reprint_set(seed=3, stories=30), reprint_set(seed=3, stories=30)
+    assert first == again
+    assert {d.variant for d in first} <= {"original", "retitled", "boilerplate", "truncated", "rewrite"}
+    assert len({d.story for d in first}) == 30 and len(first) > 30
+    assert {d.lang for d in first} == {"en", "zh"}
