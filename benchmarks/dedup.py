@@ -39,8 +39,18 @@ DAY = datetime(2026, 11, 20, tzinfo=UTC)
 
 
 def item(key: str, title: str, text: str, when: datetime = DAY, lang: str = "en") -> Item:
-    return Item(id=key, url=f"http://bench/{key}", source="bench", domain="bench", title=title, text=text,
-                published=when, fetched_at=when, language=lang, content_hash=content_hash(text or title))
+    return Item(
+        id=key,
+        url=f"http://bench/{key}",
+        source="bench",
+        domain="bench",
+        title=title,
+        text=text,
+        published=when,
+        fetched_at=when,
+        language=lang,
+        content_hash=content_hash(text or title),
+    )
 
 
 def pair_scores(truth: list[bool], predicted: list[bool]) -> dict[str, float]:
@@ -58,8 +68,9 @@ def jaccard(a: str, b: str) -> float:
     return len(left & right) / len(left | right) if left and right else 0.0
 
 
-def bbc(root: Path, settings: StorySettings, embedder: SentenceTransformerEmbedder,
-        semantic: float | None) -> dict[str, object]:
+def bbc(
+    root: Path, settings: StorySettings, embedder: SentenceTransformerEmbedder, semantic: float | None
+) -> dict[str, object]:
     rows = [json.loads(line) for line in (root / "bbc_news.jsonl").read_text("utf-8").splitlines() if line]
     groups = json.loads((root / "exact_duplicate_groups.json").read_text("utf-8"))
     items = [item(row["id"], row["title"], row["text"]) for row in rows]
@@ -72,16 +83,29 @@ def bbc(root: Path, settings: StorySettings, embedder: SentenceTransformerEmbedd
     members: dict[str | None, list[str]] = defaultdict(list)
     for key, story_id in story.items():
         members[story_id].append(key)
-    extra = sum(1 for keys in members.values() for a, b in itertools.combinations(keys, 2)
-                if not any(a in g and b in g for g in groups))
+    extra = sum(
+        1
+        for keys in members.values()
+        for a, b in itertools.combinations(keys, 2)
+        if not any(a in g and b in g for g in groups)
+    )
     levels: dict[str, int] = defaultdict(int)
     for one in items:
         levels[one.story_level] += 1
-    return {"items": len(items), "groups": len(groups), "groups_found": found, "items_in_groups": len(grouped),
-            "stories": len(members), "merged_pairs_outside_groups": extra, "levels": dict(levels)}
+    return {
+        "items": len(items),
+        "groups": len(groups),
+        "groups_found": found,
+        "items_in_groups": len(grouped),
+        "stories": len(members),
+        "merged_pairs_outside_groups": extra,
+        "levels": dict(levels),
+    }
 
 
-def msrp(root: Path, embedder: SentenceTransformerEmbedder, near: float, semantic: float) -> dict[str, object]:
+def msrp(
+    root: Path, embedder: SentenceTransformerEmbedder, near: float, semantic: float
+) -> dict[str, object]:
     with (root / "msr_paraphrase_train.txt").open(encoding="utf-8-sig") as handle:
         rows = list(csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))[1:]
     truth = [row[0] == "1" for row in rows]
@@ -92,11 +116,21 @@ def msrp(root: Path, embedder: SentenceTransformerEmbedder, near: float, semanti
     near_hits = [jaccard(row[3], row[4]) >= near for row in rows]
     semantic_hits = [float(c) >= semantic for c in cosine]
     combined = [a or b or c for a, b, c in zip(exact, near_hits, semantic_hits, strict=True)]
-    sweep = {round(t, 2): pair_scores(truth, [float(c) >= t for c in cosine])["f1"] for t in np.arange(0.5, 0.96, 0.05)}
+    sweep = {
+        round(t, 2): pair_scores(truth, [float(c) >= t for c in cosine])["f1"]
+        for t in np.arange(0.5, 0.96, 0.05)
+    }
     best = max(sweep, key=lambda t: sweep[t])
-    return {"pairs": len(rows), "exact": pair_scores(truth, exact), "near": pair_scores(truth, near_hits),
-            "semantic": pair_scores(truth, semantic_hits), "combined": pair_scores(truth, combined),
-            "semantic_threshold": semantic, "best_cosine_threshold_for_f1": best, "best_f1": sweep[best]}
+    return {
+        "pairs": len(rows),
+        "exact": pair_scores(truth, exact),
+        "near": pair_scores(truth, near_hits),
+        "semantic": pair_scores(truth, semantic_hits),
+        "combined": pair_scores(truth, combined),
+        "semantic_threshold": semantic,
+        "best_cosine_threshold_for_f1": best,
+        "best_f1": sweep[best],
+    }
 
 
 def stsb(root: Path, embedder: SentenceTransformerEmbedder) -> dict[str, object]:
@@ -113,7 +147,9 @@ def stsb(root: Path, embedder: SentenceTransformerEmbedder) -> dict[str, object]
     return {"pairs": len(pairs), "spearman": round(float(rho), 4)}
 
 
-def reprints(embedder: SentenceTransformerEmbedder, settings: StorySettings, semantic: float | None) -> dict[str, object]:
+def reprints(
+    embedder: SentenceTransformerEmbedder, settings: StorySettings, semantic: float | None
+) -> dict[str, object]:
     docs = reprint_set()
     results: dict[str, object] = {"docs": len(docs), "stories": len({d.story for d in docs})}
     vectors = embedder.embed([embedding_text(d.title, d.text, 1000) for d in docs])
@@ -133,7 +169,9 @@ def reprints(embedder: SentenceTransformerEmbedder, settings: StorySettings, sem
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     parser.add_argument("--model", default="all-MiniLM-L6-v2", help="embedding.model to evaluate")
     args = parser.parse_args()
@@ -141,10 +179,14 @@ def main() -> None:
     semantic = semantic_threshold_for(settings, args.model)
     embedder = SentenceTransformerEmbedder(EmbeddingSettings(model=args.model))
     results: dict[str, object] = {}
-    runs = (("bbc_news_en", lambda root: bbc(root, settings, embedder, semantic)),
-            ("msrp_news_paraphrase_en", lambda root: msrp(root, embedder, settings.near_duplicate_threshold,
-                                                          semantic or 1.0)),
-            ("stsb_news_headlines_en", lambda root: stsb(root, embedder)))
+    runs = (
+        ("bbc_news_en", lambda root: bbc(root, settings, embedder, semantic)),
+        (
+            "msrp_news_paraphrase_en",
+            lambda root: msrp(root, embedder, settings.near_duplicate_threshold, semantic or 1.0),
+        ),
+        ("stsb_news_headlines_en", lambda root: stsb(root, embedder)),
+    )
     for name, run in runs:
         if not (args.data / name).is_dir():
             print(f"skipped {name}: not in {args.data}", file=sys.stderr)
@@ -153,7 +195,10 @@ def main() -> None:
         results[name] = run(args.data / name)
         print(f"ran {name} in {time.perf_counter() - started:.1f}s", file=sys.stderr)
     results["reprints"] = reprints(embedder, settings, semantic)
-    print(f"model {args.model}; near-duplicate Jaccard >= {settings.near_duplicate_threshold}; cosine >= {semantic}")
+    print(
+        f"model {args.model}; near-duplicate Jaccard >= {settings.near_duplicate_threshold}; "
+        f"cosine >= {semantic}"
+    )
     for name, figures in results.items():
         print(f"{name}:")
         for key, value in figures.items():  # type: ignore[attr-defined]

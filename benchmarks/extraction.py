@@ -37,8 +37,37 @@ from nlp.extract import extract  # noqa: E402
 from nlp.language import ItemLanguageDetector  # noqa: E402
 
 TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]|[^\W_]+")
-LANGUAGES = ["en", "zh", "de", "fr", "es", "pt", "it", "nl", "ru", "ja", "ko", "ar", "tr", "pl", "sv", "da",
-             "fi", "cs", "hu", "ro", "uk", "id", "vi", "th", "el", "he", "hi", "lv", "nb"]
+LANGUAGES = [
+    "en",
+    "zh",
+    "de",
+    "fr",
+    "es",
+    "pt",
+    "it",
+    "nl",
+    "ru",
+    "ja",
+    "ko",
+    "ar",
+    "tr",
+    "pl",
+    "sv",
+    "da",
+    "fi",
+    "cs",
+    "hu",
+    "ro",
+    "uk",
+    "id",
+    "vi",
+    "th",
+    "el",
+    "he",
+    "hi",
+    "lv",
+    "nb",
+]
 
 
 @dataclass
@@ -92,7 +121,9 @@ def scrapinghub(root: Path) -> Iterator[Page]:
     truth = json.loads((root / "ground-truth.json").read_text("utf-8"))
     for key, entry in sorted(truth.items()):
         host = urlsplit(entry["url"]).netloc.removeprefix("www.")
-        yield Page(f"{host} {key[:8]}", read(root / "html" / f"{key}.html.gz"), entry["url"], entry["articleBody"])
+        yield Page(
+            f"{host} {key[:8]}", read(root / "html" / f"{key}.html.gz"), entry["url"], entry["articleBody"]
+        )
 
 
 def fundus(root: Path) -> Iterator[Page]:
@@ -102,14 +133,24 @@ def fundus(root: Path) -> Iterator[Page]:
         parts = list(body.get("summary", []))
         for section in body.get("sections", []):
             parts += section.get("headline", []) + section.get("paragraphs", [])
-        yield Page(f"{entry['country']}/{entry['publisher']}", read(root / entry["html"]), entry["url"], "\n".join(parts))
+        yield Page(
+            f"{entry['country']}/{entry['publisher']}",
+            read(root / entry["html"]),
+            entry["url"],
+            "\n".join(parts),
+        )
 
 
 def readability(root: Path) -> Iterator[Page]:
     for folder in sorted((root / "test-pages").iterdir()):
         if (folder / "source.html").exists() and (folder / "expected.html").exists():
             expected = html_text((folder / "expected.html").read_text("utf-8", errors="replace"))
-            yield Page(folder.name, (folder / "source.html").read_bytes(), f"http://example.com/{folder.name}", expected)
+            yield Page(
+                folder.name,
+                (folder / "source.html").read_bytes(),
+                f"http://example.com/{folder.name}",
+                expected,
+            )
 
 
 def newspaper4k(root: Path) -> Iterator[Page]:
@@ -121,8 +162,13 @@ def newspaper4k(root: Path) -> Iterator[Page]:
 
 def gne(root: Path) -> Iterator[Page]:
     for html in sorted((root / "article_pages").glob("*/*.html")):
-        yield Page(f"{html.parent.name}/{html.stem}", html.read_bytes(), f"http://example.com/{html.parent.name}",
-                   None, language="zh")
+        yield Page(
+            f"{html.parent.name}/{html.stem}",
+            html.read_bytes(),
+            f"http://example.com/{html.parent.name}",
+            None,
+            language="zh",
+        )
 
 
 SETS = {
@@ -141,7 +187,11 @@ def score(page: Page, detector: ItemLanguageDetector) -> Score:
     body = result.text
     nonempty = len(body.strip()) > 0
     expected_language = page.language or (detector.detect(page.reference) if page.reference else None)
-    right = None if expected_language in (None, "und") else nonempty and detector.detect(body) == expected_language
+    right = (
+        None
+        if expected_language in (None, "und")
+        else nonempty and detector.detect(body) == expected_language
+    )
     if page.reference is None or not page.reference.strip():
         return Score(page.name, None, None, None, nonempty, right)
     precision, recall, f1 = prf(body, page.reference)
@@ -164,7 +214,9 @@ def summarise(scores: list[Score]) -> dict[str, object]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     parser.add_argument("--worst", type=int, default=5, help="Worst pages listed per set.")
     args = parser.parse_args()
@@ -183,8 +235,10 @@ def main() -> None:
     print(f"{'set':30} {'pages':>6} {'nonempty':>9} {'lang ok':>8} {'P':>7} {'R':>7} {'F1':>7}")
     for name, figures in results.items():
         language = f"{figures.get('right_language', '-')}/{figures.get('language_checked', '-')}"
-        print(f"{name:30} {figures['pages']:>6} {figures['nonempty']:>9} {language:>8} "
-              f"{figures.get('precision', '-'):>7} {figures.get('recall', '-'):>7} {figures.get('f1', '-'):>7}")
+        print(
+            f"{name:30} {figures['pages']:>6} {figures['nonempty']:>9} {language:>8} "
+            f"{figures.get('precision', '-'):>7} {figures.get('recall', '-'):>7} {figures.get('f1', '-'):>7}"
+        )
         for page, f1 in figures.get("worst", []):  # type: ignore[attr-defined]
             print(f"    worst: {f1:<6} {page}")
     print(json.dumps(results, ensure_ascii=False))

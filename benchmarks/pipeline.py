@@ -40,14 +40,24 @@ def raw_items(pages: int) -> list[RawItem]:
     for article in world.articles[:pages]:
         site = world.site(article.site)
         html = article_page(world, site, article, BASE)
-        items.append(RawItem(source=site.name, url=f"{BASE}/{article.id}", fetched_url=f"http://{site.name}/x",
-                             html=html, feed_title=article.title, feed_published=article.published,
-                             fetched_at=fetched))
+        items.append(
+            RawItem(
+                source=site.name,
+                url=f"{BASE}/{article.id}",
+                fetched_url=f"http://{site.name}/x",
+                html=html,
+                feed_title=article.title,
+                feed_published=article.published,
+                fetched_at=fetched,
+            )
+        )
     return items
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--pages", type=int, default=10_000)
     args = parser.parse_args()
     raws = raw_items(args.pages)

@@ -190,7 +190,7 @@ class StorySettings(Strict):
         gt=0,
         le=1,
         description="Embedding cosine above which items are the same story; default: calibrated per model "
-        "(all-MiniLM-L6-v2: 0.9, with two shared figures); the level is off for models without a calibrated default.",
+        "(all-MiniLM-L6-v2: 0.9, with two shared figures); off for models without a calibrated default.",
     )
 
 

@@ -45,7 +45,9 @@ class Item(BaseModel):
     text: str
     published: datetime
     fetched_at: datetime
-    canonical_url: str | None = Field(default=None, description="The page's own canonical link, if it has one.")
+    canonical_url: str | None = Field(
+        default=None, description="The page's own canonical link, if it has one."
+    )
     author: str | None = None
     site_name: str | None = None
     language: str = "und"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -58,6 +59,15 @@ class Story(BaseModel):
     member_ids: list[str]
 
 
+@dataclass(frozen=True)
+class _Facts:
+    """What deduplication needs of one item, computed once."""
+
+    signature: MinHash | None
+    size: int
+    numbers: frozenset[str]
+
+
 class _Window:
     """The recent past that new items are compared with: MinHash LSH and, optionally, embeddings."""
 
@@ -66,39 +76,32 @@ class _Window:
         self.meta: dict[str, tuple[datetime, str, int]] = {}
         self.signatures: dict[str, MinHash] = {}
         self.stories: list[str] = []
-        self.times: list[float] = []
         self.numbers: list[frozenset[str]] = []
+        self.times = np.zeros(0, dtype=np.float64)
         self.matrix = np.zeros((0, 0), dtype=np.float32)
         self.rows = 0
 
-    def add(self, item: Item, signature: MinHash | None, vector: np.ndarray | None) -> None:
-        facts = (len(shingles(item.text)), numbers_in(item.text))
-        self.add_raw(item.id, item.story_id or item.id, item.published, signature, vector, facts)
-
-    def add_raw(
-        self,
-        item_id: str,
-        story: str,
-        when: datetime,
-        signature: MinHash | None,
-        vector: np.ndarray | None,
-        facts: tuple[int, frozenset[str]],
-    ) -> None:
-        self.meta[item_id] = (when, story, facts[0])
-        if signature is not None and item_id not in self.signatures:
-            self.signatures[item_id] = signature
-            self.lsh.insert(item_id, signature)
+    def add(self, item_id: str, story: str, when: datetime, facts: _Facts, vector: np.ndarray | None) -> None:
+        self.meta[item_id] = (when, story, facts.size)
+        if facts.signature is not None and item_id not in self.signatures:
+            self.signatures[item_id] = facts.signature
+            self.lsh.insert(item_id, facts.signature)
         if vector is not None:
             if self.rows == len(self.matrix):
-                grown = np.zeros((max(256, 2 * self.rows), len(vector)), dtype=np.float32)
+                capacity = max(256, 2 * self.rows)
+                matrix = np.zeros((capacity, len(vector)), dtype=np.float32)
+                times = np.zeros(capacity, dtype=np.float64)
                 if self.rows:
-                    grown[: self.rows] = self.matrix[: self.rows]
-                self.matrix = grown
+                    matrix[: self.rows], times[: self.rows] = (
+                        self.matrix[: self.rows],
+                        self.times[: self.rows],
+                    )
+                self.matrix, self.times = matrix, times
             self.matrix[self.rows] = vector
+            self.times[self.rows] = when.timestamp()
             self.rows += 1
             self.stories.append(story)
-            self.times.append(when.timestamp())
-            self.numbers.append(facts[1])
+            self.numbers.append(facts.numbers)
 
     def most_similar(
         self, vector: np.ndarray, numbers: frozenset[str], when: datetime, days: int, threshold: float
@@ -108,12 +111,10 @@ class _Window:
         if self.rows == 0:
             return None
         scores = self.matrix[: self.rows] @ vector
-        scores[np.abs(np.asarray(self.times) - when.timestamp()) > days * 86400] = -1.0
-        for row in np.argsort(-scores)[:20]:
-            score = float(scores[row])
-            if score < threshold:
-                return None
-            if _figures_agree(numbers, self.numbers[row]) or score >= threshold + UNSUPPORTED_MARGIN:
+        scores[np.abs(self.times[: self.rows] - when.timestamp()) > days * 86400] = -1.0
+        above = np.flatnonzero(scores >= threshold)
+        for row in above[np.argsort(-scores[above])][:20]:
+            if _figures_agree(numbers, self.numbers[row]) or scores[row] >= threshold + UNSUPPORTED_MARGIN:
                 return self.stories[row]
         return None
 
@@ -159,6 +160,7 @@ class StoryStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.settings = settings
         self.semantic_threshold = semantic_threshold
+        self._permutations = MinHash(num_perm=settings.num_perm, seed=1, scheme=SCHEME)
         self.db = sqlite3.connect(path, timeout=30)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.executescript(SCHEMA)
@@ -179,12 +181,14 @@ class StoryStore:
         with self.db:
             for row, item in enumerate(items):
                 vector = vectors[row] if semantic and vectors is not None else None
-                item.story_id, item.story_level = self._story_for(item, window, vector)
-                signature = self._minhash(item)
-                self._record(item, signature, vector)
-                window.add(item, signature, vector)
+                facts = self._facts(item)
+                item.story_id, item.story_level = self._story_for(item, window, vector, facts)
+                self._record(item, facts, vector)
+                window.add(item.id, item.story_id, item.published, facts, vector)
 
-    def _story_for(self, item: Item, window: _Window, vector: np.ndarray | None) -> tuple[str, StoryLevel]:
+    def _story_for(
+        self, item: Item, window: _Window, vector: np.ndarray | None, facts: _Facts
+    ) -> tuple[str, StoryLevel]:
         row = self.db.execute("SELECT story_id FROM story_items WHERE item_id = ?", (item.id,)).fetchone()
         if row:
             return str(row[0]), "known"
@@ -194,7 +198,7 @@ class StoryStore:
         ).fetchone()
         if row:
             return str(row[0]), "exact"
-        near = self._near_duplicate(item, window)
+        near = self._near_duplicate(item, window, facts)
         if near:
             return near, "near"
         if vector is not None and self.semantic_threshold is not None:
@@ -209,35 +213,39 @@ class StoryStore:
                 return similar, "semantic"
         return item.id, "new"
 
-    def _near_duplicate(self, item: Item, window: _Window) -> str | None:
+    def _near_duplicate(self, item: Item, window: _Window, facts: _Facts) -> str | None:
         """Best reprint by MinHash: Jaccard above the threshold, or most of the shorter text contained."""
-        signature = self._minhash(item)
+        signature, size = facts.signature, facts.size
         if signature is None:
             return None
-        size = len(shingles(item.text))
         span = timedelta(days=self.settings.window_days)
-        best: tuple[float, str] | None = None
-        for key in window.lsh.query(signature):
-            when, story, other_size = window.meta[key]
-            if abs(when - item.published) > span:
-                continue
-            score = signature.jaccard(window.signatures[key])
-            contained = score * (size + other_size) / ((1 + score) * max(1, min(size, other_size)))
-            if (
-                score >= self.settings.near_duplicate_threshold
-                or contained >= self.settings.near_duplicate_containment
-            ):
-                if best is None or score > best[0]:
-                    best = (score, story)
-        return best[1] if best else None
-
-    def _minhash(self, item: Item) -> MinHash | None:
-        pieces = shingles(item.text)
-        if not pieces:
+        keys = [k for k in window.lsh.query(signature) if abs(window.meta[k][0] - item.published) <= span]
+        if not keys:
             return None
-        signature = MinHash(num_perm=self.settings.num_perm, seed=1, scheme=SCHEME)
-        signature.update_batch([piece.encode("utf-8") for piece in pieces])
-        return signature
+        candidates = np.stack([window.signatures[k].hashvalues for k in keys])
+        scores = (candidates == signature.hashvalues).mean(axis=1)  # MinHash estimate of Jaccard
+        sizes = np.array([window.meta[k][2] for k in keys], dtype=np.float64)
+        contained = scores * (size + sizes) / ((1 + scores) * np.maximum(1, np.minimum(size, sizes)))
+        reprint = (scores >= self.settings.near_duplicate_threshold) | (
+            contained >= self.settings.near_duplicate_containment
+        )
+        if not reprint.any():
+            return None
+        best = int(np.argmax(np.where(reprint, scores, -1.0)))
+        return window.meta[keys[best]][1]
+
+    def _facts(self, item: Item) -> _Facts:
+        pieces = shingles(item.text)
+        signature = None
+        if pieces:
+            signature = MinHash(
+                num_perm=self.settings.num_perm,
+                seed=1,
+                permutations=self._permutations.permutations,
+                scheme=SCHEME,
+            )
+            signature.update_batch([piece.encode("utf-8") for piece in pieces])
+        return _Facts(signature, len(pieces), numbers_in(item.text))
 
     def _signature(self, values: np.ndarray) -> MinHash:
         return MinHash(num_perm=len(values), seed=1, hashvalues=values, scheme=SCHEME)
@@ -252,11 +260,12 @@ class StoryStore:
         for item_id, story_id, blob, when, vector, size, figures in rows:
             signature = self._signature(np.frombuffer(blob, dtype=np.uint32)) if blob else None
             stored = np.frombuffer(vector, dtype=np.float32) if with_vectors and vector else None
-            facts = (int(size), frozenset(figures.split()))
-            window.add_raw(item_id, story_id, datetime.fromisoformat(when), signature, stored, facts)
+            facts = _Facts(signature, int(size), frozenset(figures.split()))
+            window.add(item_id, story_id, datetime.fromisoformat(when), facts, stored)
         return window
 
-    def _record(self, item: Item, signature: MinHash | None, vector: np.ndarray | None) -> None:
+    def _record(self, item: Item, facts: _Facts, vector: np.ndarray | None) -> None:
+        signature = facts.signature
         blob = signature.hashvalues.astype(np.uint32).tobytes() if signature is not None else None
         vector_blob = np.asarray(vector, dtype=np.float32).tobytes() if vector is not None else None
         self.db.execute(
@@ -274,8 +283,8 @@ class StoryStore:
                 item.title,
                 item.url,
                 vector_blob,
-                len(shingles(item.text)),
-                " ".join(sorted(numbers_in(item.text))),
+                facts.size,
+                " ".join(sorted(facts.numbers)),
             ),
         )
 

@@ -69,27 +69,16 @@ class WatchlistMatcher:
             start, end = end_index - len(key) + 1, end_index + 1
             for alias in aliases:
                 reason = _rejection(alias, folded, start, end, whole)
+                found = {
+                    "watchlist": alias.watchlist,
+                    "term": text[start:end],
+                    "field": field,
+                    "start": start,
+                }
                 if reason:
-                    rejections.append(
-                        Rejection(
-                            watchlist=alias.watchlist,
-                            term=text[start:end],
-                            field=field,
-                            start=start,
-                            reason=reason,
-                        )
-                    )
+                    rejections.append(Rejection(**found, reason=reason))
                 else:
-                    mentions.append(
-                        Mention(
-                            watchlist=alias.watchlist,
-                            term=text[start:end],
-                            field=field,
-                            start=start,
-                            end=end,
-                            via=alias.entity.name,
-                        )
-                    )
+                    mentions.append(Mention(**found, end=end, via=alias.entity.name))
 
 
 def _terms(entity: Entity) -> list[tuple[str, bool]]:

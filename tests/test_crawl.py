@@ -15,20 +15,16 @@ from opinionwatch.newsworld import NewsWorldServer, World
 FAST = {"download_delay_s": 0, "concurrency_per_domain": 8, "time_budget_s": 60}
 
 
-def sources_for(server: NewsWorldServer, world: World) -> list[Source]:
-    return [Source(name=site.name, url=server.feed_url(site.name)) for site in world.sites]
+def crawl_world(server: NewsWorldServer, world: World, folder: Path):  # type: ignore[no-untyped-def]
+    sources = [Source(name=site.name, url=server.feed_url(site.name)) for site in world.sites]
+    return crawl(sources, CrawlSettings(allow_private=["127.0.0.1"], **FAST), folder / "state.sqlite", folder)
 
 
 @pytest.fixture(scope="module")
 def first_crawl(news_server: NewsWorldServer, world: World, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     folder = tmp_path_factory.mktemp("crawl")
     requests_before = len(news_server.requests)
-    result = crawl(
-        sources_for(news_server, world),
-        CrawlSettings(allow_private=["127.0.0.1"], **FAST),
-        folder / "state.sqlite",
-        folder,
-    )
+    result = crawl_world(news_server, world, folder)
     return folder, result, news_server.requests[requests_before:]
 
 
@@ -71,12 +67,7 @@ def test_second_run_fetches_nothing_old(first_crawl, news_server: NewsWorldServe
     state.mark_seen([(item.source, item.url) for item in result.items], datetime.now(UTC))
     state.close()
     before = len(news_server.requests)
-    again = crawl(
-        sources_for(news_server, world),
-        CrawlSettings(allow_private=["127.0.0.1"], **FAST),
-        folder / "state.sqlite",
-        folder,
-    )
+    again = crawl_world(news_server, world, folder)
     assert again.items == []
     article_requests = [p for _, _, p in news_server.requests[before:] if p.endswith(".html")]
     assert article_requests == []
