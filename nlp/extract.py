@@ -39,11 +39,15 @@ def extract(raw: RawItem) -> Extracted:
     problems: list[str] = []
     if raw.fetch_error:
         problems.append("page_not_fetched")
-    document = _trafilatura(raw.html, raw.url, problems) if raw.html else None
+    html = raw.html
+    if html and _looks_binary(html):
+        problems.append("binary_content")
+        html = None
+    document = _trafilatura(html, raw.url, problems) if html else None
     text = normalize_text(document.text or "") if document else ""
     method = "trafilatura"
-    if len(text) < MIN_TEXT_CHARS and raw.html:
-        fallback = _paragraph_text(raw.html)
+    if len(text) < MIN_TEXT_CHARS and html:
+        fallback = _paragraph_text(html)
         if len(fallback) > len(text):
             text, method = fallback, "paragraphs"
     if not text:
@@ -54,18 +58,25 @@ def extract(raw: RawItem) -> Extracted:
     if not title:
         title = text[:80]
         problems.append("no_title")
-    published = _published(raw, raw.html, problems)
+    published = _published(raw, html, problems)
     return Extracted(
         title=title,
         text=text,
         published=published,
         author=document.author if document else None,
         site_name=document.sitename if document else None,
-        html_lang=_html_lang(raw.html) if raw.html else None,
+        html_lang=_html_lang(html) if html else None,
         canonical_url=document.url if document and document.url else None,
         method=method,
         problems=problems,
     )
+
+
+def _looks_binary(html: str) -> bool:
+    """An image, archive or PDF served as text/html: NUL bytes or many control characters."""
+    head = html[:4096]
+    controls = sum(1 for ch in head if ord(ch) < 32 and ch not in "\t\n\r\f")
+    return "\x00" in head or controls > len(head) * 0.05
 
 
 def _plain(raw: RawItem) -> Extracted:

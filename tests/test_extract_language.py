@@ -66,6 +66,13 @@ def test_bad_pages_fall_back_to_the_feed_and_never_raise(html: str) -> None:
     assert result.text
 
 
+def test_binary_served_as_html_is_a_counted_outcome() -> None:
+    binary = (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 20).decode("latin-1")
+    result = extract(raw(binary, feed_title="Chart", feed_summary="A chart of the day."))
+    assert "binary_content" in result.problems and result.text == "A chart of the day."
+    assert "binary_content" not in extract(raw("<p>" + "plain words " * 40 + "</p>")).problems
+
+
 def test_empty_everything_is_reported() -> None:
     result = extract(raw(None, fetch_error="http_404: gone"))
     assert {"page_not_fetched", "empty_text", "no_title"} <= set(result.problems)
