@@ -5,8 +5,11 @@ from __future__ import annotations
 import logging
 import os
 import re
+import subprocess
 import threading
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -17,7 +20,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from config.loader import load_settings  # noqa: E402
-from config.settings import Settings  # noqa: E402
+from config.settings import ElasticsearchSettings, Settings  # noqa: E402
+from index.elastic import ElasticsearchIndex  # noqa: E402
 from nlp.embed import SentenceTransformerEmbedder  # noqa: E402
 from opinionwatch.newsworld import NewsWorldServer, World, build_world, environment  # noqa: E402
 
@@ -121,3 +125,43 @@ def broken_server() -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
+
+
+ES_SCRIPT = REPO / "scripts" / "elasticsearch"
+MISSING_PREREQUISITES = 3  # the script's exit code when Java 21+, Maven or unzip is missing
+
+
+@pytest.fixture(scope="session")
+def elasticsearch_url() -> Iterator[str]:
+    """A real Elasticsearch node: $OPINIONWATCH_ES_URL, or one started by scripts/elasticsearch.
+
+    On CI the node must start; elsewhere missing Java/Maven skips these tests with the reason.
+    """
+    if os.environ.get("OPINIONWATCH_ES_URL"):
+        yield os.environ["OPINIONWATCH_ES_URL"]
+        return
+    started = subprocess.run(
+        [str(ES_SCRIPT), "start"], capture_output=True, text=True, timeout=300, check=False
+    )
+    if started.returncode == MISSING_PREREQUISITES and not os.environ.get("CI"):
+        pytest.skip(f"Elasticsearch tests need Java 21+, Maven and unzip: {started.stderr.strip()}")
+    if started.returncode != 0:
+        pytest.fail(f"scripts/elasticsearch start failed ({started.returncode}):\n{started.stderr}")
+    url = subprocess.run([str(ES_SCRIPT), "url"], capture_output=True, text=True, check=True).stdout.strip()
+    yield url
+
+
+@contextmanager
+def fresh_elasticsearch_index(url: str, state_dir: Path) -> Iterator[ElasticsearchIndex]:
+    """An ElasticsearchIndex with its own prefix, removed (indices and template) afterwards."""
+    prefix = f"test-{uuid.uuid4().hex[:10]}"
+    settings = ElasticsearchSettings(backend="elasticsearch", url=url, index_prefix=prefix, replicas=0)
+    index = ElasticsearchIndex(settings, state_dir / "es-state")
+    try:
+        yield index
+    finally:
+        names = list(index.client.indices.get(index=f"{prefix}-items-*", allow_no_indices=True))
+        if names:
+            index.client.indices.delete(index=",".join(names))
+        index.client.indices.delete_index_template(name=f"{prefix}-items", ignore=[404])
+        index.close()

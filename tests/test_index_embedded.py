@@ -1,3 +1,5 @@
+"""Embedded-index specifics: format versioning and crash safety."""
+
 from __future__ import annotations
 
 import os
@@ -5,151 +7,13 @@ import signal
 import subprocess
 import sys
 import textwrap
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from index.base import IndexDoc, IndexError_, SearchRequest
+from index.base import IndexError_, SearchRequest
 from index.embedded import EmbeddedIndex
-
-T0 = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
-
-
-def doc(key: str, title: str, body: str, days: int = 0, **fields: object) -> IndexDoc:
-    values: dict[str, object] = {
-        "id": key,
-        "url": f"http://e.com/{key}",
-        "source": "harbor",
-        "domain": "e.com",
-        "kind": "article",
-        "title": title,
-        "body": body,
-        "published": T0 + timedelta(days=days),
-        "language": "en",
-        "watchlists": (),
-        "story_id": key,
-        "vector": None,
-    }
-    values.update(fields)
-    return IndexDoc(**values)  # type: ignore[arg-type]
-
-
-DOCS = [
-    doc(
-        "a",
-        "NovaMart recalls power banks",
-        "NovaMart said it would recall 120,000 power banks after fires.",
-        watchlists=("novamart", "product_safety"),
-        vector=np.array([1, 0, 0], dtype=np.float32),
-    ),
-    doc(
-        "b",
-        "苹果公司下调应用商店佣金",
-        "苹果公司宣布下调佣金。诺瓦商城表示欢迎。",
-        days=1,
-        source="huaxia",
-        language="zh",
-        watchlists=("apple",),
-        vector=np.array([0, 1, 0], dtype=np.float32),
-    ),
-    doc(
-        "c",
-        "Cider makers celebrate apple harvest",
-        "Orchards had a bumper apple harvest.",
-        days=2,
-        source="coastal",
-        vector=np.array([0, 0, 1], dtype=np.float32),
-    ),
-    doc(
-        "d",
-        "Regulators probe NovaMart",
-        "Counterfeit listings found on the NovaMart platform.",
-        days=3,
-        watchlists=("novamart",),
-        story_id="a",
-        vector=np.array([0.9, 0.1, 0], dtype=np.float32),
-    ),
-]
-
-
-@pytest.fixture
-def index(tmp_path: Path) -> EmbeddedIndex:
-    store = EmbeddedIndex(tmp_path / "index")
-    store.upsert(DOCS)
-    return store
-
-
-def ids(index: EmbeddedIndex, **request: object) -> list[str]:
-    return [hit.id for hit in index.search(SearchRequest(**request)).hits]  # type: ignore[arg-type]
-
-
-def test_upsert_is_idempotent(index: EmbeddedIndex) -> None:
-    index.upsert(DOCS)
-    index.upsert([doc("a", "NovaMart recalls power banks (updated)", "new body")])
-    assert index.count() == 4
-    assert index.search(SearchRequest(query="updated")).hits[0].id == "a"
-    assert ids(index, query="fires") == []
-
-
-@pytest.mark.parametrize(
-    ("query", "expected"),
-    [
-        ("novamart", {"a", "d"}),
-        ('"power banks"', {"a"}),
-        ("novamart AND NOT recall", {"d"}),
-        ("title:novamart AND counterfeit", {"d"}),
-        ("苹果", {"b"}),
-        ("诺瓦商城", {"b"}),
-        ("apple OR 苹果", {"b", "c"}),
-        ("NovaMart NEAR/4 recall", {"a"}),
-        ("watchlist:novamart", {"a", "d"}),
-        ("source:huaxia", {"b"}),
-        ("-novamart", {"b", "c"}),
-    ],
-)
-def test_boolean_phrase_field_and_chinese_queries(
-    index: EmbeddedIndex, query: str, expected: set[str]
-) -> None:
-    assert set(ids(index, query=query, limit=10)) == expected
-
-
-def test_filters_sort_and_pagination(index: EmbeddedIndex) -> None:
-    assert ids(index, sort="date") == ["d", "c", "b", "a"]
-    assert ids(index, sort="date", limit=2, offset=2) == ["b", "a"]
-    assert ids(index, since=T0 + timedelta(days=1), until=T0 + timedelta(days=3), sort="date") == ["c", "b"]
-    assert ids(index, languages=("zh",)) == ["b"]
-    assert set(ids(index, sources=("harbor", "coastal"))) == {"a", "c", "d"}
-    assert set(ids(index, watchlists=("product_safety", "apple"))) == {"a", "b"}
-    assert index.search(SearchRequest(query="novamart", limit=1)).total == 2
-
-
-def test_facets_histogram_and_highlights(index: EmbeddedIndex) -> None:
-    result = index.search(SearchRequest(facets=("source", "watchlists"), date_histogram="1d"))
-    assert dict(result.facets["source"]) == {"harbor": 2, "huaxia": 1, "coastal": 1}
-    assert dict(result.facets["watchlists"]) == {"novamart": 2, "product_safety": 1, "apple": 1}
-    assert [count for _, count in result.histogram] == [1, 1, 1, 1]
-    hit = index.search(SearchRequest(query='"power banks" OR <script>')).hits[0]
-    assert hit.highlights["title"] == ["NovaMart recalls <mark>power banks</mark>"]
-    zh = index.search(SearchRequest(query="诺瓦商城")).hits[0]
-    assert "<mark>诺瓦商城</mark>" in zh.highlights["body"][0]
-    with pytest.raises(IndexError_, match="cannot facet"):
-        index.search(SearchRequest(facets=("body",)))
-
-
-def test_highlights_are_html_escaped(tmp_path: Path) -> None:
-    store = EmbeddedIndex(tmp_path / "i")
-    store.upsert([doc("x", "<script>alert(1)</script> NovaMart", "a < b & NovaMart")])
-    hit = store.search(SearchRequest(query="novamart")).hits[0]
-    assert hit.highlights["title"] == ["&lt;script&gt;alert(1)&lt;/script&gt; <mark>NovaMart</mark>"]
-    assert hit.highlights["body"] == ["a &lt; b &amp; <mark>NovaMart</mark>"]
-
-
-def test_knn_with_and_without_filters(index: EmbeddedIndex) -> None:
-    assert ids(index, vector=np.array([1, 0.05, 0]), limit=2) == ["a", "d"]
-    assert ids(index, vector=np.array([1, 0.05, 0]), limit=2, languages=("zh",)) == ["b"]
-    assert ids(index, vector=np.array([0, 0, 1]), limit=1, query="apple") == ["c"]
+from tests.test_index import doc, ids
 
 
 def test_format_version_is_checked(tmp_path: Path) -> None:

@@ -1,0 +1,423 @@
+"""The Elasticsearch backend: the same ``Index`` interface and answers as the embedded one.
+
+Monthly indices (``{prefix}-items-YYYY.MM``, by publication date) behind the read alias
+``{prefix}-items``, created from one index template. Text is indexed twice: as written (``title``,
+``body``, for people) and pre-analysed by ``index.analysis`` (``*_terms`` with the built-in
+``whitespace`` analyzer), so queries, Chinese bigrams included, match exactly as in the embedded
+index. Writes go through a durable SQLite outbox: a document is removed from it only when
+Elasticsearch has acknowledged it, so items processed while the cluster is down are indexed when it
+returns; documents that Elasticsearch rejects go to a dead-letter table with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError, helpers
+
+from config.settings import ElasticsearchSettings
+from index.analysis import analyze, analyzed_text
+from index.base import FACET_FIELDS, Hit, IndexDoc, IndexError_, SearchRequest, SearchResult
+from index.highlight import highlight
+from nlp import query as q
+
+log = logging.getLogger(__name__)
+KEYWORDS = {
+    "source": "source",
+    "domain": "domain",
+    "lang": "language",
+    "watchlist": "watchlists",
+    "story": "story_id",
+    "kind": "kind",
+}
+CHUNK = 500
+HIDDEN = ["vector", "title_terms", "body_terms"]
+OUTBOX = """
+CREATE TABLE IF NOT EXISTS outbox (id TEXT PRIMARY KEY, doc TEXT NOT NULL, queued_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS dead_letters (id TEXT PRIMARY KEY, doc TEXT NOT NULL, reason TEXT NOT NULL,
+                                         failed_at TEXT NOT NULL);
+"""
+
+
+def client_for(settings: ElasticsearchSettings) -> Elasticsearch:
+    auth: dict[str, Any] = {}
+    if settings.api_key is not None:
+        auth["api_key"] = settings.api_key.get_secret_value()
+    elif settings.username and settings.password is not None:
+        auth["basic_auth"] = (settings.username, settings.password.get_secret_value())
+    if settings.ca_certs is not None:
+        auth["ca_certs"] = str(settings.ca_certs)
+    return Elasticsearch(
+        settings.url,
+        request_timeout=30,
+        max_retries=3,
+        retry_on_timeout=True,
+        retry_on_status=(429, 502, 503, 504),
+        **auth,
+    )
+
+
+class ElasticsearchIndex:
+    """Implements :class:`index.base.Index` on an Elasticsearch cluster, with a durable outbox."""
+
+    def __init__(
+        self, settings: ElasticsearchSettings, state_dir: Path, client: Elasticsearch | None = None
+    ) -> None:
+        self.settings = settings
+        self.client = client or client_for(settings)
+        self.alias = f"{settings.index_prefix}-items"
+        state_dir.mkdir(parents=True, exist_ok=True)
+        self.outbox = sqlite3.connect(state_dir / "elasticsearch-outbox.sqlite", timeout=30)
+        self.outbox.execute("PRAGMA journal_mode=WAL")
+        self.outbox.executescript(OUTBOX)
+        self._template_ready = False
+
+    def close(self) -> None:
+        self.outbox.close()
+        self.client.close()
+
+    # -- setup -------------------------------------------------------------------------------------
+    def init(self, dims: int | None = None) -> None:
+        """Create or update the index template (idempotent); indices are created from it on first write.
+
+        Without ``dims`` the vector size is fixed by the first vector indexed into each monthly index."""
+        text = {"type": "text", "analyzer": "standard"}
+        terms = {"type": "text", "analyzer": "whitespace"}
+        keyword = {"type": "keyword"}
+        properties: dict[str, Any] = {
+            "id": keyword,
+            "url": keyword,
+            "source": keyword,
+            "domain": keyword,
+            "kind": keyword,
+            "language": keyword,
+            "watchlists": keyword,
+            "story_id": keyword,
+            "published": {"type": "date"},
+            "title": text,
+            "body": text,
+            "title_terms": terms,
+            "body_terms": terms,
+            "vector": {
+                "type": "dense_vector",
+                "similarity": "cosine",
+                "index": True,
+                **({"dims": dims} if dims else {}),
+            },
+        }
+        self.client.indices.put_index_template(
+            name=self.alias,
+            index_patterns=[f"{self.alias}-*"],
+            template={
+                "settings": {"number_of_shards": 1, "number_of_replicas": self.settings.replicas},
+                "mappings": {"dynamic": "strict", "properties": properties},
+                "aliases": {self.alias: {}},
+            },
+        )
+
+    # -- writes ------------------------------------------------------------------------------------
+    def upsert(self, docs: list[IndexDoc]) -> None:
+        """Queue ``docs`` durably, then try to deliver everything queued."""
+        if not docs:
+            return
+        now = datetime.now(UTC).isoformat()
+        with self.outbox:
+            self.outbox.executemany(
+                "INSERT OR REPLACE INTO outbox VALUES (?, ?, ?)",
+                [(doc.id, json.dumps(_source(doc)), now) for doc in docs],
+            )
+        if not self._template_ready:
+            try:
+                if not self.client.indices.exists_index_template(name=self.alias):
+                    self.init(next((len(d.vector) for d in docs if d.vector is not None), None))
+                self._template_ready = True
+            except TransportError as exc:
+                log.warning(
+                    "elasticsearch unavailable, documents stay in the outbox", extra={"error": str(exc)}
+                )
+                return
+        self.flush()
+
+    def flush(self) -> dict[str, int]:
+        """Deliver the outbox; returns counts of indexed, dead-lettered and still pending documents."""
+        counts = {"indexed": 0, "dead": 0, "pending": 0}
+        try:
+            for chunk in self._outbox_chunks():
+                self._deliver(chunk, counts)
+            self.client.indices.refresh(index=self.alias, ignore_unavailable=True, allow_no_indices=True)
+        except TransportError as exc:  # the cluster is unreachable: everything stays queued
+            log.warning("elasticsearch unavailable, documents stay in the outbox", extra={"error": str(exc)})
+        counts["pending"] = int(self.outbox.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
+        return counts
+
+    def _outbox_chunks(self) -> Iterator[list[tuple[str, dict[str, Any]]]]:
+        done: set[str] = set()
+        while True:
+            rows = self.outbox.execute("SELECT id, doc FROM outbox ORDER BY queued_at, id").fetchall()
+            chunk = [(doc_id, json.loads(doc)) for doc_id, doc in rows if doc_id not in done][:CHUNK]
+            if not chunk:
+                return
+            done.update(doc_id for doc_id, _ in chunk)
+            yield chunk
+
+    def _deliver(self, chunk: list[tuple[str, dict[str, Any]]], counts: dict[str, int]) -> None:
+        placed = self._existing_indices([doc_id for doc_id, _ in chunk])
+        actions = [
+            {
+                "_op_type": "index",
+                "_index": placed.get(doc_id) or self._monthly(source),
+                "_id": doc_id,
+                "_source": source,
+            }
+            for doc_id, source in chunk
+        ]
+        delivered, dead = [], []
+        for ok, info in helpers.streaming_bulk(
+            self.client,
+            actions,
+            max_retries=5,
+            initial_backoff=1,
+            max_backoff=30,
+            raise_on_error=False,
+            raise_on_exception=True,
+        ):
+            result = info["index"]
+            if ok:
+                delivered.append(result["_id"])
+            elif result.get("status") in (429, 503):
+                continue  # retried and still refused: stays in the outbox for the next flush
+            else:
+                dead.append((result["_id"], json.dumps(result.get("error"))[:2000]))
+        now = datetime.now(UTC).isoformat()
+        sources = dict(chunk)
+        with self.outbox:
+            self.outbox.executemany("DELETE FROM outbox WHERE id = ?", [(i,) for i in delivered])
+            self.outbox.executemany(
+                "INSERT OR REPLACE INTO dead_letters VALUES (?, ?, ?, ?)",
+                [(i, json.dumps(sources[i]), reason, now) for i, reason in dead],
+            )
+            self.outbox.executemany("DELETE FROM outbox WHERE id = ?", [(i,) for i, _ in dead])
+        counts["indexed"] += len(delivered)
+        counts["dead"] += len(dead)
+
+    def _existing_indices(self, ids: list[str]) -> dict[str, str]:
+        """Where documents already are, so a re-indexed document never lands in a second monthly index."""
+        try:
+            found = self.client.search(
+                index=self.alias, query={"ids": {"values": ids}}, size=len(ids), source=False
+            )
+        except NotFoundError:
+            return {}
+        return {hit["_id"]: hit["_index"] for hit in found["hits"]["hits"]}
+
+    def _monthly(self, source: dict[str, Any]) -> str:
+        return f"{self.alias}-{source['published'][:7].replace('-', '.')}"
+
+    def dead_letters(self) -> list[tuple[str, str, str]]:
+        return [tuple(row) for row in self.outbox.execute("SELECT id, reason, failed_at FROM dead_letters")]
+
+    def retry(self) -> dict[str, int]:
+        """Queue dead letters again and deliver (after a mapping fix, say)."""
+        with self.outbox:
+            self.outbox.execute("INSERT OR REPLACE INTO outbox SELECT id, doc, failed_at FROM dead_letters")
+            self.outbox.execute("DELETE FROM dead_letters")
+        return self.flush()
+
+    def status(self) -> dict[str, Any]:
+        pending = int(self.outbox.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
+        dead = int(self.outbox.execute("SELECT COUNT(*) FROM dead_letters").fetchone()[0])
+        try:
+            answer: Any = self.client.cat.indices(index=f"{self.alias}-*", format="json").body
+            rows: list[dict[str, Any]] = list(answer)
+            indices = {row["index"]: int(row["docs.count"] or 0) for row in rows}
+            reachable = True
+        except NotFoundError:
+            indices, reachable = {}, True
+        except TransportError:
+            indices, reachable = {}, False
+        return {"reachable": reachable, "indices": indices, "outbox": pending, "dead_letters": dead}
+
+    # -- reads -------------------------------------------------------------------------------------
+    def count(self) -> int:
+        try:
+            return int(self.client.count(index=self.alias)["count"])
+        except NotFoundError:
+            return 0
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        node = q.parse(request.query) if request.query and request.query.strip() else None
+        query = {
+            "bool": {"must": [_compile(node) if node else {"match_all": {}}], "filter": _filters(request)}
+        }
+        body: dict[str, Any] = {"track_total_hits": True, "source_excludes": HIDDEN, "aggs": _aggs(request)}
+        if request.vector is not None:
+            wanted = request.offset + request.limit
+            vector = np.asarray(request.vector, dtype=np.float32)
+            body["knn"] = {
+                "field": "vector",
+                "query_vector": (vector / (np.linalg.norm(vector) or 1.0)).tolist(),
+                "k": wanted,
+                "num_candidates": max(100, 10 * wanted),
+                "filter": query,
+            }
+            body.update(size=wanted)
+        else:
+            body.update(query=query, size=request.limit, from_=request.offset)
+            if request.sort == "date":
+                body["sort"] = [{"published": "desc"}, {"id": "asc"}]
+        try:
+            answer = self.client.search(index=self.alias, **body)
+        except NotFoundError:
+            return SearchResult(total=0, hits=[])
+        except ApiError as exc:
+            raise IndexError_(f"Elasticsearch refused the search: {exc}") from None
+        hits = (
+            answer["hits"]["hits"][request.offset :] if request.vector is not None else answer["hits"]["hits"]
+        )
+        terms = q.positive_terms(node) if node else []
+        shown = [_hit(hit, terms) for hit in hits]
+        if request.vector is not None:
+            total = int(self.client.count(index=self.alias, query=query)["count"])
+        else:
+            total = int(answer["hits"]["total"]["value"])
+        facets, histogram = _read_aggs(answer.get("aggregations", {}), request)
+        return SearchResult(total=total, hits=shown, facets=facets, histogram=histogram)
+
+
+def _source(doc: IndexDoc) -> dict[str, Any]:
+    source: dict[str, Any] = {
+        "id": doc.id,
+        "url": doc.url,
+        "source": doc.source,
+        "domain": doc.domain,
+        "kind": doc.kind,
+        "title": doc.title,
+        "body": doc.body,
+        "title_terms": analyzed_text(doc.title),
+        "body_terms": analyzed_text(doc.body),
+        "published": doc.published.astimezone(UTC).isoformat(),
+        "language": doc.language,
+        "watchlists": list(doc.watchlists),
+        "story_id": doc.story_id,
+    }
+    if doc.vector is not None:
+        source["vector"] = [float(x) for x in np.asarray(doc.vector, dtype=np.float32)]
+    return source
+
+
+def _hit(hit: dict[str, Any], terms: list[str]) -> Hit:
+    doc = dict(hit["_source"])
+    highlights = {}
+    for name in ("title", "body"):
+        fragments = highlight(str(doc[name]), terms, whole=name == "title") if terms else []
+        if fragments:
+            highlights[name] = fragments
+    return Hit(id=str(doc["id"]), score=float(hit.get("_score") or 0.0), doc=doc, highlights=highlights)
+
+
+def _filters(request: SearchRequest) -> list[dict[str, Any]]:
+    filters: list[dict[str, Any]] = []
+    if request.since or request.until:
+        bounds = {}
+        if request.since:
+            bounds["gte"] = request.since.astimezone(UTC).isoformat()
+        if request.until:
+            bounds["lt"] = request.until.astimezone(UTC).isoformat()
+        filters.append({"range": {"published": bounds}})
+    for field, values in (
+        ("source", request.sources),
+        ("language", request.languages),
+        ("watchlists", request.watchlists),
+    ):
+        if values:
+            filters.append({"terms": {field: list(values)}})
+    return filters
+
+
+def _aggs(request: SearchRequest) -> dict[str, Any]:
+    aggs: dict[str, Any] = {}
+    for name in request.facets:
+        if name not in FACET_FIELDS:
+            raise IndexError_(f"cannot facet on {name!r}; facets: {', '.join(FACET_FIELDS)}")
+        aggs[name] = {"terms": {"field": name, "size": 50}}
+    if request.date_histogram:
+        aggs["__histogram"] = {
+            "date_histogram": {"field": "published", "fixed_interval": request.date_histogram}
+        }
+    return aggs
+
+
+def _read_aggs(
+    aggs: dict[str, Any], request: SearchRequest
+) -> tuple[dict[str, list[tuple[str, int]]], list[tuple[datetime, int]]]:
+    facets = {
+        name: [(str(b["key"]), int(b["doc_count"])) for b in aggs[name]["buckets"]]
+        for name in request.facets
+        if name in aggs
+    }
+    histogram = [
+        (datetime.fromtimestamp(b["key"] / 1000, UTC), int(b["doc_count"]))
+        for b in aggs.get("__histogram", {}).get("buckets", [])
+    ]
+    return facets, histogram
+
+
+def _compile(node: q.Node) -> dict[str, Any]:
+    if isinstance(node, q.Term | q.Phrase):
+        return _leaf(node)
+    if isinstance(node, q.Or):
+        return {"bool": {"should": [_compile(child) for child in node.children], "minimum_should_match": 1}}
+    if isinstance(node, q.And):
+        must = [_compile(c) for c in node.children if not isinstance(c, q.Not)]
+        must_not = [_compile(c.child) for c in node.children if isinstance(c, q.Not)]
+        return {"bool": {"must": must or [{"match_all": {}}], "must_not": must_not}}
+    if isinstance(node, q.Not):
+        return {"bool": {"must": [{"match_all": {}}], "must_not": [_compile(node.child)]}}
+    return _near(node)
+
+
+def _leaf(node: q.Term | q.Phrase) -> dict[str, Any]:
+    if node.field in KEYWORDS:
+        return {"term": {KEYWORDS[node.field]: node.text}}
+    words = analyze(node.text)
+    if not words:
+        return {"match_none": {}}
+    fields = [f"{node.field}_terms"] if node.field else ["title_terms", "body_terms"]
+    return {
+        "bool": {
+            "should": [{"match_phrase": {field: " ".join(words)}} for field in fields],
+            "minimum_should_match": 1,
+        }
+    }
+
+
+def _near(node: q.Near) -> dict[str, Any]:
+    def span(words: list[str], field: str) -> dict[str, Any]:
+        if len(words) == 1:
+            return {"span_term": {field: words[0]}}
+        return {
+            "span_near": {"clauses": [{"span_term": {field: w}} for w in words], "slop": 0, "in_order": True}
+        }
+
+    left = [w for term in q.positive_terms(node.left) for w in analyze(term)]
+    right = [w for term in q.positive_terms(node.right) for w in analyze(term)]
+    if not left or not right:
+        return {"match_none": {}}
+    clauses = [
+        {
+            "span_near": {
+                "clauses": [span(left, field), span(right, field)],
+                "slop": node.distance,
+                "in_order": False,
+            }
+        }
+        for field in ("title_terms", "body_terms")
+    ]
+    return {"bool": {"should": clauses, "minimum_should_match": 1}}

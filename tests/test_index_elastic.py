@@ -1,0 +1,76 @@
+"""Elasticsearch specifics against the real node: monthly indices, dead letters, and a node killed mid-bulk."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.base import SearchRequest
+from index.elastic import ElasticsearchIndex
+from tests.conftest import ES_SCRIPT, fresh_elasticsearch_index
+from tests.test_index import T0, doc
+
+
+@pytest.fixture
+def elastic(elasticsearch_url: str, tmp_path: Path) -> Iterator[ElasticsearchIndex]:
+    with fresh_elasticsearch_index(elasticsearch_url, tmp_path) as index:
+        yield index
+
+
+def vec(*values: float) -> np.ndarray:
+    return np.array(values, dtype=np.float32)
+
+
+def test_monthly_indices_behind_one_alias_and_stable_placement(elastic: ElasticsearchIndex) -> None:
+    elastic.upsert(
+        [
+            doc("nov", "November story", "text", vector=vec(1, 0, 0)),
+            doc("oct", "October story", "text", days=-30, vector=vec(0, 1, 0)),
+        ]
+    )
+    indices = elastic.status()["indices"]
+    assert set(indices) == {f"{elastic.alias}-2026.11", f"{elastic.alias}-2026.10"}
+    moved = doc("nov", "November story, corrected date", "text", days=-25, vector=vec(1, 0, 0))
+    elastic.upsert([moved])  # same _id: stays in the index it is in, never duplicated
+    assert elastic.count() == 2
+    assert elastic.status()["indices"][f"{elastic.alias}-2026.11"] == 1
+
+
+def test_rejected_documents_go_to_dead_letters_and_can_be_retried(elastic: ElasticsearchIndex) -> None:
+    elastic.upsert([doc("good", "fine", "text", vector=vec(1, 0, 0))])
+    elastic.upsert([doc("bad", "wrong vector size", "text", vector=vec(1, 0, 0, 0))])
+    letters = elastic.dead_letters()
+    assert [letter[0] for letter in letters] == ["bad"] and "more dimensions" in letters[0][1]
+    assert elastic.status()["dead_letters"] == 1 and elastic.count() == 1
+    assert elastic.retry() == {"indexed": 0, "dead": 1, "pending": 0}
+
+
+@pytest.mark.skipif(bool(os.environ.get("OPINIONWATCH_ES_URL")), reason="restarts the node the tests started")
+def test_node_killed_mid_bulk_loses_nothing_and_duplicates_nothing(elastic: ElasticsearchIndex) -> None:
+    batches, size = 12, 200
+    for batch in range(batches):
+        if batch == 3:  # kill -9 while this batch's bulk request is in flight
+            threading.Timer(
+                0.05, subprocess.run, args=([str(ES_SCRIPT), "kill"],), kwargs={"check": True}
+            ).start()
+        vectors = [vec(1, batch, i) for i in range(size)]
+        elastic.upsert(
+            [
+                doc(f"{batch}-{i}", f"title {batch}", "body " * 50, days=-(i % 40), vector=vectors[i])
+                for i in range(size)
+            ]
+        )
+    status = elastic.status()
+    assert status["reachable"] is False and status["outbox"] > 0
+    subprocess.run([str(ES_SCRIPT), "start"], check=True, capture_output=True, timeout=300)
+    assert elastic.flush()["pending"] == 0
+    assert elastic.count() == batches * size
+    assert sum(elastic.status()["indices"].values()) == batches * size  # no _id in two indices
+    assert elastic.search(SearchRequest(query="title", since=T0 - timedelta(days=5), limit=1)).total > 0
