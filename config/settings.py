@@ -209,7 +209,9 @@ class ElasticsearchSettings(Strict):
     index_prefix: str = Field(
         default="opinionwatch", description="Prefix of index, alias and template names."
     )
-    replicas: int = Field(default=1, ge=0, le=10, description="Replicas per monthly index (0 on a single node).")
+    replicas: int = Field(
+        default=1, ge=0, le=10, description="Replicas per monthly index (0 on a single node)."
+    )
 
 
 IndexSettings = Annotated[EmbeddedIndexSettings | ElasticsearchSettings, Field(discriminator="backend")]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
@@ -48,6 +48,24 @@ class IndexDoc:
             story_id=item.story_id or item.id,
             vector=vector,
         )
+
+
+def doc_from_stored(stored: dict[str, Any], vector: np.ndarray | None) -> IndexDoc:
+    """Rebuild an ``IndexDoc`` from the stored form both backends keep (for migration)."""
+    return IndexDoc(
+        id=str(stored["id"]),
+        url=str(stored["url"]),
+        source=str(stored["source"]),
+        domain=str(stored["domain"]),
+        kind=str(stored["kind"]),
+        title=str(stored["title"]),
+        body=str(stored["body"]),
+        published=datetime.fromisoformat(str(stored["published"])),
+        language=str(stored["language"]),
+        watchlists=tuple(stored["watchlists"]),
+        story_id=str(stored["story_id"]),
+        vector=vector,
+    )
 
 
 @dataclass(frozen=True)

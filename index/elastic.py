@@ -24,7 +24,7 @@ from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
 
 from config.settings import ElasticsearchSettings
 from index.analysis import analyze, analyzed_text
-from index.base import FACET_FIELDS, Hit, IndexDoc, IndexError_, SearchRequest, SearchResult
+from index.base import FACET_FIELDS, Hit, IndexDoc, IndexError_, SearchRequest, SearchResult, doc_from_stored
 from index.highlight import highlight
 from nlp import query as q
 
@@ -243,6 +243,50 @@ class ElasticsearchIndex:
         except TransportError:
             indices, reachable = {}, False
         return {"reachable": reachable, "indices": indices, "outbox": pending, "dead_letters": dead}
+
+    def export(self, batch: int = 1000) -> Iterator[IndexDoc]:
+        """Every document with its vector, in a point-in-time snapshot paged with ``search_after``."""
+        try:
+            pit = self.client.open_point_in_time(index=self.alias, keep_alive="2m")["id"]
+        except NotFoundError:
+            return
+        after: list[Any] | None = None
+        try:
+            while True:
+                page = self.client.search(
+                    pit={"id": pit, "keep_alive": "2m"},
+                    size=batch,
+                    sort=["_shard_doc"],
+                    search_after=after,
+                    source_excludes=["title_terms", "body_terms"],
+                )
+                hits = page["hits"]["hits"]
+                if not hits:
+                    return
+                for hit in hits:
+                    source = hit["_source"]
+                    vector = np.asarray(source["vector"], dtype=np.float32) if "vector" in source else None
+                    yield doc_from_stored(source, vector)
+                after = hits[-1]["sort"]
+        finally:
+            self.client.close_point_in_time(id=pit)
+
+    def recreate(self, dims: int | None = None) -> dict[str, int]:
+        """Rebuild every index under the current template (after a mapping change) without ``_reindex``:
+        all documents go to the durable outbox first, then the indices are dropped and refilled."""
+        docs = list(self.export())
+        now = datetime.now(UTC).isoformat()
+        with self.outbox:
+            self.outbox.executemany(
+                "INSERT OR REPLACE INTO outbox VALUES (?, ?, ?)",
+                [(doc.id, json.dumps(_source(doc)), now) for doc in docs],
+            )
+        names = list(self.client.indices.get(index=f"{self.alias}-*", allow_no_indices=True))
+        if names:
+            self.client.indices.delete(index=",".join(names))
+        self.init(dims)
+        self._template_ready = True
+        return self.flush()
 
     # -- reads -------------------------------------------------------------------------------------
     def count(self) -> int:

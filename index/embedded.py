@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 import sqlite3
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ import tantivy
 from tantivy import FieldType, Occur, Order, Query
 
 from index.analysis import analyze, analyzed_text
-from index.base import FACET_FIELDS, Hit, IndexDoc, IndexError_, SearchRequest, SearchResult
+from index.base import FACET_FIELDS, Hit, IndexDoc, IndexError_, SearchRequest, SearchResult, doc_from_stored
 from index.highlight import highlight
 from nlp import query as q
 
@@ -123,6 +124,25 @@ class EmbeddedIndex:
         document.add_unsigned("key", _key(doc.id))
         document.add_bytes("doc", json.dumps(_stored(doc), ensure_ascii=False).encode("utf-8"))
         return document
+
+    def export(self, batch: int = 1000) -> Iterator[IndexDoc]:
+        """Every document with its vector, for migration to another backend."""
+        self.index.reload()
+        searcher = self.index.searcher()
+        total = int(searcher.num_docs)
+        for offset in range(0, total, batch):
+            result = searcher.search(Query.all_query(), batch, count=False, offset=offset)
+            stored = [self._stored_doc(searcher, address) for _, address in result.hits]
+            vectors = self._vectors_of([str(doc["id"]) for doc in stored])
+            for doc in stored:
+                yield doc_from_stored(doc, vectors.get(str(doc["id"])))
+
+    def _vectors_of(self, ids: list[str]) -> dict[str, np.ndarray]:
+        marks = ",".join("?" * len(ids))
+        rows = (
+            self.vectors.execute(f"SELECT id, vector FROM vectors WHERE id IN ({marks})", ids) if ids else []
+        )
+        return {row[0]: np.frombuffer(row[1], dtype=np.float32) for row in rows}
 
     def search(self, request: SearchRequest) -> SearchResult:
         self.index.reload()

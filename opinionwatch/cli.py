@@ -18,17 +18,17 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 import config as config_package
-from config.loader import ConfigError, load_settings, resolve_config_path
+from config.loader import load_settings, resolve_config_path
 from config.settings import Settings
-from crawlers.run import CrawlError, crawl
+from crawlers.run import crawl
 from digests.digest import build_digest, default_day
-from digests.mail import MailError, SmtpNotifier
+from digests.mail import SmtpNotifier
 from digests.render import render_html, render_text, subject
-from index.base import IndexError_, SearchRequest
-from nlp.embed import EmbeddingError
-from nlp.query import QuerySyntaxError
+from index.base import SearchRequest
 from opinionwatch import logs, output
+from opinionwatch.cli_index import index_app
 from opinionwatch.clock import SystemClock
+from opinionwatch.errors import errors, failures
 from opinionwatch.newsworld import NewsWorldServer, build_world, environment
 from opinionwatch.pipeline import Progress as PipelineProgress
 from opinionwatch.pipeline import run_cycle
@@ -39,33 +39,12 @@ from opinionwatch.wiring import Services
 app = typer.Typer(
     help="OpinionWatch: monitor news and social posts for your watchlists.", no_args_is_help=True
 )
+app.add_typer(index_app, name="index")
 console = Console()
-errors = Console(stderr=True, soft_wrap=True)
 ConfigOption = Annotated[
     Path | None,
     typer.Option("--config", "-c", help="YAML config (default ./opinionwatch.yaml or $OPINIONWATCH_CONFIG)."),
 ]
-KNOWN_ERRORS = (
-    ConfigError,
-    CrawlError,
-    IndexError_,
-    EmbeddingError,
-    QuerySyntaxError,
-    MailError,
-    ValueError,
-    KeyError,
-)
-
-
-@contextmanager
-def failures() -> Iterator[None]:
-    """Turn expected errors into one clear line on stderr and exit code 1 (no traceback)."""
-    try:
-        yield
-    except KNOWN_ERRORS as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        errors.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
-        raise typer.Exit(1) from None
 
 
 def _settings(config: Path | None) -> Settings:

@@ -65,3 +65,5 @@ def configure(level: str, fmt: str) -> None:
         "filelock",
     ):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    # The Elasticsearch client logs every retry with a traceback; our own messages say what failed.
+    logging.getLogger("elastic_transport").setLevel(logging.ERROR)

@@ -152,9 +152,11 @@ def elasticsearch_url() -> Iterator[str]:
 
 
 @contextmanager
-def fresh_elasticsearch_index(url: str, state_dir: Path) -> Iterator[ElasticsearchIndex]:
+def fresh_elasticsearch_index(
+    url: str, state_dir: Path, prefix: str | None = None
+) -> Iterator[ElasticsearchIndex]:
     """An ElasticsearchIndex with its own prefix, removed (indices and template) afterwards."""
-    prefix = f"test-{uuid.uuid4().hex[:10]}"
+    prefix = prefix or f"test-{uuid.uuid4().hex[:10]}"
     settings = ElasticsearchSettings(backend="elasticsearch", url=url, index_prefix=prefix, replicas=0)
     index = ElasticsearchIndex(settings, state_dir / "es-state")
     try:

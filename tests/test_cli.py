@@ -13,13 +13,22 @@ RUNNER = CliRunner()
 COMMANDS = sorted(command.name or command.callback.__name__ for command in app.registered_commands)  # type: ignore[union-attr]
 
 
+GROUPS = {group.name: group.typer_instance for group in app.registered_groups}
+SUBCOMMANDS = sorted(
+    f"{name} {command.name}"
+    for name, group in GROUPS.items()
+    for command in group.registered_commands  # type: ignore[union-attr]
+)
+
+
 def test_commands_are_the_documented_ones() -> None:
     assert COMMANDS == ["check-config", "crawl", "demo", "digest", "newsworld", "run", "search"]
+    assert SUBCOMMANDS == ["index init", "index migrate", "index retry", "index status"]
 
 
-@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("command", COMMANDS + SUBCOMMANDS)
 def test_every_command_has_help_and_is_documented_in_the_readme(command: str) -> None:
-    result = RUNNER.invoke(app, [command, "--help"])
+    result = RUNNER.invoke(app, [*command.split(), "--help"])
     assert result.exit_code == 0 and "Usage" in result.output
     readme = (REPO / "README.md").read_text("utf-8")
     assert re.search(rf"`opinionwatch {command}\b", readme), (
