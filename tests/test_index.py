@@ -11,6 +11,7 @@ import pytest
 
 from index.base import Index, IndexDoc, IndexError_, SearchRequest
 from index.embedded import EmbeddedIndex
+from index.fusion import hybrid_search, search_stories
 from tests.conftest import fresh_elasticsearch_index
 
 T0 = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
@@ -161,3 +162,22 @@ def test_knn_with_and_without_filters(index: Index) -> None:
     assert ids(index, vector=np.array([1, 0.05, 0]), limit=2) == ["a", "d"]
     assert ids(index, vector=np.array([1, 0.05, 0]), limit=2, languages=("zh",)) == ["b"]
     assert ids(index, vector=np.array([0, 0, 1]), limit=1, query="apple") == ["c"]
+
+
+def test_hybrid_search_fuses_text_and_vectors(index: Index) -> None:
+    fused = hybrid_search(
+        index, SearchRequest(query="NovaMart", limit=3), np.array([0, 0, 1], dtype=np.float32)
+    )
+    ranked = [hit.id for hit in fused]
+    assert set(ranked[:2]) == {"a", "d"}  # found by both rankings
+    assert ranked[2] == "c"  # the nearest vector, though no text match
+    assert fused[0].score >= fused[-1].score
+    only_zh = hybrid_search(index, SearchRequest(query="NovaMart", languages=("zh",)), np.array([1, 0, 0]))
+    assert [hit.id for hit in only_zh] == ["b"]  # filters apply to both rankings
+
+
+def test_results_collapse_by_story(index: Index) -> None:
+    stories = search_stories(index, SearchRequest(query="novamart", sort="date"))
+    assert [(s.hit.id, s.matching_items) for s in stories] == [("d", 2)]  # a and d are one story
+    every = search_stories(index, SearchRequest(sort="date", limit=10))
+    assert [s.matching_items for s in every] == [2, 1, 1]
