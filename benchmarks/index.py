@@ -1,17 +1,22 @@
-"""Embedded index benchmark: bulk load of local-world items, then search latency for a fixed query mix.
+"""Index benchmark: bulk load of local-world items into each backend, then search latency for a fixed
+query mix (text, Chinese, phrase, filtered, faceted, kNN, filtered kNN, hybrid).
 
-    python benchmarks/index.py [--docs 100000] [--batch 2000] [--queries 50]
+    python benchmarks/index.py [--docs 100000] [--batch 2000] [--queries 30] [--es-url URL]
 
+Elasticsearch: --es-url, else $OPINIONWATCH_ES_URL, else the node of scripts/elasticsearch if it
+runs (start it with `scripts/elasticsearch start`); skipped with a note when none answers.
 Prints a table and ends with one JSON line:
-{"embedded": {"docs": …, "bulk_docs_per_s": …, "p50_ms": …, "p95_ms": …, "by_kind": {…}}}
-(The Elasticsearch backend joins this benchmark when it lands.)
+{"embedded": {"docs": …, "bulk_docs_per_s": …, "p50_ms": …, "p95_ms": …, "by_kind": {…}},
+ "elasticsearch": {…}}
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -22,8 +27,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from index.base import IndexDoc, SearchRequest  # noqa: E402
+from config.settings import ElasticsearchSettings  # noqa: E402
+from index.base import Index, IndexDoc, SearchRequest  # noqa: E402
+from index.elastic import ElasticsearchIndex  # noqa: E402
 from index.embedded import EmbeddedIndex  # noqa: E402
+from index.fusion import hybrid_search  # noqa: E402
 from nlp.process import item_id  # noqa: E402
 from opinionwatch.newsworld import build_world  # noqa: E402
 
@@ -82,35 +90,27 @@ def query_mix(docs: list[IndexDoc], rng: np.random.Generator) -> list[tuple[str,
     ]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--docs", type=int, default=100_000)
-    parser.add_argument("--batch", type=int, default=2_000)
-    parser.add_argument("--queries", type=int, default=30, help="Repetitions of the query mix.")
-    parser.add_argument("--seed", type=int, default=11)
-    args = parser.parse_args()
-    docs = documents(args.docs, args.seed)
-    with tempfile.TemporaryDirectory() as folder:
-        index = EmbeddedIndex(Path(folder) / "index")
-        started = time.perf_counter()
-        for start in range(0, len(docs), args.batch):
-            index.upsert(docs[start : start + args.batch])
-            print(f"\rloaded {min(start + args.batch, len(docs))}/{len(docs)}", end="", file=sys.stderr)
-        load_s = time.perf_counter() - started
-        print(file=sys.stderr)
-        rng = np.random.default_rng(args.seed)
-        timings: dict[str, list[float]] = {}
-        for _ in range(args.queries):
-            for kind, request in query_mix(docs, rng):
-                begin = time.perf_counter()
-                index.search(request)
-                timings.setdefault(kind, []).append((time.perf_counter() - begin) * 1000)
-        index.close()
+def measure(index: Index, docs: list[IndexDoc], batch: int, queries: int, seed: int) -> dict[str, object]:
+    started = time.perf_counter()
+    for start in range(0, len(docs), batch):
+        index.upsert(docs[start : start + batch])
+        print(f"\rloaded {min(start + batch, len(docs))}/{len(docs)}", end="", file=sys.stderr)
+    load_s = time.perf_counter() - started
+    print(file=sys.stderr)
+    rng = np.random.default_rng(seed)
+    timings: dict[str, list[float]] = {}
+    for _ in range(queries):
+        mix = query_mix(docs, rng)
+        for kind, request in mix:
+            begin = time.perf_counter()
+            index.search(request)
+            timings.setdefault(kind, []).append((time.perf_counter() - begin) * 1000)
+        begin = time.perf_counter()
+        hybrid_search(index, SearchRequest(query="NovaMart recall", limit=10), mix[-2][1].vector)  # type: ignore[arg-type]
+        timings.setdefault("hybrid", []).append((time.perf_counter() - begin) * 1000)
     every = [t for values in timings.values() for t in values]
-    figures = {
-        "docs": len(docs),
+    return {
+        "docs": index.count(),
         "bulk_docs_per_s": round(len(docs) / load_s, 1),
         "p50_ms": round(statistics.median(every), 2),
         "p95_ms": round(float(np.percentile(every, 95)), 2),
@@ -119,14 +119,61 @@ def main() -> None:
             for k, v in timings.items()
         },
     }
-    print(f"{'backend':10} {'docs':>8} {'bulk docs/s':>12} {'p50 ms':>8} {'p95 ms':>8}")
-    print(
-        f"{'embedded':10} {figures['docs']:>8} {figures['bulk_docs_per_s']:>12} "
-        f"{figures['p50_ms']:>8} {figures['p95_ms']:>8}"
+
+
+def elasticsearch_url(explicit: str | None) -> str | None:
+    if explicit or os.environ.get("OPINIONWATCH_ES_URL"):
+        return explicit or os.environ["OPINIONWATCH_ES_URL"]
+    script = Path(__file__).resolve().parents[1] / "scripts" / "elasticsearch"
+    if subprocess.run([str(script), "status"], capture_output=True, check=False).returncode == 0:
+        return subprocess.run([str(script), "url"], capture_output=True, text=True, check=True).stdout.strip()
+    return None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    for kind, values in figures["by_kind"].items():  # type: ignore[union-attr]
-        print(f"  {kind:14} p50 {values['p50_ms']:>8} ms   p95 {values['p95_ms']:>8} ms")
-    print(json.dumps({"embedded": figures}))
+    parser.add_argument("--docs", type=int, default=100_000)
+    parser.add_argument("--batch", type=int, default=2_000)
+    parser.add_argument("--queries", type=int, default=30, help="Repetitions of the query mix.")
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--es-url", default=None)
+    args = parser.parse_args()
+    docs = documents(args.docs, args.seed)
+    results: dict[str, dict[str, object]] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        embedded = EmbeddedIndex(Path(folder) / "index")
+        results["embedded"] = measure(embedded, docs, args.batch, args.queries, args.seed)
+        embedded.close()
+        url = elasticsearch_url(args.es_url)
+        if url is None:
+            print("skipped elasticsearch: no node answers (scripts/elasticsearch start)", file=sys.stderr)
+        else:
+            prefix = f"bench-{int(time.time())}"
+            settings = ElasticsearchSettings(
+                backend="elasticsearch", url=url, index_prefix=prefix, replicas=0
+            )
+            elastic = ElasticsearchIndex(settings, Path(folder) / "es")
+            try:
+                results["elasticsearch"] = measure(elastic, docs, args.batch, args.queries, args.seed)
+            finally:
+                names = list(elastic.client.indices.get(index=f"{prefix}-items-*", allow_no_indices=True))
+                if names:
+                    elastic.client.indices.delete(index=",".join(names))
+                elastic.client.options(ignore_status=404).indices.delete_index_template(
+                    name=f"{prefix}-items"
+                )
+                elastic.close()
+    print(f"{'backend':14} {'docs':>8} {'bulk docs/s':>12} {'p50 ms':>8} {'p95 ms':>8}")
+    for name, figures in results.items():
+        print(
+            f"{name:14} {figures['docs']:>8} {figures['bulk_docs_per_s']:>12} {figures['p50_ms']:>8} "
+            f"{figures['p95_ms']:>8}"
+        )
+        for kind, values in figures["by_kind"].items():  # type: ignore[attr-defined]
+            print(f"  {kind:14} p50 {values['p50_ms']:>8} ms   p95 {values['p95_ms']:>8} ms")
+    print(json.dumps(results))
 
 
 if __name__ == "__main__":

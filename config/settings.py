@@ -209,6 +209,11 @@ class ElasticsearchSettings(Strict):
     index_prefix: str = Field(
         default="opinionwatch", description="Prefix of index, alias and template names."
     )
+    analyzer: str = Field(
+        default="standard",
+        description="Analyzer of the readable title and body fields: `standard` (in every distribution), or "
+        "`cjk`, `smartcn`, `ik_max_word` where the cluster has them. Queries use pre-analysed fields.",
+    )
     replicas: int = Field(
         default=1, ge=0, le=10, description="Replicas per monthly index (0 on a single node)."
     )

@@ -38,6 +38,8 @@ KEYWORDS = {
     "kind": "kind",
 }
 CHUNK = 500
+MAX_WINDOW = 10_000
+"""Elasticsearch's default index.max_result_window: deeper pages use search_after."""
 HIDDEN = ["vector", "title_terms", "body_terms"]
 OUTBOX = """
 CREATE TABLE IF NOT EXISTS outbox (id TEXT PRIMARY KEY, doc TEXT NOT NULL, queued_at TEXT NOT NULL);
@@ -78,6 +80,7 @@ class ElasticsearchIndex:
         self.outbox.execute("PRAGMA journal_mode=WAL")
         self.outbox.executescript(OUTBOX)
         self._template_ready = False
+        self.max_window = MAX_WINDOW
 
     def close(self) -> None:
         self.outbox.close()
@@ -88,7 +91,7 @@ class ElasticsearchIndex:
         """Create or update the index template (idempotent); indices are created from it on first write.
 
         Without ``dims`` the vector size is fixed by the first vector indexed into each monthly index."""
-        text = {"type": "text", "analyzer": "standard"}
+        text = {"type": "text", "analyzer": self.settings.analyzer}
         terms = {"type": "text", "analyzer": "whitespace"}
         keyword = {"type": "keyword"}
         properties: dict[str, Any] = {
@@ -289,6 +292,37 @@ class ElasticsearchIndex:
         return self.flush()
 
     # -- reads -------------------------------------------------------------------------------------
+    def _deep_page(self, body: dict[str, Any], offset: int) -> Any:
+        """Pages past Elasticsearch's result window: walk a point-in-time snapshot with ``search_after``."""
+        pit = self.client.open_point_in_time(index=self.alias, keep_alive="1m")["id"]
+        try:
+            walk = {key: value for key, value in body.items() if key not in ("from_", "aggs", "size")}
+            after: list[Any] | None = None
+            skipped = 0
+            while skipped < offset:
+                step = min(self.max_window, offset - skipped)
+                page = self.client.search(
+                    pit={"id": pit, "keep_alive": "1m"},
+                    size=step,
+                    search_after=after,
+                    source=False,
+                    **{k: v for k, v in walk.items() if k != "source_excludes"},
+                )
+                hits = page["hits"]["hits"]
+                if not hits:
+                    break
+                skipped += len(hits)
+                after = hits[-1]["sort"]
+            return self.client.search(
+                pit={"id": pit, "keep_alive": "1m"},
+                size=body["size"],
+                search_after=after,
+                aggs=body["aggs"],
+                **walk,
+            )
+        finally:
+            self.client.close_point_in_time(id=pit)
+
     def count(self) -> int:
         try:
             return int(self.client.count(index=self.alias)["count"])
@@ -314,10 +348,16 @@ class ElasticsearchIndex:
             body.update(size=wanted)
         else:
             body.update(query=query, size=request.limit, from_=request.offset)
-            if request.sort == "date":
-                body["sort"] = [{"published": "desc"}, {"id": "asc"}]
+            body["sort"] = (
+                [{"published": "desc"}, {"id": "asc"}]
+                if request.sort == "date"
+                else ["_score", {"id": "asc"}]
+            )
         try:
-            answer = self.client.search(index=self.alias, **body)
+            if request.vector is None and request.offset + request.limit > self.max_window:
+                answer = self._deep_page(body, request.offset)
+            else:
+                answer = self.client.search(index=self.alias, **body)
         except NotFoundError:
             return SearchResult(total=0, hits=[])
         except ApiError as exc:

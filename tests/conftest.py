@@ -165,5 +165,5 @@ def fresh_elasticsearch_index(
         names = list(index.client.indices.get(index=f"{prefix}-items-*", allow_no_indices=True))
         if names:
             index.client.indices.delete(index=",".join(names))
-        index.client.indices.delete_index_template(name=f"{prefix}-items", ignore=[404])
+        index.client.options(ignore_status=404).indices.delete_index_template(name=f"{prefix}-items")
         index.close()

@@ -74,3 +74,14 @@ def test_node_killed_mid_bulk_loses_nothing_and_duplicates_nothing(elastic: Elas
     assert elastic.count() == batches * size
     assert sum(elastic.status()["indices"].values()) == batches * size  # no _id in two indices
     assert elastic.search(SearchRequest(query="title", since=T0 - timedelta(days=5), limit=1)).total > 0
+
+
+def test_deep_pages_walk_past_the_result_window(elastic: ElasticsearchIndex) -> None:
+    from tests.test_index import DOCS
+
+    elastic.upsert(DOCS)
+    elastic.max_window = 2  # as if 10,000 were 2: pages beyond it use a point in time and search_after
+    pages = [elastic.search(SearchRequest(sort="date", limit=1, offset=n)).hits[0].id for n in range(4)]
+    assert pages == ["d", "c", "b", "a"]
+    assert [h.id for h in elastic.search(SearchRequest(query="novamart", limit=1, offset=2)).hits] == []
+    assert [h.id for h in elastic.search(SearchRequest(sort="date", limit=2, offset=2)).hits] == ["b", "a"]
