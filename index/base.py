@@ -11,6 +11,15 @@ import numpy as np
 from nlp.records import Item
 
 FACET_FIELDS = ("source", "domain", "language", "watchlists", "kind", "story_id")
+KEYWORD_FIELDS = {
+    "source": "source",
+    "domain": "domain",
+    "lang": "language",
+    "watchlist": "watchlists",
+    "story": "story_id",
+    "kind": "kind",
+}
+"""Query-language fields (``lang:zh``) and the index fields they filter on exactly."""
 
 
 class IndexError_(Exception):

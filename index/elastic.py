@@ -24,19 +24,20 @@ from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
 
 from config.settings import ElasticsearchSettings
 from index.analysis import analyze, analyzed_text
-from index.base import FACET_FIELDS, Hit, IndexDoc, IndexError_, SearchRequest, SearchResult, doc_from_stored
-from index.highlight import highlight
+from index.base import (
+    FACET_FIELDS,
+    KEYWORD_FIELDS,
+    Hit,
+    IndexDoc,
+    IndexError_,
+    SearchRequest,
+    SearchResult,
+    doc_from_stored,
+)
+from index.highlight import highlight_hit
 from nlp import query as q
 
 log = logging.getLogger(__name__)
-KEYWORDS = {
-    "source": "source",
-    "domain": "domain",
-    "lang": "language",
-    "watchlist": "watchlists",
-    "story": "story_id",
-    "kind": "kind",
-}
 CHUNK = 500
 MAX_WINDOW = 10_000
 """Elasticsearch's default index.max_result_window: deeper pages use search_after."""
@@ -398,12 +399,12 @@ def _source(doc: IndexDoc) -> dict[str, Any]:
 
 def _hit(hit: dict[str, Any], terms: list[str]) -> Hit:
     doc = dict(hit["_source"])
-    highlights = {}
-    for name in ("title", "body"):
-        fragments = highlight(str(doc[name]), terms, whole=name == "title") if terms else []
-        if fragments:
-            highlights[name] = fragments
-    return Hit(id=str(doc["id"]), score=float(hit.get("_score") or 0.0), doc=doc, highlights=highlights)
+    return Hit(
+        id=str(doc["id"]),
+        score=float(hit.get("_score") or 0.0),
+        doc=doc,
+        highlights=highlight_hit(doc, terms),
+    )
 
 
 def _filters(request: SearchRequest) -> list[dict[str, Any]]:
@@ -468,8 +469,8 @@ def _compile(node: q.Node) -> dict[str, Any]:
 
 
 def _leaf(node: q.Term | q.Phrase) -> dict[str, Any]:
-    if node.field in KEYWORDS:
-        return {"term": {KEYWORDS[node.field]: node.text}}
+    if node.field in KEYWORD_FIELDS:
+        return {"term": {KEYWORD_FIELDS[node.field]: node.text}}
     words = analyze(node.text)
     if not words:
         return {"match_none": {}}

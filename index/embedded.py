@@ -20,19 +20,20 @@ import tantivy
 from tantivy import FieldType, Occur, Order, Query
 
 from index.analysis import analyze, analyzed_text
-from index.base import FACET_FIELDS, Hit, IndexDoc, IndexError_, SearchRequest, SearchResult, doc_from_stored
-from index.highlight import highlight
+from index.base import (
+    FACET_FIELDS,
+    KEYWORD_FIELDS,
+    Hit,
+    IndexDoc,
+    IndexError_,
+    SearchRequest,
+    SearchResult,
+    doc_from_stored,
+)
+from index.highlight import highlight_hit
 from nlp import query as q
 
 log = logging.getLogger(__name__)
-KEYWORDS = {
-    "source": "source",
-    "domain": "domain",
-    "lang": "language",
-    "watchlist": "watchlists",
-    "story": "story_id",
-    "kind": "kind",
-}
 SCHEMA_VERSION = 1
 WRITER_HEAP = 64_000_000
 KNN_FIRST_CHUNK = 256
@@ -229,13 +230,7 @@ class EmbeddedIndex:
 
     def _hit(self, searcher: Any, address: Any, score: float, terms: list[str]) -> Hit:
         doc = self._stored_doc(searcher, address)
-        highlights = {}
-        if terms:
-            for name in ("title", "body"):
-                fragments = highlight(str(doc[name]), terms, whole=name == "title")
-                if fragments:
-                    highlights[name] = fragments
-        return Hit(id=str(doc["id"]), score=score, doc=doc, highlights=highlights)
+        return Hit(id=str(doc["id"]), score=score, doc=doc, highlights=highlight_hit(doc, terms))
 
     def _aggregations(
         self, searcher: Any, query: Query, request: SearchRequest
@@ -284,8 +279,8 @@ class EmbeddedIndex:
         return self._near(node)
 
     def _leaf(self, node: q.Term | q.Phrase) -> Query:
-        if node.field in KEYWORDS:
-            return Query.term_query(self.schema, KEYWORDS[node.field], node.text)
+        if node.field in KEYWORD_FIELDS:
+            return Query.term_query(self.schema, KEYWORD_FIELDS[node.field], node.text)
         words = analyze(node.text)
         if not words:
             return Query.empty_query()

@@ -32,6 +32,16 @@ def highlight(text: str, terms: list[str], max_snippets: int = 1, whole: bool = 
     return snippets
 
 
+def highlight_hit(doc: dict[str, object], terms: list[str]) -> dict[str, list[str]]:
+    """Highlights of a stored document: the whole title marked, and a snippet of the body."""
+    found = {}
+    for name in ("title", "body"):
+        fragments = highlight(str(doc[name]), terms, whole=name == "title") if terms else []
+        if fragments:
+            found[name] = fragments
+    return found
+
+
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     merged: list[tuple[int, int]] = []
     for start, end in spans:
