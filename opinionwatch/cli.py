@@ -10,9 +10,11 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
@@ -24,7 +26,8 @@ from crawlers.run import crawl
 from digests.digest import build_digest, default_day
 from digests.mail import SmtpNotifier
 from digests.render import render_html, render_text, subject
-from index.base import SearchRequest
+from index.base import SearchRequest, SearchResult
+from index.fusion import hybrid_search, search_stories
 from opinionwatch import logs, output
 from opinionwatch.cli_index import index_app
 from opinionwatch.clock import SystemClock
@@ -132,6 +135,8 @@ def search(
     limit: Annotated[int, typer.Option(min=1, max=1000, help="Results to show.")] = 10,
     sort: Annotated[str, typer.Option(help="relevance or date.")] = "relevance",
     semantic: Annotated[bool, typer.Option(help="Rank by embedding similarity to the query.")] = False,
+    hybrid: Annotated[bool, typer.Option(help="Fuse text and embedding rankings (reciprocal rank).")] = False,
+    stories: Annotated[bool, typer.Option(help="One result per story, with its matching items.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for programs.")] = False,
 ) -> None:
     """Search the index: ranked, highlighted results."""
@@ -139,8 +144,10 @@ def search(
         settings = _settings(config)
         if sort not in ("relevance", "date"):
             raise ValueError(f"--sort must be relevance or date, not {sort!r}")
+        if sum((semantic, hybrid, stories)) > 1:
+            raise ValueError("choose one of --semantic, --hybrid and --stories")
         with Services(settings) as services:
-            vector = services.embedder.embed([query])[0] if semantic and query else None
+            vector = services.embedder.embed([query])[0] if (semantic or hybrid) and query else None
             request = SearchRequest(
                 query=None if semantic else query,
                 since=parse_since(since, services.clock.now()) if since else None,
@@ -149,10 +156,10 @@ def search(
                 watchlists=tuple(watchlist or ()),
                 sort="date" if sort == "date" else "relevance",
                 limit=limit,
-                vector=vector,
+                vector=vector if semantic else None,
                 facets=("source", "language", "watchlists") if as_json else (),
             )
-            result = services.index.search(request)
+            result = _read(services, request, vector if hybrid else None, stories)
         if as_json:
             console.print_json(output.search_json(result)) if console.is_terminal else print(
                 output.search_json(result)
@@ -262,6 +269,19 @@ def check_config(config: ConfigOption = None) -> None:
             "embedding_model": settings.embedding.model,
         }
         console.print(json.dumps(summary, ensure_ascii=False, indent=2))
+
+
+def _read(
+    services: Services, request: SearchRequest, hybrid: np.ndarray | None, stories: bool
+) -> SearchResult:
+    if hybrid is not None:
+        fused = hybrid_search(services.index, request, hybrid)
+        return SearchResult(total=len(fused), hits=fused)
+    if stories:
+        found = search_stories(services.index, request)
+        hits = [replace(s.hit, doc={**s.hit.doc, "story_matching_items": s.matching_items}) for s in found]
+        return SearchResult(total=len(hits), hits=hits)
+    return services.index.search(request)
 
 
 def _check_sources(settings: Settings, names: list[str] | None) -> None:

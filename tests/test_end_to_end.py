@@ -119,6 +119,29 @@ def test_search_finds_planted_items_with_highlights(cycle: Cycle, world_env: dic
     assert table.returncode == 0 and "NovaMart" in table.stdout
 
 
+def test_search_by_story_and_hybrid(cycle: Cycle, world_env: dict[str, str]) -> None:
+    stories = opinionwatch(
+        "search", '"power banks"', "--stories", "--json", "--config", str(cycle.config), env=world_env
+    )
+    result = json.loads(stories.stdout)
+    assert [hit["story_matching_items"] for hit in result["hits"]] == [4]  # four reprints, one story
+    fused = opinionwatch(
+        "search",
+        "NovaMart refunds",
+        "--hybrid",
+        "--json",
+        "--limit",
+        "3",
+        "--config",
+        str(cycle.config),
+        env=world_env,
+    )
+    titles = [hit["title"] for hit in json.loads(fused.stdout)["hits"]]
+    assert titles[0] == "Shoppers flood NovaMart with complaints over delayed refunds"
+    both = opinionwatch("search", "x", "--hybrid", "--stories", "--config", str(cycle.config), env=world_env)
+    assert both.returncode == 1 and "choose one of" in both.stderr
+
+
 def test_digest_leads_with_the_planted_top_story(
     cycle: Cycle, world: World, world_env: dict[str, str], tmp_path: Path
 ) -> None:
