@@ -23,6 +23,7 @@ import numpy as np
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError, helpers
 
 from config.settings import ElasticsearchSettings
+from index.aggregations import aggregations, read_aggregations
 from index.analysis import analyzed_text
 from index.base import (
     Hit,
@@ -32,7 +33,7 @@ from index.base import (
     SearchResult,
     doc_from_stored,
 )
-from index.elastic_query import aggregations, compile_query, filters, read_aggregations
+from index.elastic_query import compile_query, filters
 from index.highlight import highlight_hit
 from nlp import query as q
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 from index.analysis import analyze
-from index.base import FACET_FIELDS, KEYWORD_FIELDS, IndexError_, SearchRequest
+from index.base import KEYWORD_FIELDS, SearchRequest
 from nlp import query as q
 
 
@@ -27,34 +27,6 @@ def filters(request: SearchRequest) -> list[dict[str, Any]]:
         if values:
             filters.append({"terms": {field: list(values)}})
     return filters
-
-
-def aggregations(request: SearchRequest) -> dict[str, Any]:
-    aggs: dict[str, Any] = {}
-    for name in request.facets:
-        if name not in FACET_FIELDS:
-            raise IndexError_(f"cannot facet on {name!r}; facets: {', '.join(FACET_FIELDS)}")
-        aggs[name] = {"terms": {"field": name, "size": 50}}
-    if request.date_histogram:
-        aggs["__histogram"] = {
-            "date_histogram": {"field": "published", "fixed_interval": request.date_histogram}
-        }
-    return aggs
-
-
-def read_aggregations(
-    aggs: dict[str, Any], request: SearchRequest
-) -> tuple[dict[str, list[tuple[str, int]]], list[tuple[datetime, int]]]:
-    facets = {
-        name: [(str(b["key"]), int(b["doc_count"])) for b in aggs[name]["buckets"]]
-        for name in request.facets
-        if name in aggs
-    }
-    histogram = [
-        (datetime.fromtimestamp(b["key"] / 1000, UTC), int(b["doc_count"]))
-        for b in aggs.get("__histogram", {}).get("buckets", [])
-    ]
-    return facets, histogram
 
 
 def compile_query(node: q.Node) -> dict[str, Any]:

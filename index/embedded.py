@@ -11,7 +11,7 @@ import json
 import logging
 import sqlite3
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +19,9 @@ import numpy as np
 import tantivy
 from tantivy import FieldType, Occur, Order, Query
 
+from index.aggregations import Facets, Histogram, aggregations, read_aggregations
 from index.analysis import analyze, analyzed_text
 from index.base import (
-    FACET_FIELDS,
     KEYWORD_FIELDS,
     Hit,
     IndexDoc,
@@ -232,30 +232,9 @@ class EmbeddedIndex:
         doc = self._stored_doc(searcher, address)
         return Hit(id=str(doc["id"]), score=score, doc=doc, highlights=highlight_hit(doc, terms))
 
-    def _aggregations(
-        self, searcher: Any, query: Query, request: SearchRequest
-    ) -> tuple[dict[str, list[tuple[str, int]]], list[tuple[datetime, int]]]:
-        spec: dict[str, Any] = {}
-        for name in request.facets:
-            if name not in FACET_FIELDS:
-                raise IndexError_(f"cannot facet on {name!r}; facets: {', '.join(FACET_FIELDS)}")
-            spec[name] = {"terms": {"field": name, "size": 50}}
-        if request.date_histogram:
-            spec["__histogram"] = {
-                "date_histogram": {"field": "published", "fixed_interval": request.date_histogram}
-            }
-        if not spec:
-            return {}, []
-        result = searcher.aggregate(query, spec)
-        facets = {
-            name: [(str(b["key"]), int(b["doc_count"])) for b in result[name]["buckets"]]
-            for name in request.facets
-        }
-        histogram = [
-            (datetime.fromtimestamp(b["key"] / 1000, UTC), int(b["doc_count"]))
-            for b in result.get("__histogram", {}).get("buckets", [])
-        ]
-        return facets, histogram
+    def _aggregations(self, searcher: Any, query: Query, request: SearchRequest) -> tuple[Facets, Histogram]:
+        spec = aggregations(request)
+        return read_aggregations(searcher.aggregate(query, spec) if spec else {}, request)
 
     def _compile(self, node: q.Node) -> Query:
         if isinstance(node, q.Term | q.Phrase):
