@@ -35,7 +35,9 @@ class CrawlState:
             self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(path, timeout=30)
+            self.db = sqlite3.connect(
+                path, timeout=30, check_same_thread=False
+            )  # used by one thread at a time
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.executescript(SCHEMA)
 

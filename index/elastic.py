@@ -77,7 +77,9 @@ class ElasticsearchIndex:
         self.client = client or client_for(settings)
         self.alias = f"{settings.index_prefix}-items"
         state_dir.mkdir(parents=True, exist_ok=True)
-        self.outbox = sqlite3.connect(state_dir / "elasticsearch-outbox.sqlite", timeout=30)
+        self.outbox = sqlite3.connect(
+            state_dir / "elasticsearch-outbox.sqlite", timeout=30, check_same_thread=False
+        )
         self.outbox.execute("PRAGMA journal_mode=WAL")
         self.outbox.executescript(OUTBOX)
         self._template_ready = False

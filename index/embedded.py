@@ -64,7 +64,7 @@ class EmbeddedIndex:
             self.index = tantivy.Index(self.schema, path=str(text_dir), reuse=True)
         except ValueError as exc:
             raise IndexError_(f"cannot open the embedded index at {text_dir}: {exc}") from None
-        self.vectors = sqlite3.connect(path / "vectors.sqlite", timeout=30)
+        self.vectors = sqlite3.connect(path / "vectors.sqlite", timeout=30, check_same_thread=False)
         self.vectors.execute("PRAGMA journal_mode=WAL")
         self.vectors.execute("CREATE TABLE IF NOT EXISTS vectors (id TEXT PRIMARY KEY, vector BLOB NOT NULL)")
         self._matrix: tuple[list[str], np.ndarray] | None = None

@@ -114,7 +114,7 @@ class CachedEmbedder:
         self.name = inner.name
         self.dimension = inner.dimension
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, timeout=30)
+        self.db = sqlite3.connect(path, timeout=30, check_same_thread=False)  # used by one thread at a time
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute(
             "CREATE TABLE IF NOT EXISTS embeddings "

@@ -161,7 +161,7 @@ class StoryStore:
         self.settings = settings
         self.semantic_threshold = semantic_threshold
         self._permutations = MinHash(num_perm=settings.num_perm, seed=1, scheme=SCHEME)
-        self.db = sqlite3.connect(path, timeout=30)
+        self.db = sqlite3.connect(path, timeout=30, check_same_thread=False)  # used by one thread at a time
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.executescript(SCHEMA)
 

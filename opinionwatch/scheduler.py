@@ -6,6 +6,7 @@ import logging
 from collections import defaultdict
 from datetime import date
 
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -18,13 +19,18 @@ from opinionwatch.pipeline import run_cycle
 from opinionwatch.wiring import Services
 
 log = logging.getLogger(__name__)
+SERIAL = "serial"
 
 
 def build_scheduler(
     services: Services, scheduler: BaseScheduler | None = None, notifier: Notifier | None = None
 ) -> BaseScheduler:
-    """Add one crawl job per distinct source interval and one digest job per team with recipients."""
+    """Add one crawl job per distinct source interval and one digest job per team with recipients.
+
+    All jobs run one at a time on one worker thread: each store is one SQLite connection, not made for
+    concurrent use, and a crawl and a digest should not race for the index anyway."""
     scheduler = scheduler or BlockingScheduler(timezone="UTC")
+    scheduler.add_executor(ThreadPoolExecutor(max_workers=1), alias=SERIAL)
     by_interval: dict[int, list[str]] = defaultdict(list)
     for source in services.settings.sources:
         if source.enabled:
@@ -40,6 +46,7 @@ def build_scheduler(
             misfire_grace_time=seconds,
             next_run_time=services.clock.now(),
             name=f"crawl {', '.join(names)}",
+            executor=SERIAL,
         )
     mailer = notifier or SmtpNotifier(services.settings.mail)
     for team in services.settings.teams:
@@ -55,6 +62,7 @@ def build_scheduler(
             coalesce=True,
             misfire_grace_time=3600,
             name=f"digest {team.name}",
+            executor=SERIAL,
         )
     return scheduler
 

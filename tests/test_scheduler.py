@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from config.settings import Settings
+from nlp.embed import HashingEmbedder
 from opinionwatch.clock import FixedClock
+from opinionwatch.newsworld import World
 from opinionwatch.scheduler import build_scheduler
 from opinionwatch.wiring import Services
 
@@ -43,3 +47,33 @@ def test_digest_job_sends_through_the_notifier(demo_settings: Settings, tmp_path
     with Services(demo_settings, clock=FixedClock(datetime(2026, 11, 23, 1, tzinfo=UTC))) as services:
         send_digest(services, "pr-policy", recorder, None)
     assert recorder.sent == [(["pr-team@example.com"], "OpinionWatch pr-policy digest, 2026-11-22: 0 items")]
+
+
+def test_scheduled_cycles_run_and_do_not_refetch(demo_settings: Settings, world: World) -> None:
+    """The long-running mode for real: cycles every 2 s on two news-world sites, one worker thread."""
+    sites = ["harbor-daily", "metro-ledger"]
+    fast = demo_settings.model_copy(
+        update={
+            "sources": [
+                s.model_copy(update={"schedule": "every 2s"})
+                for s in demo_settings.sources
+                if s.name in sites
+            ]
+        }
+    )
+    services = Services(fast, embedder_override=HashingEmbedder())
+    scheduler = build_scheduler(services, BackgroundScheduler(timezone="UTC"), notifier=_Recorder())
+    events: list[JobExecutionEvent] = []
+    scheduler.add_listener(events.append, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+    scheduler.start()
+    try:
+        deadline = time.monotonic() + 90
+        while len(events) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        scheduler.shutdown(wait=True)
+    assert len(events) >= 2 and [e.exception for e in events] == [None] * len(events)
+    assert services.index.count() == sum(len(world.articles_of(site)) for site in sites)
+    latest = services.state.recent_runs("harbor-daily", limit=1)[0]
+    assert latest.new == 0 and latest.skipped["already_seen"] == len(world.articles_of("harbor-daily"))
+    services.close()
