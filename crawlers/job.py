@@ -15,3 +15,5 @@ class CrawlJob(BaseModel):
     state_db: Path
     items_path: Path
     report_path: Path
+    validators: dict[str, tuple[str | None, str | None]] = {}
+    """Per source: the (ETag, Last-Modified) of the feed as last handed on, for conditional GETs."""

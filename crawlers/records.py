@@ -40,6 +40,8 @@ class SourceReport(BaseModel):
     skipped: dict[str, int] = Field(default_factory=dict)
     errors: dict[str, int] = Field(default_factory=dict)
     duration_s: float = 0.0
+    etag: str | None = Field(default=None, description="The feed's ETag, for the next conditional GET.")
+    last_modified: str | None = Field(default=None, description="The feed's Last-Modified, likewise.")
 
     def count(self, table: Literal["skipped", "errors"], reason: str, n: int = 1) -> None:
         counts = getattr(self, table)

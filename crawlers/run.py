@@ -25,8 +25,15 @@ class CrawlResult:
     reports: list[SourceReport]
 
 
-def crawl(sources: list[Source], crawl_settings: CrawlSettings, state_db: Path, workdir: Path) -> CrawlResult:
-    """Fetch new items of ``sources``; URLs recorded in ``state_db`` are skipped."""
+def crawl(
+    sources: list[Source],
+    crawl_settings: CrawlSettings,
+    state_db: Path,
+    workdir: Path,
+    validators: dict[str, tuple[str | None, str | None]] | None = None,
+) -> CrawlResult:
+    """Fetch new items of ``sources``; URLs recorded in ``state_db`` are skipped, and feeds are asked
+    for only if changed since ``validators`` (ETag, Last-Modified) per source."""
     if not sources:
         return CrawlResult([], [])
     workdir.mkdir(parents=True, exist_ok=True)
@@ -38,6 +45,7 @@ def crawl(sources: list[Source], crawl_settings: CrawlSettings, state_db: Path, 
             state_db=state_db,
             items_path=folder / "items.jsonl",
             report_path=folder / "report.json",
+            validators=validators or {},
         )
         job_path = folder / "job.json"
         job_path.write_text(job.model_dump_json(), encoding="utf-8")

@@ -36,17 +36,28 @@ class FeedSpider(Spider):
 
     async def start(self) -> AsyncIterator[Request]:
         for source in self.sources.values():
+            etag, modified = self.job.validators.get(source.name, (None, None))
+            headers = {"If-None-Match": etag} if etag else {}
+            if modified:
+                headers["If-Modified-Since"] = modified
             yield Request(
                 source.url,
                 callback=self.parse_feed,
                 errback=self.feed_failed,
                 cb_kwargs={"source": source.name},
                 dont_filter=True,
+                headers=headers,
+                meta={"handle_httpstatus_list": [304]},
             )
 
     def parse_feed(self, response: Response, source: str) -> Iterator[Request | dict[str, Any]]:
         report = self.reports[source]
         report.fetched += 1
+        if response.status == 304:
+            report.count("skipped", "not_modified")
+            return
+        report.etag = _header(response, b"ETag")
+        report.last_modified = _header(response, b"Last-Modified")
         try:
             entries = parse_feed(response.body, response.url)
         except FeedError as exc:
@@ -129,6 +140,11 @@ class FeedSpider(Spider):
         )
         if self.state:
             self.state.close()
+
+
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
 
 
 PERMANENT = ("robots", "blocked_address", "too_large", "http_4")

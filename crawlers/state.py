@@ -23,6 +23,11 @@ CREATE TABLE IF NOT EXISTS source_runs (
     report TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS source_runs_by_source ON source_runs (source, started_at);
+CREATE TABLE IF NOT EXISTS feed_validators (
+    source TEXT PRIMARY KEY,
+    etag TEXT,
+    last_modified TEXT
+);
 """
 
 
@@ -61,6 +66,18 @@ class CrawlState:
             self.db.executemany(
                 "INSERT OR IGNORE INTO seen_urls (url, source, first_seen) VALUES (?, ?, ?)",
                 [(url, source, when.isoformat()) for source, url in source_urls],
+            )
+
+    def validators(self) -> dict[str, tuple[str | None, str | None]]:
+        rows = self.db.execute("SELECT source, etag, last_modified FROM feed_validators")
+        return {source: (etag, modified) for source, etag, modified in rows}
+
+    def save_validators(self, reports: list[SourceReport]) -> None:
+        """Remember each feed's validators; call only once its items are durably handed on."""
+        with self.db:
+            self.db.executemany(
+                "INSERT OR REPLACE INTO feed_validators VALUES (?, ?, ?)",
+                [(r.source, r.etag, r.last_modified) for r in reports if r.etag or r.last_modified],
             )
 
     def record_run(self, report: SourceReport, started_at: datetime) -> None:

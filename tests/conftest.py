@@ -88,6 +88,8 @@ class _Broken(BaseHTTPRequestHandler):
             self._reply(200, b"<rss><channel><item><title>broken")
         elif self.path == "/dead.xml":
             self._reply(500, b"internal error")
+        elif self.path == "/mixed.xml" and self.headers.get("If-None-Match") == '"mixed-v1"':
+            self._reply(304, b"")  # a client that kept the validators despite a page to retry would stop here
         elif self.path == "/mixed.xml":
             host = f"http://127.0.0.1:{self.server.server_address[1]}"
             items = "".join(
@@ -95,7 +97,8 @@ class _Broken(BaseHTTPRequestHandler):
                 f"text about NovaMart</description><pubDate>Sun, 22 Nov 2026 03:00:00 GMT</pubDate></item>"
                 for name in ("ok", "flaky")
             )
-            self._reply(200, f"<rss version='2.0'><channel><title>m</title>{items}</channel></rss>".encode())
+            feed = f"<rss version='2.0'><channel><title>m</title>{items}</channel></rss>".encode()
+            self._reply(200, feed, etag='"mixed-v1"')
         elif self.path == "/ok.html":
             self._reply(
                 200,
@@ -109,9 +112,17 @@ class _Broken(BaseHTTPRequestHandler):
         else:
             self._reply(404, b"no")
 
-    def _reply(self, status: int, body: bytes, content_type: str = "application/octet-stream") -> None:
+    def _reply(
+        self,
+        status: int,
+        body: bytes,
+        content_type: str = "application/octet-stream",
+        etag: str | None = None,
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
+        if etag:
+            self.send_header("ETag", etag)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)

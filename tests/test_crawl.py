@@ -97,3 +97,23 @@ def test_private_address_is_blocked_unless_allowed(news_server: NewsWorldServer,
     assert result.items == []
     assert result.reports[0].errors == {"blocked_address": 1}
     assert news_server.requests[before:] == []
+
+
+def test_unchanged_feeds_are_not_downloaded_again(
+    first_crawl, news_server: NewsWorldServer, world: World, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    _, result, _ = first_crawl
+    validators = {r.source: (r.etag, r.last_modified) for r in result.reports}
+    assert all(etag and modified for etag, modified in validators.values())
+    sources = [Source(name=site.name, url=news_server.feed_url(site.name)) for site in world.sites]
+    before = len(news_server.requests)
+    again = crawl(
+        sources,
+        CrawlSettings(allow_private=["127.0.0.1"], **FAST),
+        tmp_path / "s.sqlite",
+        tmp_path,
+        validators,
+    )
+    assert again.items == []
+    assert {r.source: r.skipped for r in again.reports} == {s.name: {"not_modified": 1} for s in world.sites}
+    assert {p for _, _, p in news_server.requests[before:]} <= {"/feed.xml", "/robots.txt"}

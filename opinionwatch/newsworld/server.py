@@ -5,9 +5,11 @@ Use as a context manager; ``truth()`` gives the planted truth with the real URLs
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from datetime import datetime
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
@@ -129,7 +131,9 @@ def _site_handler(server: NewsWorldServer, site: Site) -> type[BaseHTTPRequestHa
             if path == "/robots.txt":
                 return self._send(render.robots(base), "text/plain; charset=utf-8", "utf-8")
             if path == "/feed.xml":
-                return self._send(render.feed(world, site, base), "application/rss+xml", site.encoding)
+                return self._send_feed(
+                    render.feed(world, site, base).encode(site.encoding, "xmlcharrefreplace")
+                )
             if path == "/sitemap.xml":
                 return self._send(render.sitemap(world, site, base), "application/xml", "utf-8")
             if path in ("/", "/index.html"):
@@ -139,6 +143,25 @@ def _site_handler(server: NewsWorldServer, site: Site) -> type[BaseHTTPRequestHa
                 return self._send("not found", "text/plain", "utf-8", status=404)
             declared = f"text/html; charset={site.declared_charset}" if site.declared_charset else "text/html"
             return self._send(render.article_page(world, site, article, base), declared, site.encoding)
+
+        def _send_feed(self, body: bytes) -> None:
+            """Feeds carry ETag and Last-Modified and answer conditional requests with 304."""
+            etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
+            newest = max((a.published for a in world.articles_of(site.name)), default=None)
+            modified = format_datetime(newest, usegmt=True) if newest else None
+            if self.headers.get("If-None-Match") == etag:
+                self.send_response(304)
+                self.send_header("ETag", etag)
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("ETag", etag)
+            if modified:
+                self.send_header("Last-Modified", modified)
+            self.end_headers()
+            self.wfile.write(body)
 
         def _send(self, text: str, content_type: str, encoding: str, status: int = 200) -> None:
             body = text.encode(encoding, errors="xmlcharrefreplace")
