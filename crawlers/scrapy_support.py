@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 from scrapy import Request, Spider
 from scrapy.exceptions import IgnoreRequest
@@ -24,8 +25,8 @@ class SafetyMiddleware:
         return cls(parse_networks(crawler.settings.getlist("OPINIONWATCH_ALLOW_PRIVATE")))
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
-        key = request.url.split("/", 3)[:3]
-        cache_key = "/".join(key)
+        parts = urlsplit(request.url)
+        cache_key = f"{parts.scheme}://{parts.netloc}"
         if cache_key not in self.verdicts:
             try:
                 check_fetchable(request.url, self.allowed)

@@ -159,7 +159,7 @@ def _reason(failure: Failure) -> str:
     if isinstance(failure.value, HttpError):
         return f"http_{failure.value.response.status}"
     message = failure.getErrorMessage()
-    if "robots.txt" in message.lower() or "Forbidden by robots" in message:
+    if "robots.txt" in message:
         return "robots"
     if message.startswith("blocked:"):
         return "blocked_address"

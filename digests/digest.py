@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -127,16 +127,7 @@ def _all_hits(index: Index, request: SearchRequest) -> list[dict[str, object]]:
     docs: list[dict[str, object]] = []
     offset = 0
     while True:
-        page = index.search(
-            SearchRequest(
-                watchlists=request.watchlists,
-                since=request.since,
-                until=request.until,
-                sort="date",
-                limit=PAGE,
-                offset=offset,
-            )
-        )
+        page = index.search(replace(request, limit=PAGE, offset=offset))
         docs.extend(hit.doc for hit in page.hits)
         offset += PAGE
         if offset >= page.total or not page.hits:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
 import numpy as np
@@ -57,6 +57,23 @@ class IndexDoc:
             story_id=item.story_id or item.id,
             vector=vector,
         )
+
+
+def stored_form(doc: IndexDoc) -> dict[str, Any]:
+    """The fields both backends keep with a document (JSON-ready); ``doc_from_stored`` reads them back."""
+    return {
+        "id": doc.id,
+        "url": doc.url,
+        "source": doc.source,
+        "domain": doc.domain,
+        "kind": doc.kind,
+        "title": doc.title,
+        "body": doc.body,
+        "published": doc.published.astimezone(UTC).isoformat(),
+        "language": doc.language,
+        "watchlists": list(doc.watchlists),
+        "story_id": doc.story_id,
+    }
 
 
 def doc_from_stored(stored: dict[str, Any], vector: np.ndarray | None) -> IndexDoc:

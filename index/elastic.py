@@ -32,6 +32,7 @@ from index.base import (
     SearchRequest,
     SearchResult,
     doc_from_stored,
+    stored_form,
 )
 from index.elastic_query import compile_query, filters
 from index.highlight import highlight_hit
@@ -164,14 +165,16 @@ class ElasticsearchIndex:
         return counts
 
     def _outbox_chunks(self) -> Iterator[list[tuple[str, dict[str, Any]]]]:
-        done: set[str] = set()
+        """The outbox in insertion order, a chunk at a time; what stays queued waits for the next flush."""
+        last = 0
         while True:
-            rows = self.outbox.execute("SELECT id, doc FROM outbox ORDER BY queued_at, id").fetchall()
-            chunk = [(doc_id, json.loads(doc)) for doc_id, doc in rows if doc_id not in done][:CHUNK]
-            if not chunk:
+            rows = self.outbox.execute(
+                "SELECT rowid, id, doc FROM outbox WHERE rowid > ? ORDER BY rowid LIMIT ?", (last, CHUNK)
+            ).fetchall()
+            if not rows:
                 return
-            done.update(doc_id for doc_id, _ in chunk)
-            yield chunk
+            last = rows[-1][0]
+            yield [(doc_id, json.loads(doc)) for _, doc_id, doc in rows]
 
     def _deliver(self, chunk: list[tuple[str, dict[str, Any]]], counts: dict[str, int]) -> None:
         placed = self._existing_indices([doc_id for doc_id, _ in chunk])
@@ -383,21 +386,9 @@ class ElasticsearchIndex:
 
 
 def _source(doc: IndexDoc) -> dict[str, Any]:
-    source: dict[str, Any] = {
-        "id": doc.id,
-        "url": doc.url,
-        "source": doc.source,
-        "domain": doc.domain,
-        "kind": doc.kind,
-        "title": doc.title,
-        "body": doc.body,
-        "title_terms": analyzed_text(doc.title),
-        "body_terms": analyzed_text(doc.body),
-        "published": doc.published.astimezone(UTC).isoformat(),
-        "language": doc.language,
-        "watchlists": list(doc.watchlists),
-        "story_id": doc.story_id,
-    }
+    source = stored_form(doc)
+    source["title_terms"] = analyzed_text(doc.title)
+    source["body_terms"] = analyzed_text(doc.body)
     if doc.vector is not None:
         source["vector"] = [float(x) for x in np.asarray(doc.vector, dtype=np.float32)]
     return source

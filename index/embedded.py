@@ -29,6 +29,7 @@ from index.base import (
     SearchRequest,
     SearchResult,
     doc_from_stored,
+    stored_form,
 )
 from index.highlight import highlight_hit
 from nlp import query as q
@@ -123,7 +124,7 @@ class EmbeddedIndex:
         document.add_text("body", analyzed_text(doc.body))
         document.add_date("published", doc.published.astimezone(UTC))
         document.add_unsigned("key", _key(doc.id))
-        document.add_bytes("doc", json.dumps(_stored(doc), ensure_ascii=False).encode("utf-8"))
+        document.add_bytes("doc", json.dumps(stored_form(doc), ensure_ascii=False).encode("utf-8"))
         return document
 
     def export(self, batch: int = 1000) -> Iterator[IndexDoc]:
@@ -314,19 +315,3 @@ class EmbeddedIndex:
 def _key(doc_id: str) -> int:
     """A 63-bit number for a document id, kept in a fast field to map search hits back to vector rows."""
     return int.from_bytes(hashlib.blake2b(doc_id.encode("utf-8"), digest_size=8).digest(), "big") >> 1
-
-
-def _stored(doc: IndexDoc) -> dict[str, Any]:
-    return {
-        "id": doc.id,
-        "url": doc.url,
-        "source": doc.source,
-        "domain": doc.domain,
-        "kind": doc.kind,
-        "title": doc.title,
-        "body": doc.body,
-        "published": doc.published.astimezone(UTC).isoformat(),
-        "language": doc.language,
-        "watchlists": list(doc.watchlists),
-        "story_id": doc.story_id,
-    }

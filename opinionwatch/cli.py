@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import signal
 import threading
 from collections.abc import Iterator
@@ -20,7 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 import config as config_package
-from config.loader import load_settings, resolve_config_path
+from config.loader import load_settings
 from config.settings import Settings
 from crawlers.run import crawl
 from digests.digest import build_digest, default_day
@@ -31,7 +30,7 @@ from index.fusion import hybrid_search, search_stories
 from opinionwatch import logs, output
 from opinionwatch.cli_index import index_app
 from opinionwatch.clock import SystemClock
-from opinionwatch.errors import errors, failures
+from opinionwatch.commandline import ConfigOption, command_settings, errors, failures
 from opinionwatch.newsworld import NewsWorldServer, build_world, environment
 from opinionwatch.pipeline import Progress as PipelineProgress
 from opinionwatch.pipeline import run_cycle
@@ -44,16 +43,6 @@ app = typer.Typer(
 )
 app.add_typer(index_app, name="index")
 console = Console()
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option("--config", "-c", help="YAML config (default ./opinionwatch.yaml or $OPINIONWATCH_CONFIG)."),
-]
-
-
-def _settings(config: Path | None) -> Settings:
-    settings = load_settings(resolve_config_path(config))
-    logs.configure(settings.log.level, settings.log.format)
-    return settings
 
 
 @contextmanager
@@ -87,7 +76,7 @@ def run(
 ) -> None:
     """Crawl, process and index: once, or forever on each source's schedule."""
     with failures():
-        settings = _settings(config)
+        settings = command_settings(config)
         _check_sources(settings, source)
         with Services(settings) as services:
             if once:
@@ -108,7 +97,7 @@ def crawl_command(
 ) -> None:
     """Run collection alone and print the per-source report (a dry run: crawl state does not advance)."""
     with failures():
-        settings = _settings(config)
+        settings = command_settings(config)
         _check_sources(settings, source)
         sources = [s for s in settings.sources if s.enabled and (not source or s.name in source)]
         result = crawl(sources, settings.crawl, settings.state_db, settings.data_dir / "tmp")
@@ -141,7 +130,7 @@ def search(
 ) -> None:
     """Search the index: ranked, highlighted results."""
     with failures():
-        settings = _settings(config)
+        settings = command_settings(config)
         if sort not in ("relevance", "date"):
             raise ValueError(f"--sort must be relevance or date, not {sort!r}")
         if sum((semantic, hybrid, stories)) > 1:
@@ -161,9 +150,7 @@ def search(
             )
             result = _read(services, request, vector if hybrid else None, stories)
         if as_json:
-            console.print_json(output.search_json(result)) if console.is_terminal else print(
-                output.search_json(result)
-            )
+            print(output.search_json(result))
         else:
             output.search_table(console, result, query)
 
@@ -180,7 +167,7 @@ def digest(
 ) -> None:
     """Render a team's daily digest as HTML (and optionally send it)."""
     with failures():
-        settings = _settings(config)
+        settings = command_settings(config)
         if not settings.teams:
             raise ValueError("the config has no teams; add one under `teams:`")
         chosen = settings.team(team) if team else settings.teams[0]
@@ -208,7 +195,7 @@ def demo(
     with failures():
         workdir = workdir.resolve()
         workdir.mkdir(parents=True, exist_ok=True)
-        demo_config = Path(config_package.__file__).parent / "demo.yaml"
+        demo_config = config_package.DEMO_CONFIG
         world = build_world(seed=seed, today=SystemClock().now().date())
         with NewsWorldServer(world) as server:
             settings = load_settings(
@@ -216,8 +203,7 @@ def demo(
             )
             logs.configure(settings.log.level, settings.log.format)
             (workdir / "opinionwatch.yaml").write_text(
-                re.sub(r"(?m)^data_dir:.*$", "data_dir: data", demo_config.read_text("utf-8")),
-                encoding="utf-8",
+                config_package.demo_config_text("data"), encoding="utf-8"
             )
             server.write_truth(workdir / "truth.json")
             with Services(settings) as services, _progress() as progress:
@@ -259,7 +245,7 @@ def newsworld(
 def check_config(config: ConfigOption = None) -> None:
     """Validate the config file and summarise it."""
     with failures():
-        settings = _settings(config)
+        settings = command_settings(config)
         summary = {
             "watchlists": [w.name for w in settings.watchlists],
             "sources": [s.name for s in settings.sources],

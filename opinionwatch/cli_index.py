@@ -9,22 +9,13 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from config.loader import load_settings, resolve_config_path
 from config.settings import ElasticsearchSettings, Settings
 from index.elastic import ElasticsearchIndex
 from index.embedded import EmbeddedIndex
-from opinionwatch import logs
-from opinionwatch.errors import failures
+from opinionwatch.commandline import ConfigOption, command_settings, failures
 
 index_app = typer.Typer(help="Set up, inspect, repair and migrate the search index.", no_args_is_help=True)
 console = Console()
-ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="YAML config.")]
-
-
-def _settings(config: Path | None) -> Settings:
-    settings = load_settings(resolve_config_path(config))
-    logs.configure(settings.log.level, settings.log.format)
-    return settings
 
 
 def _elastic(settings: Settings) -> ElasticsearchIndex:
@@ -37,7 +28,7 @@ def _elastic(settings: Settings) -> ElasticsearchIndex:
 def init(config: ConfigOption = None) -> None:
     """Create the index (embedded folder, or Elasticsearch template and alias)."""
     with failures():
-        settings = _settings(config)
+        settings = command_settings(config)
         if isinstance(settings.index, ElasticsearchSettings):
             elastic = _elastic(settings)
             elastic.init()
@@ -54,7 +45,7 @@ def init(config: ConfigOption = None) -> None:
 def status(config: ConfigOption = None) -> None:
     """Documents per index, the outbox and the dead letters (Elasticsearch) or the document count."""
     with failures():
-        settings = _settings(config)
+        settings = command_settings(config)
         if isinstance(settings.index, ElasticsearchSettings):
             elastic = _elastic(settings)
             report = elastic.status()
@@ -74,7 +65,7 @@ def status(config: ConfigOption = None) -> None:
 def retry(config: ConfigOption = None) -> None:
     """Deliver the outbox and replay the dead letters (Elasticsearch)."""
     with failures():
-        elastic = _elastic(_settings(config))
+        elastic = _elastic(command_settings(config))
         console.print_json(json.dumps(elastic.retry()))
         elastic.close()
 
@@ -91,7 +82,7 @@ def migrate(
 ) -> None:
     """Copy the embedded index into Elasticsearch, or recreate the indices, without _reindex."""
     with failures():
-        settings = _settings(config)
+        settings = command_settings(config)
         elastic = _elastic(settings)
         if recreate:
             console.print_json(json.dumps(elastic.recreate()))

@@ -106,7 +106,7 @@ def index_items(services: Services, items: list[Item], report: CycleReport, prog
     report.seconds["embed"] = time.monotonic() - timer
     timer = time.monotonic()
     services.stories.assign(items, np.stack(vectors))
-    report.new_stories = sum(1 for item in items if item.story_id == item.id)
+    report.new_stories = sum(1 for item in items if item.story_level == "new")
     report.seconds["stories"] = time.monotonic() - timer
     timer = time.monotonic()
     docs = [IndexDoc.from_item(item, vector) for item, vector in zip(items, vectors, strict=True)]

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import subprocess
 import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -19,14 +18,16 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+from config import DEMO_CONFIG, demo_config_text  # noqa: E402
 from config.loader import load_settings  # noqa: E402
 from config.settings import ElasticsearchSettings, Settings  # noqa: E402
 from index.elastic import ElasticsearchIndex  # noqa: E402
 from nlp.embed import SentenceTransformerEmbedder  # noqa: E402
+from nlp.normalize import content_hash  # noqa: E402
+from nlp.records import Item, Mention  # noqa: E402
 from opinionwatch.newsworld import NewsWorldServer, World, build_world, environment  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-DEMO_CONFIG = REPO / "config" / "demo.yaml"
 WORLD_TODAY = date(2026, 11, 23)
 
 
@@ -38,6 +39,31 @@ def _restore_logging() -> Iterator[None]:
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
+
+
+def make_item(
+    key: str,
+    text: str,
+    when: datetime,
+    source: str = "s",
+    title: str = "t",
+    lang: str = "en",
+    mentions: tuple[Mention, ...] = (),
+) -> Item:
+    """A processed item for tests of the stages after processing (stories, index, digest)."""
+    return Item(
+        id=key,
+        url=f"http://{source}.example/{key}",
+        source=source,
+        domain=f"{source}.example",
+        title=title,
+        text=text,
+        published=when,
+        fetched_at=when,
+        language=lang,
+        content_hash=content_hash(text),
+        mentions=list(mentions),
+    )
 
 
 @pytest.fixture(scope="session")
@@ -58,9 +84,8 @@ def world_env(news_server: NewsWorldServer) -> dict[str, str]:
 
 def write_demo_config(folder: Path, data_dir: Path) -> Path:
     """A copy of config/demo.yaml whose data lives in ``data_dir``."""
-    text = re.sub(r"(?m)^data_dir:.*$", f"data_dir: {data_dir}", DEMO_CONFIG.read_text("utf-8"))
     path = folder / "opinionwatch.yaml"
-    path.write_text(text, encoding="utf-8")
+    path.write_text(demo_config_text(data_dir), encoding="utf-8")
     return path
 
 

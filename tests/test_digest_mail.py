@@ -19,27 +19,17 @@ from index.base import IndexDoc
 from index.embedded import EmbeddedIndex
 from nlp.records import Item, Mention
 from nlp.stories import StoryStore
+from tests.conftest import make_item
 
 NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 
 
 def items() -> list[Item]:
+    mention = Mention(watchlist="novamart", term="NovaMart", field="body", start=0, end=8, via="NovaMart")
+
     def one(key: str, source: str, title: str, text: str, hour: int) -> Item:
-        return Item(
-            id=key,
-            url=f"http://{source}.example/{key}",
-            source=source,
-            domain=f"{source}.example",
-            title=title,
-            text=text,
-            published=datetime(2026, 11, 22, hour, tzinfo=UTC),
-            fetched_at=NOW,
-            language="en",
-            content_hash=f"h-{text}",
-            mentions=[
-                Mention(watchlist="novamart", term="NovaMart", field="body", start=0, end=8, via="NovaMart")
-            ],
-        )
+        when = datetime(2026, 11, 22, hour, tzinfo=UTC)
+        return make_item(key, text, when, source=source, title=title, mentions=(mention,))
 
     body = "NovaMart recalls power banks " * 10
     return [

@@ -6,28 +6,13 @@ from pathlib import Path
 import numpy as np
 
 from config.settings import StorySettings
-from nlp.normalize import content_hash
 from nlp.records import Item
 from nlp.stories import StoryStore, numbers_in, shingles
 from opinionwatch.newsworld import World
 from opinionwatch.newsworld.reprints import reprint_set
+from tests.conftest import make_item as item
 
 T0 = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
-
-
-def item(key: str, text: str, when: datetime, source: str = "s", title: str = "t", lang: str = "en") -> Item:
-    return Item(
-        id=key,
-        url=f"http://{source}.example/{key}",
-        source=source,
-        domain=f"{source}.example",
-        title=title,
-        text=text,
-        published=when,
-        fetched_at=when,
-        language=lang,
-        content_hash=content_hash(text),
-    )
 
 
 def world_items(world: World) -> list[Item]:
