@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
-SCHEDULE_PATTERN = re.compile(r"^every\s+(\d+)\s*(s|m|h|d)$")
+from config.sources import NAME_PATTERN, Source
+
 SECRET_FIELDS = frozenset({"password", "api_key"})
 
 
@@ -84,44 +84,6 @@ class Watchlist(Strict):
         return self.title or self.name
 
 
-class Source(Strict):
-    name: str = Field(pattern=NAME_PATTERN, description="Unique source name, used in filters and reports.")
-    type: Literal["feed"] = Field(default="feed", description="Source type: `feed` (RSS 0.9x/1.0/2.0, Atom).")
-    url: str = Field(description="Address of the feed; only http and https are fetched.")
-    schedule: str = Field(
-        default="every 30m", description="How often the scheduler polls it: `every N{s,m,h,d}`."
-    )
-    language: str | None = Field(
-        default=None, description="Expected language (ISO 639-1); used when detection is unsure."
-    )
-    enabled: bool = Field(default=True, description="Disabled sources are kept in config but not crawled.")
-    max_items: int = Field(default=200, ge=1, le=10_000, description="Most feed entries taken per run.")
-    fetch_articles: bool = Field(
-        default=True, description="Fetch each entry's article page (otherwise use the feed text only)."
-    )
-
-    @field_validator("url")
-    @classmethod
-    def _http_only(cls, url: str) -> str:
-        if not re.match(r"^https?://[^/\s]+", url):
-            raise ValueError("expected an http:// or https:// address")
-        return url
-
-    @field_validator("schedule")
-    @classmethod
-    def _schedule(cls, value: str) -> str:
-        if not SCHEDULE_PATTERN.match(value.strip()):
-            raise ValueError("expected `every N` followed by s, m, h or d, e.g. `every 15m`")
-        return value.strip()
-
-    @property
-    def interval_seconds(self) -> int:
-        match = SCHEDULE_PATTERN.match(self.schedule)
-        assert match is not None
-        unit = {"s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
-        return int(match.group(1)) * unit
-
-
 class CrawlSettings(Strict):
     user_agent: str = Field(
         default="OpinionWatch/0.1", description="Product token sent as User-Agent, with the contact URL."
@@ -142,6 +104,15 @@ class CrawlSettings(Strict):
         default=10_000_000, ge=10_000, description="Pages larger than this (decompressed) are skipped."
     )
     time_budget_s: int = Field(default=900, ge=10, description="A crawl run stops after this many seconds.")
+    retry_after_max_s: float = Field(
+        default=120.0,
+        ge=0,
+        description="429/503 answers with a `Retry-After` up to this long are retried after that wait (the "
+        "site is paused meanwhile); longer ones end the source's run and are retried next run.",
+    )
+    broken_after: int = Field(
+        default=3, ge=1, le=50, description="Consecutive failed runs after which a source is `broken`."
+    )
 
     @property
     def full_user_agent(self) -> str:

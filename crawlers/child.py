@@ -12,7 +12,7 @@ from scrapy.crawler import CrawlerProcess
 
 from crawlers.job import CrawlJob
 from crawlers.scrapy_support import scrapy_settings
-from crawlers.spiders import FeedSpider
+from crawlers.spiders import SourcesSpider
 
 
 def main(argv: list[str]) -> int:
@@ -21,7 +21,7 @@ def main(argv: list[str]) -> int:
         return 2
     job = CrawlJob.model_validate_json(Path(argv[0]).read_text(encoding="utf-8"))
     process = CrawlerProcess(scrapy_settings(job), install_root_handler=True)
-    process.crawl(FeedSpider, job=job)
+    process.crawl(SourcesSpider, job=job)
     process.start()
     return 0 if job.report_path.exists() else 1
 

@@ -64,13 +64,14 @@ def _json_feed(body: bytes, url: str) -> list[FeedEntry]:
         if not link:
             continue
         stamp = item.get("date_published") or item.get("date_modified")
-        published = _iso(stamp)
+        published = parse_iso_date(stamp)
         summary = item.get("summary") or item.get("content_text")
         entries.append(FeedEntry(urljoin(url, link), item.get("title"), summary, published))
     return entries
 
 
-def _iso(value: str | None) -> datetime | None:
+def parse_iso_date(value: str | None) -> datetime | None:
+    """An ISO 8601 / W3C date or datetime (``Z`` allowed), in UTC when it names no offset."""
     if not value:
         return None
     try:

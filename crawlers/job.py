@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from config.settings import CrawlSettings, Source
+from crawlers.records import SourceMarks
 
 
 class CrawlJob(BaseModel):
@@ -15,5 +16,5 @@ class CrawlJob(BaseModel):
     state_db: Path
     items_path: Path
     report_path: Path
-    validators: dict[str, tuple[str | None, str | None]] = {}
-    """Per source: the (ETag, Last-Modified) of the feed as last handed on, for conditional GETs."""
+    marks: dict[str, SourceMarks] = {}
+    """Per source: where the last run that was handed on ended (listing validators, API cursor)."""

@@ -22,6 +22,7 @@ class RawItem(BaseModel):
     text: str | None = Field(
         default=None, description="Plain text of a post or API item (no HTML to extract)."
     )
+    author: str | None = Field(default=None, description="Author or account of a post or API item.")
     encoding: str | None = Field(default=None, description="Encoding the page was decoded with.")
     language_hint: str | None = None
     fetched_at: datetime
@@ -31,17 +32,34 @@ class RawItem(BaseModel):
     )
 
 
+class SourceMarks(BaseModel):
+    """Where a source's next run starts: its listing's validators and the API since-cursor."""
+
+    etag: str | None = Field(default=None, description="The listing's ETag, for the next conditional GET.")
+    last_modified: str | None = Field(default=None, description="The listing's Last-Modified, likewise.")
+    cursor: str | None = Field(default=None, description="API sources: where the next poll starts.")
+
+    def __bool__(self) -> bool:
+        return bool(self.etag or self.last_modified or self.cursor)
+
+
 class SourceReport(BaseModel):
     """What one run did with one source."""
 
     source: str
+    listing_ok: bool = Field(
+        default=False,
+        description="The feed, sitemap, start page or API answered and was read (or was unchanged).",
+    )
+    listed: int = Field(default=0, description="Entries the listing offered (before skipping seen ones).")
     fetched: int = 0
     new: int = 0
     skipped: dict[str, int] = Field(default_factory=dict)
     errors: dict[str, int] = Field(default_factory=dict)
     duration_s: float = 0.0
-    etag: str | None = Field(default=None, description="The feed's ETag, for the next conditional GET.")
-    last_modified: str | None = Field(default=None, description="The feed's Last-Modified, likewise.")
+    marks: SourceMarks = Field(
+        default_factory=SourceMarks, description="Saved once every item of this run is durably handed on."
+    )
 
     def count(self, table: Literal["skipped", "errors"], reason: str, n: int = 1) -> None:
         counts = getattr(self, table)

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from config.settings import CrawlSettings, Source
 from crawlers.job import CrawlJob
-from crawlers.records import RawItem, SourceReport
+from crawlers.polling import poll_sources
+from crawlers.records import RawItem, SourceMarks, SourceReport
 
 
 class CrawlError(Exception):
@@ -30,50 +31,64 @@ def crawl(
     crawl_settings: CrawlSettings,
     state_db: Path,
     workdir: Path,
-    validators: dict[str, tuple[str | None, str | None]] | None = None,
+    marks: dict[str, SourceMarks] | None = None,
 ) -> CrawlResult:
-    """Fetch new items of ``sources``; URLs recorded in ``state_db`` are skipped, and feeds are asked
-    for only if changed since ``validators`` (ETag, Last-Modified) per source."""
-    if not sources:
-        return CrawlResult([], [])
+    """Fetch new items of ``sources``; URLs recorded in ``state_db`` are skipped, and each source starts
+    where ``marks`` say its last handed-on run ended (listing validators, API cursors).
+
+    Feeds, sitemaps and sites are crawled by Scrapy in a child process while the API sources are
+    polled here, at the same time."""
+    marks = marks or {}
+    crawled = [s for s in sources if s.crawled_by_scrapy]
+    polled = [s for s in sources if not s.crawled_by_scrapy]
+    if not crawled:
+        items, reports = poll_sources(polled, crawl_settings, state_db, marks)
+        return CrawlResult(items, reports)
     workdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="crawl-", dir=workdir) as tmp:
         folder = Path(tmp)
         job = CrawlJob(
-            sources=sources,
+            sources=crawled,
             crawl=crawl_settings,
             state_db=state_db,
             items_path=folder / "items.jsonl",
             report_path=folder / "report.json",
-            validators=validators or {},
+            marks=marks,
         )
         job_path = folder / "job.json"
         job_path.write_text(job.model_dump_json(), encoding="utf-8")
-        _run_child(job_path, crawl_settings.time_budget_s + 120)
+        child = _start_child(job_path, folder / "child.log")
+        try:
+            polled_items, polled_reports = poll_sources(polled, crawl_settings, state_db, marks)
+        finally:
+            _wait_child(child, folder / "child.log", crawl_settings.time_budget_s + 120)
         items = _read_items(job.items_path)
         reports = [SourceReport.model_validate(r) for r in json.loads(job.report_path.read_text("utf-8"))]
-    return CrawlResult(items, reports)
+    return CrawlResult(items + polled_items, reports + polled_reports)
 
 
-def _run_child(job_path: Path, timeout_s: int) -> None:
+def _start_child(job_path: Path, log_path: Path) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(
         filter(None, [str(Path(__file__).resolve().parents[1]), env.get("PYTHONPATH")])
     )
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "crawlers.child", str(job_path)],
-            capture_output=True,
-            text=True,
-            timeout=timeout_s,
-            env=env,
-            check=False,
+    with log_path.open("wb") as log:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(
+            [sys.executable, "-m", "crawlers.child", str(job_path)], stdout=subprocess.DEVNULL, stderr=log, env=env
         )
+
+
+def _wait_child(child: subprocess.Popen[bytes], log_path: Path, timeout_s: int) -> None:
+    try:
+        child.wait(timeout=timeout_s)
     except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
         raise CrawlError(f"crawl child process did not finish within {timeout_s}s") from None
-    if done.returncode != 0:
-        tail = "\n".join((done.stderr or "").strip().splitlines()[-15:])
-        raise CrawlError(f"crawl child process exited with {done.returncode}:\n{tail}")
+    if child.returncode != 0:
+        output = log_path.read_text("utf-8", errors="replace")
+        tail = "\n".join(output.strip().splitlines()[-15:])
+        raise CrawlError(f"crawl child process exited with {child.returncode}:\n{tail}")
 
 
 def _read_items(path: Path) -> list[RawItem]:

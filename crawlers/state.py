@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
-from crawlers.records import SourceReport
+from crawlers.records import SourceMarks, SourceReport
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS seen_urls (
@@ -23,10 +23,9 @@ CREATE TABLE IF NOT EXISTS source_runs (
     report TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS source_runs_by_source ON source_runs (source, started_at);
-CREATE TABLE IF NOT EXISTS feed_validators (
+CREATE TABLE IF NOT EXISTS source_marks (
     source TEXT PRIMARY KEY,
-    etag TEXT,
-    last_modified TEXT
+    marks TEXT NOT NULL
 );
 """
 
@@ -68,16 +67,16 @@ class CrawlState:
                 [(url, source, when.isoformat()) for source, url in source_urls],
             )
 
-    def validators(self) -> dict[str, tuple[str | None, str | None]]:
-        rows = self.db.execute("SELECT source, etag, last_modified FROM feed_validators")
-        return {source: (etag, modified) for source, etag, modified in rows}
+    def marks(self) -> dict[str, SourceMarks]:
+        rows = self.db.execute("SELECT source, marks FROM source_marks")
+        return {source: SourceMarks.model_validate_json(marks) for source, marks in rows}
 
-    def save_validators(self, reports: list[SourceReport]) -> None:
-        """Remember each feed's validators; call only once its items are durably handed on."""
+    def save_marks(self, reports: list[SourceReport]) -> None:
+        """Remember where each source's next run starts; call only once its items are durably handed on."""
         with self.db:
             self.db.executemany(
-                "INSERT OR REPLACE INTO feed_validators VALUES (?, ?, ?)",
-                [(r.source, r.etag, r.last_modified) for r in reports if r.etag or r.last_modified],
+                "INSERT OR REPLACE INTO source_marks VALUES (?, ?)",
+                [(r.source, r.marks.model_dump_json()) for r in reports if r.marks],
             )
 
     def record_run(self, report: SourceReport, started_at: datetime) -> None:

@@ -87,7 +87,12 @@ def _plain(raw: RawItem) -> Extracted:
         problems.append("empty_text")
     title = normalize_text(raw.feed_title or "") or _first_line(text)
     return Extracted(
-        title=title, text=text, published=_published(raw, None, problems), method="plain", problems=problems
+        title=title,
+        text=text,
+        published=_published(raw, None, problems),
+        author=raw.author,
+        method="plain",
+        problems=problems,
     )
 
 

@@ -50,8 +50,8 @@ def run_cycle(
     started = services.clock.now()
     timer = time.monotonic()
     progress("crawl", 0, len(sources))
-    validators = services.state.validators()
-    result = crawl(sources, settings.crawl, settings.state_db, settings.data_dir / "tmp", validators)
+    marks = services.state.marks()
+    result = crawl(sources, settings.crawl, settings.state_db, settings.data_dir / "tmp", marks)
     report.sources, report.collected = result.reports, len(result.items)
     progress("crawl", len(sources), len(sources))
     report.seconds["crawl"] = time.monotonic() - timer
@@ -61,7 +61,7 @@ def run_cycle(
     handed_on = [(raw.source, raw.url) for raw in result.items if raw.url in done and not raw.retry_page]
     services.state.mark_seen(handed_on, services.clock.now())
     unfinished = {raw.source for raw in result.items if raw.url not in done or raw.retry_page}
-    services.state.save_validators([r for r in result.reports if r.source not in unfinished])
+    services.state.save_marks([r for r in result.reports if r.source not in unfinished])
     for source_report in result.reports:
         services.state.record_run(source_report, started)
     log.info("cycle done", extra={"collected": report.collected, "indexed": report.indexed})

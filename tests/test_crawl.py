@@ -103,8 +103,8 @@ def test_unchanged_feeds_are_not_downloaded_again(
     first_crawl, news_server: NewsWorldServer, world: World, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     _, result, _ = first_crawl
-    validators = {r.source: (r.etag, r.last_modified) for r in result.reports}
-    assert all(etag and modified for etag, modified in validators.values())
+    marks = {r.source: r.marks for r in result.reports}
+    assert all(m.etag and m.last_modified for m in marks.values())
     sources = [Source(name=site.name, url=news_server.feed_url(site.name)) for site in world.sites]
     before = len(news_server.requests)
     again = crawl(
@@ -112,7 +112,7 @@ def test_unchanged_feeds_are_not_downloaded_again(
         CrawlSettings(allow_private=["127.0.0.1"], **FAST),
         tmp_path / "s.sqlite",
         tmp_path,
-        validators,
+        marks,
     )
     assert again.items == []
     assert {r.source: r.skipped for r in again.reports} == {s.name: {"not_modified": 1} for s in world.sites}

@@ -50,7 +50,7 @@ def test_pages_that_failed_for_a_passing_reason_are_indexed_and_fetched_again(
         second = run_cycle(services)
         assert second.collected == 1 and second.sources[0].skipped == {"already_seen": 1}  # feed re-read
         # while a page still waits for its retry, the feed's validators are not kept: no 304 shortcut
-        assert services.state.validators() == {}
+        assert services.state.marks() == {}
         assert services.index.count() == 2
         assert set(
             services.index.search(SearchRequest(watchlists=("novamart",))).hits[0].doc["watchlists"]
