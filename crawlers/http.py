@@ -112,8 +112,8 @@ class SafeClient:
             except httpx.TimeoutException as exc:
                 raise FetchError("timeout", f"{url}: {type(exc).__name__}", retry_later=True) from None
             except httpx.TransportError as exc:
-                reason = type(exc).__name__.lower()
-                raise FetchError(reason, f"{url}: {type(exc).__name__}: {exc}", retry_later=True) from None
+                message = f"{url}: {type(exc).__name__}: {exc}"
+                raise FetchError("connection_failed", message, retry_later=True) from None
         raise FetchError("redirect_loop", f"{url}: more than {MAX_REDIRECTS} redirects")
 
     async def _read_capped(self, response: httpx.Response) -> bytes:

@@ -73,9 +73,8 @@ def _start_child(job_path: Path, log_path: Path) -> subprocess.Popen[bytes]:
         filter(None, [str(Path(__file__).resolve().parents[1]), env.get("PYTHONPATH")])
     )
     with log_path.open("wb") as log:  # the child keeps its own copy of the descriptor
-        return subprocess.Popen(
-            [sys.executable, "-m", "crawlers.child", str(job_path)], stdout=subprocess.DEVNULL, stderr=log, env=env
-        )
+        command = [sys.executable, "-m", "crawlers.child", str(job_path)]
+        return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log, env=env)
 
 
 def _wait_child(child: subprocess.Popen[bytes], log_path: Path, timeout_s: int) -> None:

@@ -268,10 +268,22 @@ def _reason(failure: Failure) -> str:
     if isinstance(failure.value, HttpError):
         return f"http_{failure.value.response.status}"
     message = failure.getErrorMessage()
+    name = failure.type.__name__.lower() if failure.type else "unknown"
     if "robots.txt" in message:
         return "robots"
     if message.startswith("blocked:"):
         return "blocked_address"
     if "max size" in message.lower() or "maxsize" in message.lower():
         return "too_large"
-    return failure.type.__name__.lower() if failure.type else "unknown"
+    if "max redirections" in message.lower():
+        return "redirect_loop"
+    if "timeout" in name or "timedout" in name:
+        return "timeout"
+    if name in CONNECTION_FAILURES:
+        return "connection_failed"
+    return name
+
+
+CONNECTION_FAILURES = frozenset(
+    {"downloadfailederror", "responseneverreceived", "connectionlost", "connectionrefusederror"}
+)
