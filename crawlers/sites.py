@@ -22,9 +22,8 @@ class LinkRules:
     """A ``site`` source's allow/deny/follow patterns and CSS selector, compiled once per run."""
 
     def __init__(self, source: Source) -> None:
-        hosts = {urlsplit(url).hostname or "" for url in [source.endpoint, *source.start_urls]}
+        self.hosts = {urlsplit(url).hostname or "" for url in [source.endpoint, *source.start_urls]}
         self.extractor = LinkExtractor(
-            allow_domains=sorted(hosts),
             deny=source.deny,
             restrict_css=(source.link_selector,) if source.link_selector else (),
             unique=True,
@@ -37,8 +36,15 @@ class LinkRules:
         listings when they match ``follow`` (any same-site link when there is none)."""
         found = SiteLinks([], [])
         for link in self.extractor.extract_links(response):
+            if not self._on_site(link.url):
+                continue
             if not self.allow or any(p.search(link.url) for p in self.allow):
                 found.articles.append(link.url)
             elif not self.follow or any(p.search(link.url) for p in self.follow):
                 found.listings.append(link.url)
         return found
+
+    def _on_site(self, url: str) -> bool:
+        """Same host as a start page, or a subdomain of one (Scrapy's ``allow_domains`` ignores ports)."""
+        host = urlsplit(url).hostname or ""
+        return any(host == known or host.endswith("." + known) for known in self.hosts)

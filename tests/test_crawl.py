@@ -117,3 +117,57 @@ def test_unchanged_feeds_are_not_downloaded_again(
     assert again.items == []
     assert {r.source: r.skipped for r in again.reports} == {s.name: {"not_modified": 1} for s in world.sites}
     assert {p for _, _, p in news_server.requests[before:]} <= {"/feed.xml", "/robots.txt"}
+
+
+def _crawlable(world: World, site: str) -> list:  # type: ignore[type-arg]
+    return [a for a in world.articles_of(site) if a.crawlable]
+
+
+def test_news_sitemap_gives_recent_articles_only(
+    news_server: NewsWorldServer, world: World, tmp_path: Path
+) -> None:
+    site = world.sites[0].name
+    url = f"{news_server.base_url(site)}/sitemap.xml"
+    settings = CrawlSettings(allow_private=["127.0.0.1"], **FAST)
+    everything = crawl(
+        [Source(name="map", type="sitemap", url=url, max_age_days=60)], settings, tmp_path / "a", tmp_path
+    )
+    assert {i.url for i in everything.items} == {news_server.url_of(a) for a in _crawlable(world, site)}
+    assert all(i.html and i.feed_title and i.feed_published for i in everything.items)
+    now = datetime.now(UTC)
+    recent = [a for a in _crawlable(world, site) if (now - a.published).total_seconds() <= 2 * 86400]
+    assert 0 < len(recent) < len(_crawlable(world, site))
+    fresh = crawl(
+        [Source(name="map", type="sitemap", url=url, max_age_days=2)], settings, tmp_path / "b", tmp_path
+    )
+    assert {i.url for i in fresh.items} == {news_server.url_of(a) for a in recent}
+    assert fresh.reports[0].skipped["old_or_unwanted"] == len(_crawlable(world, site)) - len(recent)
+
+
+def test_site_spider_follows_allowed_links_within_limits(
+    news_server: NewsWorldServer, world: World, tmp_path: Path
+) -> None:
+    site = world.sites[1].name
+    articles = _crawlable(world, site)
+    denied = articles[0].path.rsplit("/", 1)[-1]
+    source = Source(
+        name="site",
+        type="site",
+        url=news_server.base_url(site) + "/",
+        allow=[r"/\d{4}/\d{2}/\d{2}/"],
+        deny=[denied],
+        link_selector="ul",
+    )
+    settings = CrawlSettings(allow_private=["127.0.0.1"], **FAST)
+    state = CrawlState(tmp_path / "state.sqlite")
+    result = crawl([source], settings, tmp_path / "state.sqlite", tmp_path)
+    assert {i.url for i in result.items} == {news_server.url_of(a) for a in articles[1:]}
+    assert all(i.html and not i.fetch_error for i in result.items)
+    state.mark_seen([(i.source, i.url) for i in result.items], datetime.now(UTC))
+    before = len(news_server.requests)
+    again = crawl([source], settings, tmp_path / "state.sqlite", tmp_path)
+    assert again.items == [] and again.reports[0].skipped == {"already_seen": len(articles) - 1}
+    assert [p for s, _, p in news_server.requests[before:] if s == site] == ["/robots.txt", "/"]  # no article
+    limited = source.model_copy(update={"max_pages": 3})
+    capped = crawl([limited], settings, tmp_path / "other.sqlite", tmp_path)
+    assert len(capped.items) == 2 and capped.reports[0].skipped["max_pages"] >= 1
