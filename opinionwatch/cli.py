@@ -21,7 +21,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 import config as config_package
 from config.loader import load_settings
 from config.settings import Settings
+from crawlers.health import health_after
 from crawlers.run import crawl
+from crawlers.state import CrawlState
 from digests.digest import build_digest, default_day
 from digests.mail import SmtpNotifier
 from digests.render import render_html, render_text, subject
@@ -95,13 +97,20 @@ def crawl_command(
     source: Annotated[list[str] | None, typer.Option("--source", "-s", help="Only these sources.")] = None,
     out: Annotated[Path | None, typer.Option(help="Write the collected items here as JSON lines.")] = None,
 ) -> None:
-    """Run collection alone and print the per-source report (a dry run: crawl state does not advance)."""
+    """Run collection alone and print the per-source report with each source's health (ok, quiet,
+    broken) judged from its history; a dry run: crawl state does not advance."""
     with failures():
         settings = command_settings(config)
         _check_sources(settings, source)
         sources = [s for s in settings.sources if s.enabled and (not source or s.name in source)]
-        result = crawl(sources, settings.crawl, settings.state_db, settings.data_dir / "tmp")
-        output.crawl_table(console, result.reports)
+        state = CrawlState(settings.state_db)
+        try:
+            workdir = settings.data_dir / "tmp"
+            result = crawl(sources, settings.crawl, settings.state_db, workdir, state.marks())
+            health = health_after(state, result.reports, settings.crawl.broken_after, recorded=False)
+        finally:
+            state.close()
+        output.crawl_table(console, result.reports, health)
         if out:
             out.write_text("".join(item.model_dump_json() + "\n" for item in result.items), encoding="utf-8")
             console.print(f"{len(result.items)} items written to {out}")

@@ -8,9 +8,11 @@ from html import unescape
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from crawlers.health import SourceHealth
 from crawlers.records import SourceReport
 from index.base import SearchResult
 from opinionwatch.pipeline import CycleReport
@@ -66,13 +68,15 @@ def search_table(console: Console, result: SearchResult, query: str | None) -> N
     console.print(table)
 
 
-def crawl_table(console: Console, reports: list[SourceReport]) -> None:
+def crawl_table(console: Console, reports: list[SourceReport], health: dict[str, SourceHealth]) -> None:
     table = Table(title="Crawl report")
-    for column in ("source", "fetched", "new", "skipped", "errors", "seconds"):
+    for column in ("source", "health", "fetched", "new", "skipped", "errors", "seconds"):
         table.add_column(column)
     for report in reports:
+        state = health.get(report.source)
         table.add_row(
             report.source,
+            f"[{HEALTH_STYLE[state.state]}]{state.state}[/] {escape(state.reason)}" if state else "",
             str(report.fetched),
             str(report.new),
             _counts(report.skipped),
@@ -82,8 +86,11 @@ def crawl_table(console: Console, reports: list[SourceReport]) -> None:
     console.print(table)
 
 
+HEALTH_STYLE = {"ok": "green", "quiet": "yellow", "broken": "bold red"}
+
+
 def cycle_summary(console: Console, report: CycleReport) -> None:
-    crawl_table(console, report.sources)
+    crawl_table(console, report.sources, report.health)
     problems = _counts(dict(report.problems)) or "none"
     console.print(
         f"collected {report.collected}, processed {report.processed} (failed {report.failed}), "

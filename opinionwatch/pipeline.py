@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from crawlers.health import SourceHealth, health_after
 from crawlers.records import RawItem, SourceReport
 from crawlers.run import crawl
 from index.base import IndexDoc
@@ -38,6 +39,7 @@ class CycleReport:
     indexed: int = 0
     embedded_fresh: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
+    health: dict[str, SourceHealth] = field(default_factory=dict)
 
 
 def run_cycle(
@@ -64,6 +66,10 @@ def run_cycle(
     services.state.save_marks([r for r in result.reports if r.source not in unfinished])
     for source_report in result.reports:
         services.state.record_run(source_report, started)
+    report.health = health_after(services.state, result.reports, settings.crawl.broken_after, recorded=True)
+    for name, health in report.health.items():
+        if health.state != "ok":
+            log.warning("source %s is %s: %s", name, health.state, health.reason, extra={"source": name})
     log.info("cycle done", extra={"collected": report.collected, "indexed": report.indexed})
     return report
 

@@ -1,0 +1,57 @@
+"""Source health from run history: ``ok``, ``quiet`` (reachable, fewer items than usual) or ``broken``
+(failing repeatedly, or a listing that went empty) — telling "no news" apart from "we went blind"."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from statistics import median
+from typing import Literal
+
+from crawlers.records import SourceReport
+from crawlers.state import CrawlState
+
+HealthState = Literal["ok", "quiet", "broken"]
+MIN_HISTORY = 3
+"""Earlier readable runs needed before a source can be called quiet or empty against its usual."""
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    state: HealthState
+    reason: str
+
+
+def assess(runs: list[SourceReport], broken_after: int) -> SourceHealth:
+    """Health of a source from its ``runs``, newest first (the run just made included)."""
+    if not runs:
+        return SourceHealth("ok", "no runs yet")
+    latest = runs[0]
+    failures = next((i for i, run in enumerate(runs) if run.listing_ok), len(runs))
+    if failures >= broken_after:
+        return SourceHealth("broken", f"failed {failures} runs in a row (last: {_reasons(latest)})")
+    if failures:
+        return SourceHealth("ok", f"last run failed ({_reasons(latest)}); broken after {broken_after} such")
+    earlier = [run for run in runs[1:] if run.listing_ok and "not_modified" not in run.skipped][:10]
+    if len(earlier) < MIN_HISTORY:
+        return SourceHealth("ok", f"{latest.new} new")
+    usual_listed, usual_new = median(r.listed for r in earlier), median(r.new for r in earlier)
+    if latest.listed == 0 and "not_modified" not in latest.skipped and usual_listed > 0:
+        return SourceHealth("broken", f"answered but listed nothing (usually {usual_listed:g} entries)")
+    if usual_new >= 2 and latest.new * 4 <= usual_new:
+        return SourceHealth("quiet", f"reachable; {latest.new} new (usually {usual_new:g})")
+    return SourceHealth("ok", f"{latest.new} new (usually {usual_new:g})")
+
+
+def _reasons(report: SourceReport) -> str:
+    return ", ".join(sorted(report.errors)) or "no answer"
+
+
+def health_after(
+    state: CrawlState, reports: list[SourceReport], broken_after: int, recorded: bool
+) -> dict[str, SourceHealth]:
+    """Health of each reported source; ``recorded`` says whether ``reports`` are already in ``state``."""
+    health = {}
+    for report in reports:
+        history = state.recent_runs(report.source)
+        health[report.source] = assess(history if recorded else [report, *history], broken_after)
+    return health

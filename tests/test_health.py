@@ -1,0 +1,80 @@
+"""Source health: ok, quiet and broken from run history, and through real cycles and the crawl command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from config.settings import CrawlSettings, Settings, Source
+from crawlers.health import assess
+from crawlers.records import SourceReport
+from nlp.embed import HashingEmbedder
+from opinionwatch.cli import app
+from opinionwatch.pipeline import run_cycle
+from opinionwatch.wiring import Services
+from tests.fault_server import FaultServer
+
+
+def run(
+    listed: int = 10, new: int = 5, ok: bool = True, errors: dict[str, int] | None = None
+) -> SourceReport:
+    return SourceReport(source="s", listing_ok=ok, listed=listed, new=new, errors=errors or {})
+
+
+def test_repeated_failures_make_a_source_broken_a_single_one_does_not() -> None:
+    failed = run(ok=False, errors={"http_503": 1})
+    once = assess([failed, run(), run(), run()], broken_after=3)
+    assert once.state == "ok" and "http_503" in once.reason
+    thrice = assess([failed, failed, failed, run()], broken_after=3)
+    assert thrice.state == "broken" and thrice.reason.startswith("failed 3 runs in a row")
+
+
+def test_a_listing_that_went_empty_is_broken_not_quiet() -> None:
+    health = assess([run(listed=0, new=0), run(), run(), run()], broken_after=3)
+    assert health.state == "broken" and "listed nothing" in health.reason
+
+
+def test_fewer_items_than_usual_is_quiet_and_unchanged_feeds_do_not_count() -> None:
+    assert assess([run(new=0), run(new=8), run(new=6), run(new=9)], broken_after=3).state == "quiet"
+    assert assess([run(new=5), run(new=8), run(new=6), run(new=9)], broken_after=3).state == "ok"
+    unchanged = SourceReport(source="s", listing_ok=True, skipped={"not_modified": 1})
+    assert assess([unchanged, run(new=8), run(new=6), run(new=9)], broken_after=3).state == "quiet"
+    assert assess([run(new=0), run(new=8)], broken_after=3).state == "ok"  # too little history to judge
+
+
+def test_cycles_mark_a_dead_source_broken_and_keep_good_ones_ok(tmp_path: Path) -> None:
+    with FaultServer() as faults:
+        config = Settings(
+            data_dir=tmp_path / "data",
+            sources=[
+                Source(name="dead", url=faults.url("status/503")),
+                Source(name="good", url=faults.url("one-entry/ok/1")),
+            ],
+            crawl=CrawlSettings(
+                allow_private=["127.0.0.1"], download_delay_s=0, time_budget_s=30, broken_after=2
+            ),
+        )
+        with Services(config, embedder_override=HashingEmbedder()) as services:
+            first, second = run_cycle(services), run_cycle(services)
+    assert first.health["dead"].state == "ok" and second.health["dead"].state == "broken"
+    assert second.health["good"].state == "ok"
+
+
+def test_crawl_command_shows_health(tmp_path: Path) -> None:
+    with FaultServer() as faults:
+        config = tmp_path / "ow.yaml"
+        config.write_text(
+            json.dumps(
+                {
+                    "data_dir": str(tmp_path / "data"),
+                    "sources": [{"name": "dead", "url": faults.url("status/404")}],
+                    "crawl": {"allow_private": ["127.0.0.1"], "download_delay_s": 0, "broken_after": 1},
+                }
+            ),
+            encoding="utf-8",
+        )
+        done = CliRunner().invoke(app, ["crawl", "--config", str(config)], env={"COLUMNS": "200"})
+    assert done.exit_code == 0, done.output
+    assert "broken" in done.output and "http_404" in done.output
