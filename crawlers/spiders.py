@@ -177,9 +177,11 @@ class SourcesSpider(Spider):
     def _fresh_entries(self, entries: Iterable[FeedEntry], report: SourceReport) -> dict[str, FeedEntry]:
         by_url: dict[str, FeedEntry] = {}
         for entry in entries:
-            url = canonicalize(entry.link)
-            if url not in self.queued:
-                by_url.setdefault(url, entry)
+            by_url.setdefault(canonicalize(entry.link), entry)
+        elsewhere = [url for url in by_url if url in self.queued]
+        if elsewhere:  # already taken this run, from another source or listing page
+            report.count("skipped", "duplicate_in_run", len(elsewhere))
+            by_url = {url: entry for url, entry in by_url.items() if url not in self.queued}
         seen = self.state.seen(by_url) if self.state else set()
         if seen:
             report.count("skipped", "already_seen", len(seen))
