@@ -92,7 +92,9 @@ def test_counts_and_titles_match_the_expected_parses(crawled: tuple[CrawlResult,
         source = _name(FEEDS / "rss_parser" / "input" / name)
         ours = [i for i in result.items if i.source == source]
         shared = next(r for r in result.reports if r.source == source).skipped.get("duplicate_in_run", 0)
-        assert len(ours) + shared == len({e.get("link") for e in expected}), name  # one item per distinct link
+        assert len(ours) + shared == len({e.get("link") for e in expected}), (
+            name
+        )  # one item per distinct link
         # titles, where the expected parse itself decoded them (some expected files carry U+FFFD)
         wanted = {(e.get("title") or "").strip() for e in expected if "\ufffd" not in (e.get("title") or "")}
         if not shared:
