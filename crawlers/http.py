@@ -59,7 +59,6 @@ class SafeClient:
             follow_redirects=False,
             trust_env=False,
         )
-        self.requests = 0
 
     async def __aenter__(self) -> SafeClient:
         return self
@@ -124,5 +123,4 @@ class SafeClient:
             if size > cap:
                 raise FetchError("too_large", f"{response.url}: body over {cap} bytes decompressed; skipped")
             chunks.append(chunk)
-        self.requests += 1
         return b"".join(chunks)

@@ -8,13 +8,14 @@ answers per API (rate limits, errors) that are served before the normal ones.
 from __future__ import annotations
 
 import json
-import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.loopback import LoopbackServer
 
 PAGE = 2
 
@@ -36,26 +37,13 @@ class Canned:
     headers: dict[str, str]
 
 
-class ReplayServer:
+class ReplayServer(LoopbackServer):
     def __init__(self, posts: list[ReplayPost]) -> None:
         self.posts = posts
         self.script: dict[str, list[Canned | None]] = defaultdict(list)
         """Per API (first path segment): answers served before normal ones; None answers normally."""
         self.requests: list[tuple[str, dict[str, str]]] = []
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> ReplayServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+        super().__init__(_handler(self))
 
     def newest_first(self) -> list[ReplayPost]:
         return sorted(self.posts, key=lambda p: p.created, reverse=True)

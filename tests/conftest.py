@@ -5,12 +5,11 @@ from __future__ import annotations
 import logging
 import os
 import subprocess
-import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -26,6 +25,7 @@ from nlp.embed import SentenceTransformerEmbedder  # noqa: E402
 from nlp.normalize import content_hash  # noqa: E402
 from nlp.records import Item, Mention  # noqa: E402
 from opinionwatch.newsworld import NewsWorldServer, World, build_world, environment  # noqa: E402
+from tests.loopback import LoopbackServer  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 WORLD_TODAY = date(2026, 11, 23)
@@ -155,12 +155,8 @@ class _Broken(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="session")
 def broken_server() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Broken)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with LoopbackServer(_Broken) as server:
+        yield server.base
 
 
 ES_SCRIPT = REPO / "scripts" / "elasticsearch"

@@ -26,8 +26,10 @@ import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.loopback import LoopbackServer
 
 ROBOTS = {
     "allow": "User-agent: *\nDisallow:\n",
@@ -53,12 +55,7 @@ GOOD_TEXT = "NovaMart opened a new warehouse and hired two hundred people in the
 GBK_TEXT = "诺瓦商城今日宣布在华南地区新建物流中心，预计明年投入使用。" * 8
 
 
-class _Server(ThreadingHTTPServer):
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        return  # resets and hangs are the point here, not news
-
-
-class FaultServer:
+class FaultServer(LoopbackServer):
     """``with FaultServer(robots="disallow-private") as server: server.url("/hang")``."""
 
     def __init__(self, robots: str = "disallow-private") -> None:
@@ -66,24 +63,7 @@ class FaultServer:
         self.hits: Counter[str] = Counter()
         self.times: dict[str, list[float]] = {}
         self.lock = threading.Lock()
-        self.server = _Server(("127.0.0.1", 0), _handler(self))
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> FaultServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def url(self, path: str) -> str:
-        return self.base + "/" + path.lstrip("/")
+        super().__init__(_handler(self))
 
     def record(self, path: str) -> int:
         with self.lock:

@@ -8,9 +8,8 @@ from __future__ import annotations
 import functools
 import json
 import re
-import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ import pytest
 
 from config.settings import CrawlSettings, Source
 from crawlers.run import CrawlResult, crawl
+from tests.loopback import LoopbackServer
 
 FEEDS = Path(__file__).resolve().parents[2] / "shared" / "data" / "feeds_real"
 NOT_FEEDS = {"unrecognized.rss"}  # rss-parser's own "unrecognised format" case
@@ -45,9 +45,11 @@ def _name(path: Path) -> str:
 
 @pytest.fixture(scope="module")
 def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[CrawlResult, list[Path]]]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(FEEDS)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
+    with LoopbackServer(functools.partial(_Quiet, directory=str(FEEDS))) as server:  # type: ignore[arg-type]
+        yield _crawl_all(server.base, tmp_path_factory.mktemp("feeds-real")), _files()
+
+
+def _crawl_all(base: str, folder: Path) -> CrawlResult:
     files = _files()
     sources = [
         Source(
@@ -58,11 +60,8 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[CrawlRes
         )
         for p in files
     ]
-    folder = tmp_path_factory.mktemp("feeds-real")
     settings = CrawlSettings(allow_private=["127.0.0.1"], download_delay_s=0, concurrency_per_domain=16)
-    yield crawl(sources, settings, folder / "state.sqlite", folder), files
-    server.shutdown()
-    server.server_close()
+    return crawl(sources, settings, folder / "state.sqlite", folder)
 
 
 def test_every_real_feed_is_read_or_refused_with_a_reason(crawled: tuple[CrawlResult, list[Path]]) -> None:
