@@ -33,7 +33,7 @@ from nlp.embed import SentenceTransformerEmbedder, embedding_text  # noqa: E402
 from nlp.normalize import content_hash  # noqa: E402
 from nlp.records import Item  # noqa: E402
 from nlp.stories import StoryStore, semantic_threshold_for, shingles  # noqa: E402
-from opinionwatch.newsworld.reprints import reprint_set  # noqa: E402
+from opinionwatch.newsworld.reprints import ReprintDoc, reprint_set  # noqa: E402
 
 DAY = datetime(2026, 11, 20, tzinfo=UTC)
 
@@ -148,9 +148,13 @@ def stsb(root: Path, embedder: SentenceTransformerEmbedder) -> dict[str, object]
 
 
 def reprints(
-    embedder: SentenceTransformerEmbedder, settings: StorySettings, semantic: float | None
+    embedder: SentenceTransformerEmbedder,
+    settings: StorySettings,
+    semantic: float | None,
+    docs: list[ReprintDoc] | None = None,
 ) -> dict[str, object]:
-    docs = reprint_set()
+    """Pairwise story F1 on the reprint set (or ``docs`` of it), without and with the semantic level."""
+    docs = reprint_set() if docs is None else docs
     results: dict[str, object] = {"docs": len(docs), "stories": len({d.story for d in docs})}
     vectors = embedder.embed([embedding_text(d.title, d.text, 1000) for d in docs])
     for label, threshold in (("exact_near", None), ("with_semantic", semantic)):
@@ -174,10 +178,13 @@ def main() -> None:
     )
     parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     parser.add_argument("--model", default="all-MiniLM-L6-v2", help="embedding.model to evaluate")
+    parser.add_argument(
+        "--models-dir", type=Path, default=EmbeddingSettings().models_dir.expanduser(), help="built models"
+    )
     args = parser.parse_args()
     settings = StorySettings()
     semantic = semantic_threshold_for(settings, args.model)
-    embedder = SentenceTransformerEmbedder(EmbeddingSettings(model=args.model))
+    embedder = SentenceTransformerEmbedder(EmbeddingSettings(model=args.model), args.models_dir)
     results: dict[str, object] = {}
     runs = (
         ("bbc_news_en", lambda root: bbc(root, settings, embedder, semantic)),

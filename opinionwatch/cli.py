@@ -31,6 +31,7 @@ from index.base import SearchRequest, SearchResult
 from index.fusion import hybrid_search, search_stories
 from opinionwatch import logs, output
 from opinionwatch.cli_index import index_app
+from opinionwatch.cli_models import models_app
 from opinionwatch.clock import SystemClock
 from opinionwatch.commandline import ConfigOption, command_settings, errors, failures
 from opinionwatch.newsworld import NewsWorldServer, build_world, environment
@@ -44,6 +45,7 @@ app = typer.Typer(
     help="OpinionWatch: monitor news and social posts for your watchlists.", no_args_is_help=True
 )
 app.add_typer(index_app, name="index")
+app.add_typer(models_app, name="models")
 console = Console()
 
 
@@ -145,7 +147,7 @@ def search(
         if sum((semantic, hybrid, stories)) > 1:
             raise ValueError("choose one of --semantic, --hybrid and --stories")
         with Services(settings) as services:
-            vector = services.embedder.embed([query])[0] if (semantic or hybrid) and query else None
+            vector = services.embedder.embed_queries([query])[0] if (semantic or hybrid) and query else None
             request = SearchRequest(
                 query=None if semantic else query,
                 since=parse_since(since, services.clock.now()) if since else None,

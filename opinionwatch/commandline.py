@@ -18,6 +18,7 @@ from crawlers.run import CrawlError
 from digests.mail import MailError
 from index.base import IndexError_
 from nlp.embed import EmbeddingError
+from nlp.model_build import ModelBuildError
 from nlp.query import QuerySyntaxError
 from opinionwatch import logs
 
@@ -31,6 +32,7 @@ KNOWN_ERRORS = (
     CrawlError,
     IndexError_,
     EmbeddingError,
+    ModelBuildError,
     QuerySyntaxError,
     MailError,
     ValueError,

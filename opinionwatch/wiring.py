@@ -39,7 +39,9 @@ class Services:
 
     @cached_property
     def embedder(self) -> CachedEmbedder:
-        inner = self.embedder_override or SentenceTransformerEmbedder(self.settings.embedding)
+        inner = self.embedder_override or SentenceTransformerEmbedder(
+            self.settings.embedding, self.settings.models_dir
+        )
         return CachedEmbedder(inner, self.settings.data_dir / "embeddings.sqlite")
 
     @cached_property

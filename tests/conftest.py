@@ -98,7 +98,7 @@ def demo_settings(tmp_path: Path, world_env: dict[str, str]) -> Settings:
 def real_embedder() -> SentenceTransformerEmbedder:
     from config.settings import EmbeddingSettings
 
-    return SentenceTransformerEmbedder(EmbeddingSettings())
+    return SentenceTransformerEmbedder(EmbeddingSettings(), Path("unused"))
 
 
 class _Broken(BaseHTTPRequestHandler):

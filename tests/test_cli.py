@@ -23,7 +23,14 @@ SUBCOMMANDS = sorted(
 
 def test_commands_are_the_documented_ones() -> None:
     assert COMMANDS == ["check-config", "crawl", "demo", "digest", "newsworld", "run", "search"]
-    assert SUBCOMMANDS == ["index init", "index migrate", "index retry", "index status"]
+    assert SUBCOMMANDS == [
+        "index init",
+        "index migrate",
+        "index retry",
+        "index status",
+        "models build",
+        "models list",
+    ]
 
 
 @pytest.mark.parametrize("command", COMMANDS + SUBCOMMANDS)

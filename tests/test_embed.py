@@ -43,7 +43,7 @@ def test_cache_never_re_embeds_unchanged_text(
 
 def test_unknown_model_is_refused_without_download(tmp_path: Path) -> None:
     with pytest.raises(EmbeddingError, match="never downloaded"):
-        SentenceTransformerEmbedder(EmbeddingSettings(model="intfloat/multilingual-e5-small"))
+        SentenceTransformerEmbedder(EmbeddingSettings(model="intfloat/multilingual-e5-small"), tmp_path)
 
 
 def test_embedding_text_and_double() -> None:

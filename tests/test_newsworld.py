@@ -66,3 +66,19 @@ def test_truth_uses_served_urls(news_server: NewsWorldServer, tmp_path) -> None:
     assert truth["top_story"] == {"novamart": "novamart-recall"}
     for article in truth["articles"][:5]:
         assert httpx.get(article["url"]).status_code == 200
+
+
+def test_parallel_set_tells_each_story_in_both_languages_with_the_same_facts() -> None:
+    from nlp.language import ItemLanguageDetector
+    from nlp.stories import numbers_in
+    from opinionwatch.newsworld.parallel import parallel_set
+
+    pairs = parallel_set()
+    assert len(pairs) == 120 and len({p.id for p in pairs}) == 120
+    assert len({p.en_title for p in pairs}) == 120 and len({p.zh_title for p in pairs}) == 120
+    detector = ItemLanguageDetector(["en", "zh"])
+    for pair in pairs:
+        assert detector.detect(pair.en_title + " " + pair.en_text) == "en"
+        assert detector.detect(pair.zh_title + " " + pair.zh_text) == "zh"
+        assert numbers_in(pair.en_text + " " + pair.en_title) == numbers_in(pair.zh_text + " " + pair.zh_title)
+    assert parallel_set() == pairs and parallel_set(seed=12) != pairs

