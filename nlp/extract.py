@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -17,6 +18,8 @@ from nlp.normalize import normalize_text
 log = logging.getLogger(__name__)
 MIN_TEXT_CHARS = 120
 FUTURE_SLACK = timedelta(hours=12)
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
+"""Control characters other than tab, newline, carriage return and form feed."""
 
 
 @dataclass
@@ -75,7 +78,7 @@ def extract(raw: RawItem) -> Extracted:
 def _looks_binary(html: str) -> bool:
     """An image, archive or PDF served as text/html: NUL bytes or many control characters."""
     head = html[:4096]
-    controls = sum(1 for ch in head if ord(ch) < 32 and ch not in "\t\n\r\f")
+    controls = len(CONTROL_CHARS.findall(head))
     return "\x00" in head or controls > len(head) * 0.05
 
 

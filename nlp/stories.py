@@ -166,6 +166,7 @@ class StoryStore:
         self.db = sqlite3.connect(path, timeout=30, check_same_thread=False)  # used by one thread at a time
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.executescript(SCHEMA)
+        self._window: tuple[datetime, bool, _Window, int] | None = None
 
     def close(self) -> None:
         self.db.close()
@@ -179,14 +180,36 @@ class StoryStore:
             return
         since = min(item.published for item in items) - timedelta(days=self.settings.window_days)
         semantic = vectors is not None and self.semantic_threshold is not None
+        window = self._window_since(since, semantic)
+        try:
+            with self.db:
+                for row, item in enumerate(items):
+                    vector = vectors[row] if semantic and vectors is not None else None
+                    facts = self._facts(item)
+                    item.story_id, item.story_level = self._story_for(item, window, vector, facts)
+                    self._record(item, facts, vector)
+                    window.add(item.id, item.story_id, item.published, facts, vector)
+            if self._window is not None:
+                self._window = (*self._window[:3], self._last_row())
+        except BaseException:
+            self._window = None  # it holds items the rolled-back transaction did not keep
+            raise
+
+    def _window_since(self, since: datetime, semantic: bool) -> _Window:
+        """The window of the previous call when it covers ``since`` (a batch streamed in chunks loads it
+        once); matches are filtered by each item's own time span, so older rows in it change nothing.
+        Rows written by another process since then make it reload."""
+        if self._window is not None:
+            start, with_vectors, window, last_row = self._window
+            span = timedelta(days=self.settings.window_days)
+            if with_vectors == semantic and start <= since < start + span and last_row == self._last_row():
+                return window
         window = self._load_window(since, semantic)
-        with self.db:
-            for row, item in enumerate(items):
-                vector = vectors[row] if semantic and vectors is not None else None
-                facts = self._facts(item)
-                item.story_id, item.story_level = self._story_for(item, window, vector, facts)
-                self._record(item, facts, vector)
-                window.add(item.id, item.story_id, item.published, facts, vector)
+        self._window = (since, semantic, window, self._last_row())
+        return window
+
+    def _last_row(self) -> int:
+        return int(self.db.execute("SELECT coalesce(max(rowid), 0) FROM story_items").fetchone()[0])
 
     def _story_for(
         self, item: Item, window: _Window, vector: np.ndarray | None, facts: _Facts

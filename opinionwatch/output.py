@@ -98,8 +98,11 @@ def cycle_summary(console: Console, report: CycleReport) -> None:
         f"freshly embedded {report.embedded_fresh}; "
         f"outcomes: {problems}"
     )
-    timings = ", ".join(f"{step} {seconds:.1f}s" for step, seconds in report.seconds.items())
-    console.print(f"time: {timings}")
+    busy = {step: seconds for step, seconds in report.seconds.items() if step != "wall"}
+    timings = ", ".join(f"{step} {seconds:.1f}s" for step, seconds in busy.items())
+    wall = report.seconds.get("wall")
+    overlapped = f" (processing to index {wall:.1f}s elapsed: stages overlap)" if wall is not None else ""
+    console.print(f"time: {timings}{overlapped}")
 
 
 def _counts(counts: dict[str, int]) -> str:

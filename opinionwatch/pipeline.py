@@ -10,6 +10,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,6 +27,9 @@ from opinionwatch.wiring import Services
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(step, done, total)``."""
+CHUNK = 512
+"""Items per streamed chunk: big enough to batch the model well (it sorts each chunk by length),
+small enough that extraction of the first and indexing of the last add little to the whole."""
 
 
 @dataclass
@@ -57,8 +61,7 @@ def run_cycle(
     report.sources, report.collected = result.reports, len(result.items)
     progress("crawl", len(sources), len(sources))
     report.seconds["crawl"] = time.monotonic() - timer
-    items = process_items(services, result.items, report, progress)
-    index_items(services, items, report, progress)
+    items = process_and_index(services, result.items, report, progress)
     done = {item.url for item in items}
     handed_on = [(raw.source, raw.url) for raw in result.items if raw.url in done and not raw.retry_page]
     services.state.mark_seen(handed_on, services.clock.now())
@@ -74,12 +77,47 @@ def run_cycle(
     return report
 
 
-def process_items(
+def process_and_index(
     services: Services, raws: list[RawItem], report: CycleReport, progress: Progress
 ) -> list[Item]:
+    """Process, embed, assign stories and index ``raws``; returns the items handed on to the index.
+
+    Work is streamed in chunks of ``CHUNK`` so that the model never waits: one thread extracts the
+    chunks ahead of the model (torch releases the GIL while it computes), another assigns stories and
+    indexes the chunk behind it. Each stage keeps its own order; ``report.seconds`` holds each stage's
+    busy time and ``report.seconds["wall"]`` the elapsed time of the whole.
+    """
+    timer = time.monotonic()
+    chunks = [raws[start : start + CHUNK] for start in range(0, len(raws), CHUNK)]
+    _open_before_threads = (services.stories, services.index)  # a backend that cannot open fails here
+    items: list[Item] = []
+    with (
+        ThreadPoolExecutor(1, thread_name_prefix="extract") as extractor,
+        ThreadPoolExecutor(1, thread_name_prefix="store") as storer,
+    ):
+        processed = [extractor.submit(_process_chunk, services, chunk, report) for chunk in chunks]
+        stored: Future[None] | None = None
+        for chunk_items in (future.result() for future in processed):
+            progress("process", report.processed + report.failed, len(raws))
+            vectors = _embed_chunk(services, chunk_items, report)
+            progress("embed", len(items) + len(chunk_items), len(raws))
+            if stored is not None:
+                stored.result()  # the chunk behind: its errors surface here, in order
+            stored = (
+                storer.submit(_store_chunk, services, chunk_items, vectors, report) if chunk_items else None
+            )
+            items.extend(chunk_items)
+        if stored is not None:
+            stored.result()
+    progress("index", report.indexed, len(items))
+    report.seconds["wall"] = time.monotonic() - timer
+    return items
+
+
+def _process_chunk(services: Services, raws: list[RawItem], report: CycleReport) -> list[Item]:
     timer = time.monotonic()
     items = []
-    for done, raw in enumerate(raws, start=1):
+    for raw in raws:
         try:
             item = process(raw, services.detector, services.matcher)
         except Exception:  # one bad page never stops the batch; it is counted and logged
@@ -89,34 +127,33 @@ def process_items(
             continue
         report.problems.update(item.problems)
         items.append(item)
-        progress("process", done, len(raws))
-    report.processed = len(items)
-    report.seconds["process"] = time.monotonic() - timer
+    report.processed += len(items)
+    _busy(report, "process", timer)
     return items
 
 
-def index_items(services: Services, items: list[Item], report: CycleReport, progress: Progress) -> None:
-    """Embed, assign stories and index ``items`` (an adapter for any producer of processed items)."""
-    if not items:
-        return
-    settings = services.settings
+def _embed_chunk(services: Services, items: list[Item], report: CycleReport) -> np.ndarray:
     timer = time.monotonic()
-    texts = [embedding_text(item.title, item.text, settings.embedding.lead_chars) for item in items]
-    batch = settings.embedding.batch_size
-    vectors: list[np.ndarray] = []
+    lead = services.settings.embedding.lead_chars
     before = services.embedder.misses
-    for start in range(0, len(texts), batch):
-        vectors.extend(services.embedder.embed(texts[start : start + batch]))
-        progress("embed", min(start + batch, len(texts)), len(texts))
-    report.embedded_fresh = services.embedder.misses - before
-    report.seconds["embed"] = time.monotonic() - timer
+    vectors = services.embedder.embed([embedding_text(item.title, item.text, lead) for item in items])
+    report.embedded_fresh += services.embedder.misses - before
+    _busy(report, "embed", timer)
+    return vectors
+
+
+def _store_chunk(services: Services, items: list[Item], vectors: np.ndarray, report: CycleReport) -> None:
     timer = time.monotonic()
-    services.stories.assign(items, np.stack(vectors))
-    report.new_stories = sum(1 for item in items if item.story_level == "new")
-    report.seconds["stories"] = time.monotonic() - timer
+    services.stories.assign(items, vectors)
+    report.new_stories += sum(1 for item in items if item.story_level == "new")
+    _busy(report, "stories", timer)
     timer = time.monotonic()
-    docs = [IndexDoc.from_item(item, vector) for item, vector in zip(items, vectors, strict=True)]
-    services.index.upsert(docs)
-    report.indexed = len(docs)
-    progress("index", len(docs), len(docs))
-    report.seconds["index"] = time.monotonic() - timer
+    services.index.upsert(
+        [IndexDoc.from_item(item, vector) for item, vector in zip(items, vectors, strict=True)]
+    )
+    report.indexed += len(items)
+    _busy(report, "index", timer)
+
+
+def _busy(report: CycleReport, stage: str, since: float) -> None:
+    report.seconds[stage] = report.seconds.get(stage, 0.0) + time.monotonic() - since

@@ -80,5 +80,7 @@ def test_parallel_set_tells_each_story_in_both_languages_with_the_same_facts() -
     for pair in pairs:
         assert detector.detect(pair.en_title + " " + pair.en_text) == "en"
         assert detector.detect(pair.zh_title + " " + pair.zh_text) == "zh"
-        assert numbers_in(pair.en_text + " " + pair.en_title) == numbers_in(pair.zh_text + " " + pair.zh_title)
+        assert numbers_in(pair.en_text + " " + pair.en_title) == numbers_in(
+            pair.zh_text + " " + pair.zh_title
+        )
     assert parallel_set() == pairs and parallel_set(seed=12) != pairs
