@@ -78,17 +78,17 @@ def run_cycle(
 
 
 def process_and_index(
-    services: Services, raws: list[RawItem], report: CycleReport, progress: Progress
+    services: Services, raws: list[RawItem], report: CycleReport, progress: Progress, chunk: int = CHUNK
 ) -> list[Item]:
     """Process, embed, assign stories and index ``raws``; returns the items handed on to the index.
 
-    Work is streamed in chunks of ``CHUNK`` so that the model never waits: one thread extracts the
+    Work is streamed in chunks of ``chunk`` items so that the model never waits: one thread extracts the
     chunks ahead of the model (torch releases the GIL while it computes), another assigns stories and
     indexes the chunk behind it. Each stage keeps its own order; ``report.seconds`` holds each stage's
     busy time and ``report.seconds["wall"]`` the elapsed time of the whole.
     """
     timer = time.monotonic()
-    chunks = [raws[start : start + CHUNK] for start in range(0, len(raws), CHUNK)]
+    chunks = [raws[start : start + chunk] for start in range(0, len(raws), chunk)]
     _open_before_threads = (services.stories, services.index)  # a backend that cannot open fails here
     items: list[Item] = []
     with (

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from config.settings import CrawlSettings, Entity, Settings, Source, Watchlist
+from crawlers.records import RawItem
 from index.base import SearchRequest
 from nlp.embed import HashingEmbedder
-from opinionwatch.pipeline import run_cycle
+from nlp.records import Item
+from opinionwatch.newsworld import World
+from opinionwatch.newsworld.render import article_page
+from opinionwatch.pipeline import CycleReport, process_and_index, run_cycle
 from opinionwatch.wiring import Services
 from tests.conftest import fresh_elasticsearch_index
 
@@ -55,3 +60,71 @@ def test_pages_that_failed_for_a_passing_reason_are_indexed_and_fetched_again(
         assert set(
             services.index.search(SearchRequest(watchlists=("novamart",))).hits[0].doc["watchlists"]
         ) == {"novamart"}
+
+
+def _raw_pages(world: World, count: int) -> list[RawItem]:
+    fetched = datetime(2026, 11, 23, 6, tzinfo=UTC)
+    raws = []
+    for article in [a for a in world.articles if a.crawlable][:count]:
+        site = world.site(article.site)
+        html = article_page(world, site, article, "http://127.0.0.1:9")
+        url = f"http://127.0.0.1:9/{article.id}"
+        raws.append(RawItem(source=site.name, url=url, fetched_url=url, html=html, fetched_at=fetched))
+    raws.append(
+        RawItem(
+            source="bad", url="http://127.0.0.1:9/bin", fetched_url="x", html="\x00" * 500, fetched_at=fetched
+        )
+    )
+    return raws
+
+
+def _stream(folder: Path, raws: list[RawItem], chunk: int) -> tuple[CycleReport, list[Item], list[str]]:
+    config = Settings(
+        data_dir=folder, watchlists=[Watchlist(name="novamart", entities=[Entity(name="NovaMart")])]
+    )
+    report, steps = CycleReport(), []
+    with Services(config, embedder_override=HashingEmbedder()) as services:
+        items = process_and_index(services, raws, report, lambda step, done, total: steps.append(step), chunk)
+        assert services.index.count() == len(items) == report.indexed
+    return report, items, steps
+
+
+def test_streamed_chunks_give_the_same_stories_as_one_batch(world: World, tmp_path: Path) -> None:
+    raws = _raw_pages(world, 45)
+    one, whole, _ = _stream(tmp_path / "one", raws, chunk=1000)
+    many, streamed, steps = _stream(tmp_path / "many", raws, chunk=4)
+    assert [(i.url, i.story_id, i.story_level) for i in streamed] == [
+        (i.url, i.story_id, i.story_level) for i in whole
+    ]
+    assert sum(1 for i in whole if i.story_level in ("exact", "near")) >= 3  # the planted reprints joined
+    assert (
+        many.new_stories == one.new_stories and many.processed == one.processed == 46
+    )  # the binary page too, flagged
+    assert many.problems == one.problems and many.problems["binary_content"] == 1
+    assert steps.count("embed") == 12 and steps[-1] == "index"
+    assert many.seconds["wall"] > 0 and {"process", "embed", "stories", "index"} <= set(many.seconds)
+
+
+class _FailingIndex:
+    """Index double: the second upsert fails, as a full disk or a refused bulk request would."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def upsert(self, docs: list[object]) -> None:
+        self.calls += 1
+        if self.calls == 2:
+            raise OSError("disk full")
+
+    def close(self) -> None:
+        return
+
+
+def test_an_index_failure_in_the_store_thread_stops_the_stream(world: World, tmp_path: Path) -> None:
+    config = Settings(data_dir=tmp_path)
+    with Services(config, embedder_override=HashingEmbedder()) as services:
+        failing = _FailingIndex()
+        services.__dict__["index"] = failing
+        with pytest.raises(OSError, match="disk full"):
+            process_and_index(services, _raw_pages(world, 40), CycleReport(), lambda *a: None, chunk=4)
+        assert failing.calls == 2  # nothing indexed after the failure

@@ -124,3 +124,16 @@ def test_reprint_set_is_deterministic_and_labelled() -> None:
     assert {d.variant for d in first} <= {"original", "retitled", "boilerplate", "truncated", "rewrite"}
     assert len({d.story for d in first}) == 30 and len(first) > 30
     assert {d.lang for d in first} == {"en", "zh"}
+
+
+def test_window_kept_between_calls_sees_rows_written_by_another_process(tmp_path: Path) -> None:
+    ours = StoryStore(tmp_path / "s.sqlite", StorySettings())
+    theirs = StoryStore(tmp_path / "s.sqlite", StorySettings())
+    first = " ".join(f"alpha{i}" for i in range(60))
+    second = " ".join(f"beta{i}" for i in range(60))
+    ours.assign([item("a", first, T0)])
+    ours.assign([item("a2", first + " more words at the end", T0 + timedelta(hours=1))])  # the kept window
+    theirs.assign([item("b", second, T0 + timedelta(hours=2))])
+    edited = item("b2", second.replace("beta59", "changed") + " a credit line", T0 + timedelta(hours=3))
+    ours.assign([edited])
+    assert edited.story_id == "b" and edited.story_level == "near"
