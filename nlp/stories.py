@@ -196,13 +196,16 @@ class StoryStore:
             raise
 
     def _window_since(self, since: datetime, semantic: bool) -> _Window:
-        """The window of the previous call when it covers ``since`` (a batch streamed in chunks loads it
-        once); matches are filtered by each item's own time span, so older rows in it change nothing.
-        Rows written by another process since then make it reload."""
+        """The window of the previous call, extended back to ``since`` if needed (a batch streamed in
+        chunks loads it once); matches are filtered by each item's own time span, so older rows in it
+        change nothing. Rows written by another process meanwhile make it reload."""
         if self._window is not None:
             start, with_vectors, window, last_row = self._window
             span = timedelta(days=self.settings.window_days)
-            if with_vectors == semantic and start <= since < start + span and last_row == self._last_row():
+            if with_vectors == semantic and since < start + span and last_row == self._last_row():
+                if since < start:
+                    self._load_window(since, semantic, until=start, into=window)
+                    self._window = (since, semantic, window, last_row)
                 return window
         window = self._load_window(since, semantic)
         self._window = (since, semantic, window, self._last_row())
@@ -275,14 +278,19 @@ class StoryStore:
     def _signature(self, values: np.ndarray) -> MinHash:
         return MinHash(num_perm=len(values), seed=1, hashvalues=values, scheme=SCHEME)
 
-    def _load_window(self, since: datetime, with_vectors: bool) -> _Window:
-        window = _Window(MinHashLSH(threshold=RETRIEVAL_JACCARD, num_perm=self.settings.num_perm))
+    def _load_window(
+        self, since: datetime, with_vectors: bool, until: datetime | None = None, into: _Window | None = None
+    ) -> _Window:
+        """Rows published from ``since`` (to ``until``), into a new window or ``into`` (skipping its rows)."""
+        window = into or _Window(MinHashLSH(threshold=RETRIEVAL_JACCARD, num_perm=self.settings.num_perm))
         rows = self.db.execute(
             "SELECT item_id, story_id, minhash, published, vector, shingles, numbers FROM story_items "
-            "WHERE published >= ?",
-            (since.isoformat(),),
+            "WHERE published >= ? AND published < ?",
+            (since.isoformat(), (until or datetime.max.replace(tzinfo=since.tzinfo)).isoformat()),
         )
         for item_id, story_id, blob, when, vector, size, figures in rows:
+            if item_id in window.meta:
+                continue
             signature = self._signature(np.frombuffer(blob, dtype=np.uint32)) if blob else None
             stored = np.frombuffer(vector, dtype=np.float32) if with_vectors and vector else None
             facts = _Facts(signature, int(size), frozenset(figures.split()))

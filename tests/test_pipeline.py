@@ -78,13 +78,17 @@ def _raw_pages(world: World, count: int) -> list[RawItem]:
     return raws
 
 
-def _stream(folder: Path, raws: list[RawItem], chunk: int) -> tuple[CycleReport, list[Item], list[str]]:
+def _stream(
+    folder: Path, raws: list[RawItem], chunk: int, max_batch: int = 4096
+) -> tuple[CycleReport, list[Item], list[str]]:
     config = Settings(
         data_dir=folder, watchlists=[Watchlist(name="novamart", entities=[Entity(name="NovaMart")])]
     )
     report, steps = CycleReport(), []
     with Services(config, embedder_override=HashingEmbedder()) as services:
-        items = process_and_index(services, raws, report, lambda step, done, total: steps.append(step), chunk)
+        items = process_and_index(
+            services, raws, report, lambda step, done, total: steps.append(step), chunk, max_batch
+        )
         assert services.index.count() == len(items) == report.indexed
     return report, items, steps
 
@@ -92,7 +96,9 @@ def _stream(folder: Path, raws: list[RawItem], chunk: int) -> tuple[CycleReport,
 def test_streamed_chunks_give_the_same_stories_as_one_batch(world: World, tmp_path: Path) -> None:
     raws = _raw_pages(world, 45)
     one, whole, _ = _stream(tmp_path / "one", raws, chunk=1000)
-    many, streamed, steps = _stream(tmp_path / "many", raws, chunk=4)
+    many, streamed, steps = _stream(tmp_path / "many", raws, chunk=4, max_batch=4)
+    merged, batched, _ = _stream(tmp_path / "merged", raws, chunk=4, max_batch=16)
+    assert [i.story_id for i in batched] == [i.story_id for i in streamed]
     assert [(i.url, i.story_id, i.story_level) for i in streamed] == [
         (i.url, i.story_id, i.story_level) for i in whole
     ]
@@ -126,5 +132,7 @@ def test_an_index_failure_in_the_store_thread_stops_the_stream(world: World, tmp
         failing = _FailingIndex()
         services.__dict__["index"] = failing
         with pytest.raises(OSError, match="disk full"):
-            process_and_index(services, _raw_pages(world, 40), CycleReport(), lambda *a: None, chunk=4)
+            process_and_index(
+                services, _raw_pages(world, 40), CycleReport(), lambda *a: None, chunk=4, max_batch=4
+            )
         assert failing.calls == 2  # nothing indexed after the failure
