@@ -79,7 +79,13 @@ def resolve_model_path(model: str, models_dir: Path) -> Path:
 
 
 def load_sentence_transformer(path: Path, device: str = "cpu") -> SentenceTransformer:
-    """A sentence-transformers model from a local folder, never touching a hub, without progress bars."""
+    """A sentence-transformers model from a local folder, never touching a hub, without progress bars.
+
+    The model's OpenMP threads sleep rather than spin while they wait (unless ``OMP_WAIT_POLICY`` says
+    otherwise; it takes effect when torch is first imported): the pipeline extracts and indexes in other
+    threads meanwhile, and spinning threads took their CPU (pipeline 0.78 -> 0.84 x raw encode).
+    """
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
