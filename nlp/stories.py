@@ -34,6 +34,9 @@ NUMBER = re.compile(r"\d[\d,.]*\d|\d")
 UNSUPPORTED_MARGIN = 0.1
 """Without a shared number to support it, a semantic match needs this much more cosine."""
 COMPLETE_FRACTION = 0.8
+COSINE_BLOCK = 256
+"""Items whose cosines with the window are computed in one matrix product (far faster than one
+matrix-vector product each); rows added meanwhile are compared one by one."""
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS story_items (
     item_id TEXT PRIMARY KEY, story_id TEXT NOT NULL, content_hash TEXT NOT NULL, minhash BLOB,
@@ -105,14 +108,30 @@ class _Window:
             self.stories.append(story)
             self.numbers.append(facts.numbers)
 
+    def cosines(self, vectors: np.ndarray) -> np.ndarray:
+        """Cosine of every row so far with each of ``vectors`` (rows x vectors): one matrix product."""
+        if self.rows == 0:
+            return np.zeros((0, len(vectors)), dtype=np.float32)
+        return self.matrix[: self.rows] @ vectors.T
+
     def most_similar(
-        self, vector: np.ndarray, numbers: frozenset[str], when: datetime, days: int, threshold: float
+        self,
+        vector: np.ndarray,
+        numbers: frozenset[str],
+        when: datetime,
+        days: int,
+        threshold: float,
+        known: np.ndarray | None = None,
     ) -> str | None:
         """The story of the most similar recent item above ``threshold``, supported by shared figures
-        (different events on one topic rarely share them), or ``UNSUPPORTED_MARGIN`` more cosine."""
+        (different events on one topic rarely share them), or ``UNSUPPORTED_MARGIN`` more cosine.
+        ``known`` holds the cosines with the first rows, already computed by :meth:`cosines`."""
         if self.rows == 0:
             return None
-        scores = self.matrix[: self.rows] @ vector
+        done = 0 if known is None else len(known)
+        scores = self.matrix[done : self.rows] @ vector
+        if known is not None:
+            scores = np.concatenate([known, scores])
         scores[np.abs(self.times[: self.rows] - when.timestamp()) > days * 86400] = -1.0
         above = np.flatnonzero(scores >= threshold)
         for row in above[np.argsort(-scores[above])][:20]:
@@ -183,10 +202,14 @@ class StoryStore:
         window = self._window_since(since, semantic)
         try:
             with self.db:
+                known = np.zeros((0, 0), dtype=np.float32)
                 for row, item in enumerate(items):
                     vector = vectors[row] if semantic and vectors is not None else None
+                    if vector is not None and vectors is not None and row % COSINE_BLOCK == 0:
+                        known = window.cosines(vectors[row : row + COSINE_BLOCK])
                     facts = self._facts(item)
-                    item.story_id, item.story_level = self._story_for(item, window, vector, facts)
+                    column = known[:, row % COSINE_BLOCK] if vector is not None else None
+                    item.story_id, item.story_level = self._story_for(item, window, vector, facts, column)
                     self._record(item, facts, vector)
                     window.add(item.id, item.story_id, item.published, facts, vector)
             if self._window is not None:
@@ -215,7 +238,7 @@ class StoryStore:
         return int(self.db.execute("SELECT coalesce(max(rowid), 0) FROM story_items").fetchone()[0])
 
     def _story_for(
-        self, item: Item, window: _Window, vector: np.ndarray | None, facts: _Facts
+        self, item: Item, window: _Window, vector: np.ndarray | None, facts: _Facts, known: np.ndarray | None
     ) -> tuple[str, StoryLevel]:
         row = self.db.execute("SELECT story_id FROM story_items WHERE item_id = ?", (item.id,)).fetchone()
         if row:
@@ -236,6 +259,7 @@ class StoryStore:
                 item.published,
                 self.settings.window_days,
                 self.semantic_threshold,
+                known,
             )
             if similar:
                 return similar, "semantic"

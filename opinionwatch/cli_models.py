@@ -78,10 +78,10 @@ def build(
 
 @models_app.command("list")
 def list_models(config: ConfigOption = None) -> None:
-    """The models `build` knows, and whether each is built in embedding.models_dir."""
+    """The models `build` knows, whether each is built in embedding.models_dir, and where."""
     with failures():
         settings = _settings(config)
         for name in RECIPES:
             folder = settings.models_dir / name
             state = "built" if (folder / MANIFEST).is_file() else "not built"
-            console.print(f"{name}\t{state}\t{folder}", highlight=False)
+            typer.echo(f"{name}\t{state}\t{folder}")  # tab-separated, one line a model, for scripts too
