@@ -18,6 +18,8 @@ from nlp.normalize import normalize_text
 log = logging.getLogger(__name__)
 MIN_TEXT_CHARS = 120
 FUTURE_SLACK = timedelta(hours=12)
+COMPARE_BELOW_CHARS = 500
+"""Main text shorter than this from trafilatura alone is extracted again with its fallback comparison."""
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
 """Control characters other than tab, newline, carriage return and form feed."""
 
@@ -105,19 +107,30 @@ def _first_line(text: str, limit: int = 120) -> str:
 
 
 def _trafilatura(html: str, url: str, problems: list[str]) -> trafilatura.settings.Document | None:
+    """trafilatura's own extractor first; its comparison with the fallback extractors only when that
+    found little (the comparison costs ~40% of the time and changes text mostly where it is short:
+    on 509 development pages F1 0.9397 this way, 0.9400 always comparing, 0.9006 never)."""
     try:
-        document = trafilatura.bare_extraction(
-            html,
-            url=url,
-            with_metadata=True,
-            include_comments=False,
-            include_tables=False,
-            favor_precision=True,
-        )
+        document = _bare(html, url, fast=True)
+        if document is None or len(document.text or "") < COMPARE_BELOW_CHARS:
+            document = _bare(html, url, fast=False)
     except (ValueError, TypeError, ParserError) as exc:  # trafilatura raises these on broken documents
         problems.append("extractor_failed")
         log.info("extraction failed", extra={"url": url, "error": str(exc)})
         return None
+    return document
+
+
+def _bare(html: str, url: str, fast: bool) -> trafilatura.settings.Document | None:
+    document = trafilatura.bare_extraction(
+        html,
+        url=url,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=False,
+        favor_precision=True,
+        fast=fast,
+    )
     return document if isinstance(document, trafilatura.settings.Document) else None
 
 
