@@ -97,7 +97,7 @@ def bert_state_dict(model: E5S1File, dtype: Dtype) -> dict[str, np.ndarray]:
     return {name: np.ascontiguousarray(array.astype(dtype)) for name, array in tensors.items()}
 
 
-def bert_config(model: E5S1File, dtype: Dtype) -> dict:
+def bert_config(model: E5S1File) -> dict:
     h = model.header
     return {
         "architectures": ["BertModel"],
@@ -133,7 +133,7 @@ def write_model_folder(
     save_file(bert_state_dict(model, dtype), str(folder / "model.safetensors"), metadata={"format": "pt"})
     max_length = h.max_positions
     files: dict[str, object] = {
-        "config.json": bert_config(model, dtype),
+        "config.json": bert_config(model),
         "tokenizer_config.json": {
             # PreTrainedTokenizerFast uses tokenizer.json verbatim, normaliser included
             "tokenizer_class": "PreTrainedTokenizerFast",

@@ -202,13 +202,14 @@ class StoryStore:
         window = self._window_since(since, semantic)
         try:
             with self.db:
-                known = np.zeros((0, 0), dtype=np.float32)
                 for row, item in enumerate(items):
-                    vector = vectors[row] if semantic and vectors is not None else None
-                    if vector is not None and vectors is not None and row % COSINE_BLOCK == 0:
-                        known = window.cosines(vectors[row : row + COSINE_BLOCK])
+                    vector = column = None
+                    if semantic and vectors is not None:
+                        vector = vectors[row]
+                        if row % COSINE_BLOCK == 0:
+                            known = window.cosines(vectors[row : row + COSINE_BLOCK])
+                        column = known[:, row % COSINE_BLOCK]
                     facts = self._facts(item)
-                    column = known[:, row % COSINE_BLOCK] if vector is not None else None
                     item.story_id, item.story_level = self._story_for(item, window, vector, facts, column)
                     self._record(item, facts, vector)
                     window.add(item.id, item.story_id, item.published, facts, vector)

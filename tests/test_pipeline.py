@@ -97,7 +97,7 @@ def test_streamed_chunks_give_the_same_stories_as_one_batch(world: World, tmp_pa
     raws = _raw_pages(world, 45)
     one, whole, _ = _stream(tmp_path / "one", raws, chunk=1000)
     many, streamed, steps = _stream(tmp_path / "many", raws, chunk=4, max_batch=4)
-    merged, batched, _ = _stream(tmp_path / "merged", raws, chunk=4, max_batch=16)
+    _, batched, _ = _stream(tmp_path / "merged", raws, chunk=4, max_batch=16)
     assert [i.story_id for i in batched] == [i.story_id for i in streamed]
     assert [(i.url, i.story_id, i.story_level) for i in streamed] == [
         (i.url, i.story_id, i.story_level) for i in whole
