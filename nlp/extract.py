@@ -19,7 +19,10 @@ log = logging.getLogger(__name__)
 MIN_TEXT_CHARS = 120
 FUTURE_SLACK = timedelta(hours=12)
 COMPARE_BELOW_CHARS = 500
-"""Main text shorter than this from trafilatura alone is extracted again with its fallback comparison."""
+COMPARE_BELOW_SHARE = 0.3
+"""Main text from trafilatura alone that is shorter than COMPARE_BELOW_CHARS and than this share of the
+page's visible text is extracted again with its fallback comparison (see ``_trafilatura``)."""
+PAGE_TEXT = "//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript)]"
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
 """Control characters other than tab, newline, carriage return and form feed."""
 
@@ -108,12 +111,17 @@ def _first_line(text: str, limit: int = 120) -> str:
 
 def _trafilatura(html: str, url: str, problems: list[str]) -> trafilatura.settings.Document | None:
     """trafilatura's own extractor first; its comparison with the fallback extractors only when that
-    found little (the comparison costs ~40% of the time and changes text mostly where it is short:
-    on 509 development pages F1 0.9397 this way, 0.9400 always comparing, 0.9006 never)."""
+    found little text, and little of the page's text: the comparison rescues under-extraction. On 532
+    development pages every page it improved had under 450 characters and under 20% of the page's text
+    (F1 0.9402 this way, 0.9405 always comparing, 0.9028 never; 0.8% of news-world pages compared).
+    The second pass reads no metadata: the first pass has it (a third of a pass's time)."""
     try:
-        document = _bare(html, url, fast=True)
-        if document is None or len(document.text or "") < COMPARE_BELOW_CHARS:
-            document = _bare(html, url, fast=False)
+        document = _bare(html, url, fast=True, metadata=True)
+        if document is None:
+            return _bare(html, url, fast=False, metadata=True)
+        if needs_comparison(document.text or "", html):
+            compared = _bare(html, url, fast=False, metadata=False)
+            document.text = compared.text if compared is not None else document.text
     except (ValueError, TypeError, ParserError) as exc:  # trafilatura raises these on broken documents
         problems.append("extractor_failed")
         log.info("extraction failed", extra={"url": url, "error": str(exc)})
@@ -121,11 +129,27 @@ def _trafilatura(html: str, url: str, problems: list[str]) -> trafilatura.settin
     return document
 
 
-def _bare(html: str, url: str, fast: bool) -> trafilatura.settings.Document | None:
+def needs_comparison(text: str, html: str) -> bool:
+    """Whether trafilatura's own text from ``html`` is short enough, absolutely and as a share of the
+    page's visible text, to look like under-extraction."""
+    found = len(normalize_text(text))
+    return found < COMPARE_BELOW_CHARS and found <= COMPARE_BELOW_SHARE * _page_text_chars(html)
+
+
+def _page_text_chars(html: str) -> int:
+    """Characters of visible text in the page's body, whitespace collapsed."""
+    try:
+        tree = lxml.html.fromstring(html)
+    except (ParserError, ValueError):
+        return 0
+    return len(" ".join(" ".join(str(text) for text in tree.xpath(PAGE_TEXT)).split()))
+
+
+def _bare(html: str, url: str, fast: bool, metadata: bool) -> trafilatura.settings.Document | None:
     document = trafilatura.bare_extraction(
         html,
         url=url,
-        with_metadata=True,
+        with_metadata=metadata,
         include_comments=False,
         include_tables=False,
         favor_precision=True,

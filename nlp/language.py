@@ -16,6 +16,11 @@ HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 KANA = re.compile(r"[\u3040-\u30ff]")
 HANGUL = re.compile(r"[\uac00-\ud7af]")
 LETTER = re.compile(r"[^\W\d_]")
+SCRIPT_SAMPLE = 2000
+"""Characters whose scripts are counted (cheap)."""
+MODEL_SAMPLE = 600
+"""Characters lingua reads: its time grows with the text (0.8 ms per 1,000 characters) and its accuracy
+is saturated long before 600 characters of one language."""
 
 
 class ItemLanguageDetector:
@@ -30,7 +35,7 @@ class ItemLanguageDetector:
         self._latin: LanguageDetector | None = None
 
     def detect(self, text: str, hint: str | None = None) -> str:
-        sample = text[:2000]
+        sample = text[:SCRIPT_SAMPLE]
         letters = len(LETTER.findall(sample))
         if letters == 0:
             return hint or "und"
@@ -41,7 +46,7 @@ class ItemLanguageDetector:
             return "ko"
         if han / letters > 0.3 and "zh" in self.candidates:
             return "zh"
-        found = self._detector().detect_language_of(sample)
+        found = self._detector().detect_language_of(sample[:MODEL_SAMPLE])
         if found is None:
             return hint or "und"
         return found.iso_code_639_1.name.lower()

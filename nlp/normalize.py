@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from functools import lru_cache
 
 WHITESPACE = re.compile(r"[ \t\u00a0\u3000]+")
 BLANK_LINES = re.compile(r"\n{3,}")
@@ -34,15 +33,24 @@ def normalize_text(text: str) -> str:
 def fold(text: str) -> str:
     """Matching form: NFKC (full-width to half-width) and lower case, character by character where that
     keeps one character, so offsets in the folded text are offsets in the original."""
-    return "".join(_fold_char(ch) for ch in text)
+    if text.isascii():
+        return text.lower()
+    return text.translate(_FOLDED)
 
 
-@lru_cache(maxsize=65536)
-def _fold_char(ch: str) -> str:
-    folded = unicodedata.normalize("NFKC", ch)
-    folded = folded if len(folded) == 1 else ch
-    lowered = folded.lower()
-    return lowered if len(lowered) == 1 else folded
+class _FoldTable(dict[int, str]):
+    """``str.translate`` table that works out each character's folded form once, when first seen."""
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        folded = unicodedata.normalize("NFKC", ch)
+        folded = folded if len(folded) == 1 else ch
+        lowered = folded.lower()
+        self[code] = lowered if len(lowered) == 1 else folded
+        return self[code]
+
+
+_FOLDED = _FoldTable()
 
 
 def tokens(text: str) -> list[str]:

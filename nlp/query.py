@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from nlp.normalize import CJK, fold, has_cjk
 
@@ -199,44 +200,56 @@ def positive_terms(node: Node) -> list[str]:
     return []
 
 
-def find_term(text: str, folded: str, term: str) -> list[tuple[int, int]]:
-    """Offsets of ``term`` in ``text`` (``folded`` = ``fold(text)``); Latin on word boundaries."""
+def find_term(folded: str, term: str) -> list[tuple[int, int]]:
+    """Offsets of ``term`` in ``folded`` (a text in :func:`fold` form, whose offsets are the original's);
+    Latin on word boundaries."""
+    pattern = _term_pattern(term)
+    return [(m.start(), m.end()) for m in pattern.finditer(folded)] if pattern else []
+
+
+@lru_cache(maxsize=4096)
+def _term_pattern(term: str) -> re.Pattern[str] | None:
     needle = fold(term.strip())
     if not needle:
-        return []
-    words = [re.escape(part) for part in needle.split()]
-    pattern = r"\s+".join(words)
+        return None
+    pattern = r"\s+".join(re.escape(part) for part in needle.split())
     if not has_cjk(needle[0]):
         pattern = r"(?<![^\W_])" + pattern
     if not has_cjk(needle[-1]):
         pattern += r"(?![^\W_])"
-    return [(m.start(), m.end()) for m in re.finditer(pattern, folded)]
+    return re.compile(pattern)
 
 
-def matches(node: Node, fields: dict[str, str], keywords: dict[str, list[str]] | None = None) -> bool:
-    """Evaluate ``node`` over text ``fields`` (``title``, ``body``) and keyword values."""
-    folded = {name: fold(value) for name, value in fields.items()}
-    return _eval(node, fields, folded, keywords or {})
+def matches(
+    node: Node,
+    fields: dict[str, str],
+    keywords: dict[str, list[str]] | None = None,
+    folded: dict[str, str] | None = None,
+) -> bool:
+    """Evaluate ``node`` over text ``fields`` (``title``, ``body``) and keyword values; ``folded`` holds
+    the fields in :func:`fold` form if the caller has them already."""
+    folded = folded or {name: fold(value) for name, value in fields.items()}
+    return _eval(node, folded, keywords or {})
 
 
-def _eval(node: Node, fields: dict[str, str], folded: dict[str, str], keywords: dict[str, list[str]]) -> bool:
+def _eval(node: Node, folded: dict[str, str], keywords: dict[str, list[str]]) -> bool:
     if isinstance(node, Term | Phrase):
         if node.field in KEYWORD_FIELDS:
             return node.text.lower() in {value.lower() for value in keywords.get(node.field, [])}
-        names = [node.field] if node.field else list(fields)
-        return any(find_term(fields[name], folded[name], node.text) for name in names if name in fields)
+        names = [node.field] if node.field else list(folded)
+        return any(find_term(folded[name], node.text) for name in names if name in folded)
     if isinstance(node, And):
-        return all(_eval(child, fields, folded, keywords) for child in node.children)
+        return all(_eval(child, folded, keywords) for child in node.children)
     if isinstance(node, Or):
-        return any(_eval(child, fields, folded, keywords) for child in node.children)
+        return any(_eval(child, folded, keywords) for child in node.children)
     if isinstance(node, Not):
-        return not _eval(node.child, fields, folded, keywords)
-    return any(_near(node, fields[name], folded[name]) for name in fields)
+        return not _eval(node.child, folded, keywords)
+    return any(_near(node, text) for text in folded.values())
 
 
-def _near(node: Near, text: str, folded: str) -> bool:
-    left = [hit for term in positive_terms(node.left) for hit in find_term(text, folded, term)]
-    right = [hit for term in positive_terms(node.right) for hit in find_term(text, folded, term)]
+def _near(node: Near, folded: str) -> bool:
+    left = [hit for term in positive_terms(node.left) for hit in find_term(folded, term)]
+    right = [hit for term in positive_terms(node.right) for hit in find_term(folded, term)]
     if not left or not right:
         return False
     starts = _token_starts(folded)

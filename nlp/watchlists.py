@@ -46,13 +46,13 @@ class WatchlistMatcher:
         mentions: list[Mention] = []
         rejections: list[Rejection] = []
         fields: dict[Field_, str] = {"title": title, "body": body}
-        folded = {name: fold(text) for name, text in fields.items()}
+        folded: dict[str, str] = {name: fold(text) for name, text in fields.items()}
         whole = folded["title"] + "\n" + folded["body"]
         if self.has_aliases:
             for name, text in fields.items():
                 self._aliases(name, text, folded[name], whole, mentions, rejections)
         for watchlist, node in self.queries:
-            if matches(node, {name: text for name, text in fields.items()}):
+            if matches(node, {"title": title, "body": body}, folded=folded):
                 mentions.extend(_query_mentions(watchlist, node, fields, folded))
         return _longest_only(mentions), rejections
 
@@ -94,13 +94,13 @@ def _rejection(alias: _Alias, folded: str, start: int, end: int, whole: str) -> 
     entity = alias.entity
     window = folded[max(0, start - entity.exclude_window) : end + entity.exclude_window]
     for context in entity.exclude:
-        if find_term(window, window, context):
+        if find_term(window, context):
             return f"exclusion context {context!r} within {entity.exclude_window} characters"
     needs_coterm = alias.ambiguous or (entity.require_any and not entity.ambiguous)
     if (
         needs_coterm
         and entity.require_any
-        and not any(find_term(whole, whole, coterm) for coterm in entity.require_any)
+        and not any(find_term(whole, coterm) for coterm in entity.require_any)
     ):
         return f"ambiguous name without a co-term ({', '.join(entity.require_any)})"
     return None
@@ -111,12 +111,12 @@ def _is_word_char(ch: str) -> bool:
 
 
 def _query_mentions(
-    watchlist: str, node: Node, fields: dict[Field_, str], folded: dict[Field_, str]
+    watchlist: str, node: Node, fields: dict[Field_, str], folded: dict[str, str]
 ) -> list[Mention]:
     found = []
     for term in positive_terms(node):
         for name, text in fields.items():
-            for start, end in find_term(text, folded[name], term):
+            for start, end in find_term(folded[name], term):
                 found.append(
                     Mention(
                         watchlist=watchlist,

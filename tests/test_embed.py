@@ -51,3 +51,21 @@ def test_embedding_text_and_double() -> None:
     double = HashingEmbedder(32)
     vectors = double.embed(["same words here", "same words here", "other"])
     assert np.allclose(vectors[0], vectors[1]) and not np.allclose(vectors[0], vectors[2])
+
+
+def test_batches_by_token_count_keep_the_order_of_the_texts(
+    real_embedder: SentenceTransformerEmbedder,
+) -> None:
+    texts = [
+        "诺瓦商城召回十二万台充电宝，原因是多起起火报告。" * (1 + i % 4)
+        if i % 3 == 0
+        else f"Story {i}: " + "word " * (3 * i)
+        for i in range(11)
+    ]
+    real_embedder.batch_size = 4  # three batches, each of texts of similar token counts
+    try:
+        vectors = real_embedder.embed(texts)
+    finally:
+        real_embedder.batch_size = EmbeddingSettings().batch_size
+    alone = np.stack([real_embedder.model.encode([text], normalize_embeddings=True)[0] for text in texts])
+    assert np.allclose(vectors, alone, atol=1e-5)

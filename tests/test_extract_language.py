@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from crawlers.records import RawItem
-from nlp.extract import extract
+from nlp.extract import extract, needs_comparison
 from nlp.language import ItemLanguageDetector
 from opinionwatch.newsworld import World
 from opinionwatch.newsworld.render import article_page
@@ -37,6 +37,20 @@ def test_main_text_without_boilerplate(world: World) -> None:
     assert result.published == article.published  # type: ignore[attr-defined]
     assert result.site_name == "Harbor Daily" and result.html_lang == "en"
     assert result.canonical_url == BASE + article.path  # type: ignore[attr-defined]
+
+
+def test_comparison_pass_only_where_the_first_found_little_of_the_page(world: World) -> None:
+    sentence = "The council approved the transit budget on Monday after a long debate about bus fares. "
+    buried = "<br><br>".join(sentence * 3 for _ in range(6))
+    html = f"<html><body><div><a href='/'>Home</a></div><div>{buried}</div></body></html>"
+    assert needs_comparison("", html)
+    result = extract(raw(html))  # trafilatura alone finds nothing here; its comparison finds it all
+    assert result.method == "trafilatura" and result.text.count("transit budget") == 18
+    brief = next(a for a in world.articles_of("harbor-daily") if len(" ".join(a.paragraphs)) < 400)
+    short = article_page(world, world.site("harbor-daily"), brief, BASE)
+    found = extract(raw(short)).text
+    assert brief.paragraphs[0] in found and not needs_comparison(found, short)  # short, but most of its page
+    assert needs_comparison(found, short.replace("</body>", "<p>" + "menu item " * 300 + "</p></body>"))
 
 
 def test_chinese_page_and_date_from_the_page(world: World) -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from config.settings import Entity, Watchlist
+from nlp.normalize import fold
 from nlp.watchlists import WatchlistMatcher
 
 APPLE = Watchlist(
@@ -76,3 +77,17 @@ def test_longest_alias_wins_and_queries_need_all_parts() -> None:
     assert [(m.term, m.start, m.end) for m in mentions] == [("苹果公司", 0, 4)]
     assert hits("Software recall for phones") == set()
     assert hits("Toy recall widens") == {"product_safety"}
+
+
+def test_matching_form_keeps_offsets_and_folds_width_and_case() -> None:
+    text = "ＮｏｖａＭａｒｔ，召回１２万台 İstanbul ﬁne ΟΔΟΣ Straße"
+    folded = fold(text)
+    assert len(folded) == len(text)  # one character for one, so hit offsets are offsets in the original
+    assert folded.startswith("novamart,召回12万台 ")
+    assert "İstanbul" in folded and "ﬁne" in folded  # lower case / NFKC of more than one character: kept
+    assert "οδοσ" in folded  # character by character: no final-sigma context
+    assert folded == "".join(fold(ch) for ch in text)
+    mentions, _ = MATCHER.match("ＮＯＶＡＭＡＲＴ宣布召回", "")
+    assert [(m.term, m.start, m.end) for m in mentions if m.watchlist == "novamart"] == [
+        ("ＮＯＶＡＭＡＲＴ", 0, 8)
+    ]
