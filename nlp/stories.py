@@ -73,46 +73,89 @@ class _Facts:
     numbers: frozenset[str]
 
 
-class _Window:
-    """The recent past that new items are compared with: MinHash LSH and, optionally, embeddings."""
+class _Grown:
+    """Rows appended one at a time to an array whose capacity doubles when full."""
 
-    def __init__(self, lsh: MinHashLSH) -> None:
-        self.lsh = lsh
-        self.meta: dict[str, tuple[datetime, str, int]] = {}
-        self.signatures: dict[str, MinHash] = {}
+    def __init__(self, dtype: type, width: int = 0) -> None:
+        self.dtype = dtype
+        self.data: np.ndarray = np.zeros((0, width) if width else 0, dtype=dtype)
+        self.size = 0
+
+    def append(self, value: object) -> None:
+        if self.size == len(self.data):
+            grown = np.zeros((max(256, 2 * self.size), *self.data.shape[1:]), dtype=self.dtype)
+            grown[: self.size] = self.data[: self.size]
+            self.data = grown
+        self.data[self.size] = value
+        self.size += 1
+
+    def view(self) -> np.ndarray:
+        return self.data[: self.size]
+
+
+class _Window:
+    """The recent past that new items are compared with: MinHash signatures behind an LSH index and,
+    optionally, embeddings; each level's rows live in arrays, so an item is scored against all of its
+    candidates at once."""
+
+    def __init__(self, num_perm: int) -> None:
+        self.lsh = MinHashLSH(threshold=RETRIEVAL_JACCARD, num_perm=num_perm)
+        self.items: set[str] = set()
+        self.signature_rows: dict[str, int] = {}
+        self.signatures = _Grown(np.uint64, num_perm)
+        self.signature_times = _Grown(np.float64)
+        self.sizes = _Grown(np.float64)
+        self.signature_stories: list[str] = []
+        self.vectors: _Grown | None = None
+        self.times = _Grown(np.float64)
         self.stories: list[str] = []
         self.numbers: list[frozenset[str]] = []
-        self.times = np.zeros(0, dtype=np.float64)
-        self.matrix = np.zeros((0, 0), dtype=np.float32)
-        self.rows = 0
 
     def add(self, item_id: str, story: str, when: datetime, facts: _Facts, vector: np.ndarray | None) -> None:
-        self.meta[item_id] = (when, story, facts.size)
-        if facts.signature is not None and item_id not in self.signatures:
-            self.signatures[item_id] = facts.signature
+        self.items.add(item_id)
+        if facts.signature is not None and item_id not in self.signature_rows:
+            self.signature_rows[item_id] = self.signatures.size
+            self.signatures.append(facts.signature.hashvalues)
+            self.signature_times.append(when.timestamp())
+            self.sizes.append(facts.size)
+            self.signature_stories.append(story)
             self.lsh.insert(item_id, facts.signature)
         if vector is not None:
-            if self.rows == len(self.matrix):
-                capacity = max(256, 2 * self.rows)
-                matrix = np.zeros((capacity, len(vector)), dtype=np.float32)
-                times = np.zeros(capacity, dtype=np.float64)
-                if self.rows:
-                    matrix[: self.rows], times[: self.rows] = (
-                        self.matrix[: self.rows],
-                        self.times[: self.rows],
-                    )
-                self.matrix, self.times = matrix, times
-            self.matrix[self.rows] = vector
-            self.times[self.rows] = when.timestamp()
-            self.rows += 1
+            self.vectors = self.vectors or _Grown(np.float32, len(vector))
+            self.vectors.append(vector)
+            self.times.append(when.timestamp())
             self.stories.append(story)
             self.numbers.append(facts.numbers)
 
+    def reprint_of(self, facts: _Facts, when: datetime, settings: StorySettings) -> str | None:
+        """The story of the best reprint within ``settings.window_days``: MinHash Jaccard above the
+        threshold, or most of the shorter text contained in the longer (truncated reprints)."""
+        if facts.signature is None:
+            return None
+        found = (self.signature_rows[key] for key in self.lsh.query(facts.signature))
+        rows = np.fromiter(found, dtype=np.int64)
+        rows = rows[
+            np.abs(self.signature_times.view()[rows] - when.timestamp()) <= settings.window_days * 86400
+        ]
+        if not len(rows):
+            return None
+        scores = (self.signatures.view()[rows] == facts.signature.hashvalues).mean(axis=1)  # ~ Jaccard
+        sizes = self.sizes.view()[rows]
+        contained = (
+            scores * (facts.size + sizes) / ((1 + scores) * np.maximum(1, np.minimum(facts.size, sizes)))
+        )
+        reprint = (scores >= settings.near_duplicate_threshold) | (
+            contained >= settings.near_duplicate_containment
+        )
+        if not reprint.any():
+            return None
+        return self.signature_stories[rows[int(np.argmax(np.where(reprint, scores, -1.0)))]]
+
     def cosines(self, vectors: np.ndarray) -> np.ndarray:
         """Cosine of every row so far with each of ``vectors`` (rows x vectors): one matrix product."""
-        if self.rows == 0:
+        if self.vectors is None:
             return np.zeros((0, len(vectors)), dtype=np.float32)
-        return self.matrix[: self.rows] @ vectors.T
+        return self.vectors.view() @ vectors.T
 
     def most_similar(
         self,
@@ -126,13 +169,13 @@ class _Window:
         """The story of the most similar recent item above ``threshold``, supported by shared figures
         (different events on one topic rarely share them), or ``UNSUPPORTED_MARGIN`` more cosine.
         ``known`` holds the cosines with the first rows, already computed by :meth:`cosines`."""
-        if self.rows == 0:
+        if self.vectors is None:
             return None
         done = 0 if known is None else len(known)
-        scores = self.matrix[done : self.rows] @ vector
+        scores = self.vectors.view()[done:] @ vector
         if known is not None:
             scores = np.concatenate([known, scores])
-        scores[np.abs(self.times[: self.rows] - when.timestamp()) > days * 86400] = -1.0
+        scores[np.abs(self.times.view() - when.timestamp()) > days * 86400] = -1.0
         above = np.flatnonzero(scores >= threshold)
         for row in above[np.argsort(-scores[above])][:20]:
             if _figures_agree(numbers, self.numbers[row]) or scores[row] >= threshold + UNSUPPORTED_MARGIN:
@@ -250,7 +293,7 @@ class StoryStore:
         ).fetchone()
         if row:
             return str(row[0]), "exact"
-        near = self._near_duplicate(item, window, facts)
+        near = window.reprint_of(facts, item.published, self.settings)
         if near:
             return near, "near"
         if vector is not None and self.semantic_threshold is not None:
@@ -265,27 +308,6 @@ class StoryStore:
             if similar:
                 return similar, "semantic"
         return item.id, "new"
-
-    def _near_duplicate(self, item: Item, window: _Window, facts: _Facts) -> str | None:
-        """Best reprint by MinHash: Jaccard above the threshold, or most of the shorter text contained."""
-        signature, size = facts.signature, facts.size
-        if signature is None:
-            return None
-        span = timedelta(days=self.settings.window_days)
-        keys = [k for k in window.lsh.query(signature) if abs(window.meta[k][0] - item.published) <= span]
-        if not keys:
-            return None
-        candidates = np.stack([window.signatures[k].hashvalues for k in keys])
-        scores = (candidates == signature.hashvalues).mean(axis=1)  # MinHash estimate of Jaccard
-        sizes = np.array([window.meta[k][2] for k in keys], dtype=np.float64)
-        contained = scores * (size + sizes) / ((1 + scores) * np.maximum(1, np.minimum(size, sizes)))
-        reprint = (scores >= self.settings.near_duplicate_threshold) | (
-            contained >= self.settings.near_duplicate_containment
-        )
-        if not reprint.any():
-            return None
-        best = int(np.argmax(np.where(reprint, scores, -1.0)))
-        return window.meta[keys[best]][1]
 
     def _facts(self, item: Item) -> _Facts:
         pieces = shingles(item.text)
@@ -307,14 +329,14 @@ class StoryStore:
         self, since: datetime, with_vectors: bool, until: datetime | None = None, into: _Window | None = None
     ) -> _Window:
         """Rows published from ``since`` (to ``until``), into a new window or ``into`` (skipping its rows)."""
-        window = into or _Window(MinHashLSH(threshold=RETRIEVAL_JACCARD, num_perm=self.settings.num_perm))
+        window = into or _Window(self.settings.num_perm)
         rows = self.db.execute(
             "SELECT item_id, story_id, minhash, published, vector, shingles, numbers FROM story_items "
             "WHERE published >= ? AND published < ?",
             (since.isoformat(), (until or datetime.max.replace(tzinfo=since.tzinfo)).isoformat()),
         )
         for item_id, story_id, blob, when, vector, size, figures in rows:
-            if item_id in window.meta:
+            if item_id in window.items:
                 continue
             signature = self._signature(np.frombuffer(blob, dtype=np.uint32)) if blob else None
             stored = np.frombuffer(vector, dtype=np.float32) if with_vectors and vector else None
