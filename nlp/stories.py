@@ -6,6 +6,7 @@ new item joins a story from an earlier run without re-processing history.
 
 from __future__ import annotations
 
+import itertools
 import re
 import sqlite3
 from collections.abc import Iterable
@@ -93,16 +94,37 @@ class _Grown:
         return self.data[: self.size]
 
 
+class _Bands:
+    """LSH over MinHash signatures: the rows whose signatures agree with a query on every value of at
+    least one band. Rows are small integers, so a query's candidates come back as one array."""
+
+    def __init__(self, bands: int, width: int) -> None:
+        self.width = width
+        self.tables: list[dict[bytes, list[int]]] = [{} for _ in range(bands)]
+
+    def add(self, row: int, hashvalues: np.ndarray) -> None:
+        for table, key in zip(self.tables, self._keys(hashvalues), strict=True):
+            table.setdefault(key, []).append(row)
+
+    def query(self, hashvalues: np.ndarray) -> np.ndarray:
+        found = [table.get(key, []) for table, key in zip(self.tables, self._keys(hashvalues), strict=True)]
+        return np.unique(np.fromiter(itertools.chain.from_iterable(found), dtype=np.int64))
+
+    def _keys(self, hashvalues: np.ndarray) -> list[bytes]:
+        width = self.width
+        return [hashvalues[band * width : (band + 1) * width].tobytes() for band in range(len(self.tables))]
+
+
 class _Window:
     """The recent past that new items are compared with: MinHash signatures behind an LSH index and,
     optionally, embeddings; each level's rows live in arrays, so an item is scored against all of its
     candidates at once."""
 
-    def __init__(self, num_perm: int) -> None:
-        self.lsh = MinHashLSH(threshold=RETRIEVAL_JACCARD, num_perm=num_perm)
+    def __init__(self, num_perm: int, bands: tuple[int, int]) -> None:
+        self.bands = _Bands(*bands)
         self.items: set[str] = set()
         self.signature_rows: dict[str, int] = {}
-        self.signatures = _Grown(np.uint64, num_perm)
+        self.signatures = _Grown(np.uint32, num_perm)
         self.signature_times = _Grown(np.float64)
         self.sizes = _Grown(np.float64)
         self.signature_stories: list[str] = []
@@ -115,11 +137,11 @@ class _Window:
         self.items.add(item_id)
         if facts.signature is not None and item_id not in self.signature_rows:
             self.signature_rows[item_id] = self.signatures.size
-            self.signatures.append(facts.signature.hashvalues)
+            self.bands.add(self.signatures.size, _values(facts.signature))
+            self.signatures.append(_values(facts.signature))
             self.signature_times.append(when.timestamp())
             self.sizes.append(facts.size)
             self.signature_stories.append(story)
-            self.lsh.insert(item_id, facts.signature)
         if vector is not None:
             self.vectors = self.vectors or _Grown(np.float32, len(vector))
             self.vectors.append(vector)
@@ -132,14 +154,14 @@ class _Window:
         threshold, or most of the shorter text contained in the longer (truncated reprints)."""
         if facts.signature is None:
             return None
-        found = (self.signature_rows[key] for key in self.lsh.query(facts.signature))
-        rows = np.fromiter(found, dtype=np.int64)
+        values = _values(facts.signature)
+        rows = self.bands.query(values)
         rows = rows[
             np.abs(self.signature_times.view()[rows] - when.timestamp()) <= settings.window_days * 86400
         ]
         if not len(rows):
             return None
-        scores = (self.signatures.view()[rows] == facts.signature.hashvalues).mean(axis=1)  # ~ Jaccard
+        scores = (self.signatures.view()[rows] == values).mean(axis=1)  # ~ Jaccard
         sizes = self.sizes.view()[rows]
         contained = (
             scores * (facts.size + sizes) / ((1 + scores) * np.maximum(1, np.minimum(facts.size, sizes)))
@@ -181,6 +203,11 @@ class _Window:
             if _figures_agree(numbers, self.numbers[row]) or scores[row] >= threshold + UNSUPPORTED_MARGIN:
                 return self.stories[row]
         return None
+
+
+def _values(signature: MinHash) -> np.ndarray:
+    """A signature's hash values as stored (uint32: the affine32 scheme's values fit)."""
+    return np.asarray(signature.hashvalues, dtype=np.uint32)
 
 
 def _figures_agree(left: frozenset[str], right: frozenset[str]) -> bool:
@@ -225,6 +252,8 @@ class StoryStore:
         self.settings = settings
         self.semantic_threshold = semantic_threshold
         self._permutations = MinHash(num_perm=settings.num_perm, seed=1, scheme=SCHEME)
+        lsh = MinHashLSH(threshold=RETRIEVAL_JACCARD, num_perm=settings.num_perm)  # for its band layout
+        self._bands = (lsh.b, lsh.r)
         self.db = sqlite3.connect(path, timeout=30, check_same_thread=False)  # used by one thread at a time
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.executescript(SCHEMA)
@@ -329,7 +358,7 @@ class StoryStore:
         self, since: datetime, with_vectors: bool, until: datetime | None = None, into: _Window | None = None
     ) -> _Window:
         """Rows published from ``since`` (to ``until``), into a new window or ``into`` (skipping its rows)."""
-        window = into or _Window(self.settings.num_perm)
+        window = into or _Window(self.settings.num_perm, self._bands)
         rows = self.db.execute(
             "SELECT item_id, story_id, minhash, published, vector, shingles, numbers FROM story_items "
             "WHERE published >= ? AND published < ?",
@@ -346,7 +375,7 @@ class StoryStore:
 
     def _record(self, item: Item, facts: _Facts, vector: np.ndarray | None) -> None:
         signature = facts.signature
-        blob = signature.hashvalues.astype(np.uint32).tobytes() if signature is not None else None
+        blob = _values(signature).tobytes() if signature is not None else None
         vector_blob = np.asarray(vector, dtype=np.float32).tobytes() if vector is not None else None
         self.db.execute(
             "INSERT OR REPLACE INTO story_items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
