@@ -33,7 +33,6 @@ from opinionwatch.pipeline import CycleReport, process_and_index  # noqa: E402
 from opinionwatch.wiring import Services  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-BASE = "http://127.0.0.1:9"
 
 
 def raw_items(pages: int) -> list[RawItem]:
@@ -42,12 +41,13 @@ def raw_items(pages: int) -> list[RawItem]:
     items = []
     for article in world.articles[:pages]:
         site = world.site(article.site)
-        html = article_page(world, site, article, BASE)
+        base = f"https://{site.name}.example"  # each site on a host name of its own, as in production
+        html = article_page(world, site, article, base)
         items.append(
             RawItem(
                 source=site.name,
-                url=f"{BASE}/{article.id}",
-                fetched_url=f"http://{site.name}/x",
+                url=base + article.path,
+                fetched_url=base + article.path,
                 html=html,
                 feed_title=article.title,
                 feed_published=article.published,
