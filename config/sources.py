@@ -52,7 +52,9 @@ class Source(BaseModel):
         default="every 30m", description="How often the scheduler polls it: `every N{s,m,h,d}`."
     )
     language: str | None = Field(
-        default=None, description="Expected language (ISO 639-1); used when detection is unsure."
+        default=None,
+        description="Expected language (ISO 639-1); a short sample that agrees with it settles detection, "
+        "and it is the answer when detection is unsure.",
     )
     enabled: bool = Field(default=True, description="Disabled sources are kept in config but not crawled.")
     max_items: int = Field(default=200, ge=1, le=10_000, description="Most new items taken per run.")

@@ -19,8 +19,13 @@ LETTER = re.compile(r"[^\W\d_]")
 SCRIPT_SAMPLE = 2000
 """Characters whose scripts are counted (cheap)."""
 MODEL_SAMPLE = 600
-"""Characters lingua reads: its time grows with the text (0.8 ms per 1,000 characters) and its accuracy
-is saturated long before 600 characters of one language."""
+"""Characters lingua reads: its time grows with the text (about 1 ms per 1,000 characters); 300 instead
+of 600 changed the answer on 24 of 509 development pages, so it stays at 600."""
+CORROBORATE_SAMPLE = 200
+"""Characters lingua reads first when the item comes with a language (its source's, or the page's
+``<html lang>``): if both say the same, that is the answer, at a third of the time. On 539 development
+pages the two agreed on 414, and there the full sample said otherwise once (a Zulu page, a language not
+among the candidates)."""
 
 
 class ItemLanguageDetector:
@@ -35,6 +40,8 @@ class ItemLanguageDetector:
         self._latin: LanguageDetector | None = None
 
     def detect(self, text: str, hint: str | None = None) -> str:
+        """The language of ``text``; ``hint`` (what the source or page declares) is the answer when a
+        short sample confirms it, and when the text has no letters or lingua cannot tell."""
         sample = text[:SCRIPT_SAMPLE]
         letters = len(LETTER.findall(sample))
         if letters == 0:
@@ -46,7 +53,13 @@ class ItemLanguageDetector:
             return "ko"
         if han / letters > 0.3 and "zh" in self.candidates:
             return "zh"
-        found = self._detector().detect_language_of(sample[:MODEL_SAMPLE])
+        detector = self._detector()
+        declared = (hint or "").split("-")[0].lower()
+        if declared in self.candidates and len(sample) > CORROBORATE_SAMPLE:
+            quick = detector.detect_language_of(sample[:CORROBORATE_SAMPLE])
+            if quick is not None and quick.iso_code_639_1.name.lower() == declared:
+                return declared
+        found = detector.detect_language_of(sample[:MODEL_SAMPLE])
         if found is None:
             return hint or "und"
         return found.iso_code_639_1.name.lower()

@@ -207,6 +207,12 @@ def find_term(folded: str, term: str) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m in pattern.finditer(folded)] if pattern else []
 
 
+def has_term(folded: str, term: str) -> bool:
+    """Whether ``term`` occurs in ``folded`` (as :func:`find_term` finds it), stopping at the first."""
+    pattern = _term_pattern(term)
+    return pattern is not None and pattern.search(folded) is not None
+
+
 @lru_cache(maxsize=4096)
 def _term_pattern(term: str) -> re.Pattern[str] | None:
     needle = fold(term.strip())
@@ -237,7 +243,7 @@ def _eval(node: Node, folded: dict[str, str], keywords: dict[str, list[str]]) ->
         if node.field in KEYWORD_FIELDS:
             return node.text.lower() in {value.lower() for value in keywords.get(node.field, [])}
         names = [node.field] if node.field else list(folded)
-        return any(find_term(folded[name], node.text) for name in names if name in folded)
+        return any(has_term(folded[name], node.text) for name in names if name in folded)
     if isinstance(node, And):
         return all(_eval(child, folded, keywords) for child in node.children)
     if isinstance(node, Or):

@@ -6,9 +6,11 @@ new item joins a story from an earlier run without re-processing history.
 
 from __future__ import annotations
 
-import itertools
+import hashlib
+import operator
 import re
 import sqlite3
+from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -96,19 +98,28 @@ class _Grown:
 
 class _Bands:
     """LSH over MinHash signatures: the rows whose signatures agree with a query on every value of at
-    least one band. Rows are small integers, so a query's candidates come back as one array."""
+    least one band. Rows are small integers kept in typed arrays per bucket, so a query's candidates are
+    gathered and deduplicated in a few numpy steps (template-heavy sites give hundreds per query)."""
 
     def __init__(self, bands: int, width: int) -> None:
         self.width = width
-        self.tables: list[dict[bytes, list[int]]] = [{} for _ in range(bands)]
+        self.tables: list[dict[bytes, array[int]]] = [{} for _ in range(bands)]
+        self.rows = 0
 
     def add(self, row: int, hashvalues: np.ndarray) -> None:
         for table, key in zip(self.tables, self._keys(hashvalues), strict=True):
-            table.setdefault(key, []).append(row)
+            table.setdefault(key, array("q")).append(row)
+        self.rows = max(self.rows, row + 1)
 
     def query(self, hashvalues: np.ndarray) -> np.ndarray:
-        found = [table.get(key, []) for table, key in zip(self.tables, self._keys(hashvalues), strict=True)]
-        return np.unique(np.fromiter(itertools.chain.from_iterable(found), dtype=np.int64))
+        """The candidate rows, sorted and each once."""
+        keys = self._keys(hashvalues)
+        found = [bucket for table, key in zip(self.tables, keys, strict=True) if (bucket := table.get(key))]
+        if not found:
+            return np.zeros(0, dtype=np.int64)
+        hit = np.zeros(self.rows, dtype=bool)
+        hit[np.concatenate([np.frombuffer(bucket, dtype=np.int64) for bucket in found])] = True
+        return np.flatnonzero(hit)
 
     def _keys(self, hashvalues: np.ndarray) -> list[bytes]:
         width = self.width
@@ -161,7 +172,7 @@ class _Window:
         ]
         if not len(rows):
             return None
-        scores = (self.signatures.view()[rows] == values).mean(axis=1)  # ~ Jaccard
+        scores = np.count_nonzero(self.signatures.view()[rows] == values, axis=1) / len(values)  # ~ Jaccard
         sizes = self.sizes.view()[rows]
         contained = (
             scores * (facts.size + sizes) / ((1 + scores) * np.maximum(1, np.minimum(facts.size, sizes)))
@@ -208,6 +219,13 @@ class _Window:
 def _values(signature: MinHash) -> np.ndarray:
     """A signature's hash values as stored (uint32: the affine32 scheme's values fit)."""
     return np.asarray(signature.hashvalues, dtype=np.uint32)
+
+
+def _shingle_hashes(pieces: Iterable[str]) -> list[int]:
+    """datasketch's default 32-bit hash of each shingle (the first four bytes of its SHA-1, little-endian),
+    read from all the digests at once rather than one call each."""
+    digests = b"".join([hashlib.sha1(piece.encode("utf-8")).digest() for piece in pieces])
+    return np.frombuffer(digests, dtype="<u4")[:: hashlib.sha1().digest_size // 4].tolist()
 
 
 def _figures_agree(left: frozenset[str], right: frozenset[str]) -> bool:
@@ -328,7 +346,7 @@ class StoryStore:
         if vector is not None and self.semantic_threshold is not None:
             similar = window.most_similar(
                 vector,
-                numbers_in(item.text),
+                facts.numbers,
                 item.published,
                 self.settings.window_days,
                 self.semantic_threshold,
@@ -347,8 +365,9 @@ class StoryStore:
                 seed=1,
                 permutations=self._permutations.permutations,
                 scheme=SCHEME,
+                hashfunc=operator.index,  # the values are hashed already, by _shingle_hashes
             )
-            signature.update_batch([piece.encode("utf-8") for piece in pieces])
+            signature.update_batch(_shingle_hashes(pieces))
         return _Facts(signature, len(pieces), numbers_in(item.text))
 
     def _signature(self, values: np.ndarray) -> MinHash:

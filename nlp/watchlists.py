@@ -13,7 +13,7 @@ import ahocorasick
 
 from config.settings import Entity, Watchlist
 from nlp.normalize import fold, has_cjk
-from nlp.query import Node, find_term, matches, parse, positive_terms
+from nlp.query import Node, find_term, has_term, matches, parse, positive_terms
 from nlp.records import Field_, Mention, Rejection
 
 
@@ -94,13 +94,13 @@ def _rejection(alias: _Alias, folded: str, start: int, end: int, whole: str) -> 
     entity = alias.entity
     window = folded[max(0, start - entity.exclude_window) : end + entity.exclude_window]
     for context in entity.exclude:
-        if find_term(window, context):
+        if has_term(window, context):
             return f"exclusion context {context!r} within {entity.exclude_window} characters"
     needs_coterm = alias.ambiguous or (entity.require_any and not entity.ambiguous)
     if (
         needs_coterm
         and entity.require_any
-        and not any(find_term(whole, coterm) for coterm in entity.require_any)
+        and not any(has_term(whole, coterm) for coterm in entity.require_any)
     ):
         return f"ambiguous name without a co-term ({', '.join(entity.require_any)})"
     return None

@@ -126,6 +126,22 @@ def test_language_without_letters_uses_hint() -> None:
         ItemLanguageDetector(["en", "xx"])
 
 
+GERMAN = (
+    "Die Bundesregierung will Online-Marktplätze stärker in die Pflicht nehmen. Händler aus Drittstaaten "
+    "sollen künftig für die Sicherheit ihrer Produkte haften, wenn sie über große Plattformen verkaufen. "
+    "Verbraucherschützer begrüßen den Vorschlag, der Handelsverband warnt dagegen vor zusätzlichem Aufwand."
+)
+
+
+def test_declared_language_is_taken_only_when_the_text_agrees() -> None:
+    assert DETECTOR.detect(GERMAN) == "de"
+    assert DETECTOR.detect(GERMAN, hint="de") == "de"
+    assert DETECTOR.detect(GERMAN, hint="DE-at") == "de"  # a page's lang attribute, any case, with region
+    assert DETECTOR.detect(GERMAN, hint="en") == "de"  # a lying <html lang> or source setting
+    assert DETECTOR.detect(GERMAN, hint="fr") == "de"
+    assert DETECTOR.detect(GERMAN, hint="nl") == "de"  # not a candidate: ignored
+
+
 def test_posts_skip_html_extraction_but_are_normalised() -> None:
     post = raw(
         None,

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+from datasketch import MinHash
 
 from config.settings import StorySettings
 from nlp.records import Item
@@ -116,6 +117,22 @@ def test_figures_and_shingles() -> None:
     }
     assert shingles("too short") == set()
     assert len(shingles(" ".join(f"w{i}" for i in range(20)))) == 18
+
+
+def test_stored_signatures_are_datasketch_minhashes_of_the_shingles(tmp_path: Path) -> None:
+    """Signatures stay comparable with those stored by earlier runs: datasketch's own hashing of the
+    shingles, in English and Chinese."""
+    store = StoryStore(tmp_path / "s.sqlite", StorySettings())
+    texts = {
+        "en": " ".join(f"Voltly power bank recall number {i} widens" for i in range(12)),
+        "zh": "诺瓦商城宣布召回一批充电宝，原因是部分产品在充电时存在过热起火的风险，消费者可以申请全额退款。",
+    }
+    store.assign([item(key, text, T0) for key, text in texts.items()])
+    for key, text in texts.items():
+        blob = store.db.execute("SELECT minhash FROM story_items WHERE item_id = ?", (key,)).fetchone()[0]
+        expected = MinHash(num_perm=StorySettings().num_perm, seed=1, scheme="affine32")
+        expected.update_batch([piece.encode("utf-8") for piece in shingles(text)])
+        assert np.array_equal(np.frombuffer(blob, dtype=np.uint32), expected.hashvalues), key
 
 
 def test_reprint_set_is_deterministic_and_labelled() -> None:
