@@ -9,6 +9,8 @@ Sets read from DIR (each skipped, with a note, when missing):
   newspaper4k_fixtures          newspaper4k's expected text           -> P/R/F1 where a text exists
   gne_zh_news_html              Chinese pages without gold            -> non-empty, language (zh)
 Tokens are lower-cased words, and single characters for Chinese, Japanese and Korean.
+The language of the extracted text is detected with the page's <html lang> as the hint, as the pipeline
+does; the expected one is what the detector says of the reference text (or the set's language).
 Ends with one JSON line of figures keyed by set.
 """
 
@@ -190,7 +192,7 @@ def score(page: Page, detector: ItemLanguageDetector) -> Score:
     right = (
         None
         if expected_language in (None, "und")
-        else nonempty and detector.detect(body) == expected_language
+        else nonempty and detector.detect(body, hint=result.html_lang) == expected_language
     )
     if page.reference is None or not page.reference.strip():
         return Score(page.name, None, None, None, nonempty, right)

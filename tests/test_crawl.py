@@ -129,16 +129,26 @@ def test_news_sitemap_gives_recent_articles_only(
     site = world.sites[0].name
     url = f"{news_server.base_url(site)}/sitemap.xml"
     settings = CrawlSettings(allow_private=["127.0.0.1"], **FAST)
+    now = datetime.now(UTC)  # the spider's clock is the real one; the world's dates are fixed
+    world_age = (now.date() - world.today).days
     everything = crawl(
-        [Source(name="map", type="sitemap", url=url, max_age_days=60)], settings, tmp_path / "a", tmp_path
+        [Source(name="map", type="sitemap", url=url, max_age_days=world_age + 60)],
+        settings,
+        tmp_path / "a",
+        tmp_path,
     )
     assert {i.url for i in everything.items} == {news_server.url_of(a) for a in _crawlable(world, site)}
     assert all(i.html and i.feed_title and i.feed_published for i in everything.items)
-    now = datetime.now(UTC)
-    recent = [a for a in _crawlable(world, site) if (now - a.published).total_seconds() <= 2 * 86400]
+    max_age_days = world_age + 2
+    recent = [
+        a for a in _crawlable(world, site) if (now - a.published).total_seconds() <= max_age_days * 86400
+    ]
     assert 0 < len(recent) < len(_crawlable(world, site))
     fresh = crawl(
-        [Source(name="map", type="sitemap", url=url, max_age_days=2)], settings, tmp_path / "b", tmp_path
+        [Source(name="map", type="sitemap", url=url, max_age_days=max_age_days)],
+        settings,
+        tmp_path / "b",
+        tmp_path,
     )
     assert {i.url for i in fresh.items} == {news_server.url_of(a) for a in recent}
     assert fresh.reports[0].skipped["old_or_unwanted"] == len(_crawlable(world, site)) - len(recent)
