@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from config.settings import SECRET_FIELDS, Settings
+from config.settings import SECRET_FIELDS, CrossReferenceError, Settings
 
 ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 CONFIG_ENV = "OPINIONWATCH_CONFIG"
@@ -90,7 +90,7 @@ def _to_python(
             _to_python(item, (*location, i), lines, interpolated, environ, path)
             for i, item in enumerate(node.value)
         ]
-    value = yaml.safe_load(yaml.serialize(node))
+    value = yaml.SafeLoader("").construct_object(node, deep=True)
     if isinstance(value, str) and "${" in value:
         interpolated.add(location)
         value = _interpolate(value, environ, f"{path} line {lines[location]}")
@@ -130,11 +130,16 @@ def _describe(exc: ValidationError, lines: dict[Location, int], path: Path) -> s
     problems = []
     for error in exc.errors():
         location = tuple(part for part in error["loc"] if part not in ("embedded", "elasticsearch"))
+        cause = (error.get("ctx") or {}).get("error")
+        if isinstance(cause, CrossReferenceError):
+            location = cause.location
         line = _nearest_line(location, lines)
         field = _dotted(location) or "(top level)"
         got = error.get("input")
         shown = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
         message = error["msg"].removeprefix("Value error, ")
+        if got is None and error["type"] != "missing":
+            message = "is empty: give it a value (or its settings on the lines below), or remove the key"
         problems.append(f"{path} line {line}, field '{field}': {message}{shown}")
     return "invalid configuration:\n  " + "\n  ".join(problems)
 

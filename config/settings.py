@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from config.query import parse
 from config.sources import NAME_PATTERN, Source
 
 SECRET_FIELDS = frozenset({"password", "api_key"})
@@ -73,8 +74,6 @@ class Watchlist(Strict):
     @field_validator("query")
     @classmethod
     def _query_parses(cls, value: str | None) -> str | None:
-        from nlp.query import parse  # the query language is a pure module; imported here to validate early
-
         if value is not None:
             parse(value)
         return value
@@ -277,12 +276,13 @@ class Settings(Strict):
         _unique("sources", [s.name for s in self.sources])
         _unique("teams", [t.name for t in self.teams])
         known = {w.name for w in self.watchlists}
-        for team in self.teams:
-            missing = [name for name in team.watchlists if name not in known]
-            if missing:
-                raise ValueError(
-                    f"team {team.name!r} names unknown watchlists {missing}; known: {sorted(known)}"
-                )
+        for number, team in enumerate(self.teams):
+            for position, name in enumerate(team.watchlists):
+                if name not in known:
+                    raise CrossReferenceError(
+                        f"team {team.name!r} names unknown watchlist {name!r}; known: {sorted(known)}",
+                        ("teams", number, "watchlists", position),
+                    )
         return self
 
     def watchlist(self, name: str) -> Watchlist:
@@ -312,9 +312,17 @@ class Settings(Strict):
         return path if path.is_absolute() else self.data_dir / path
 
 
+class CrossReferenceError(ValueError):
+    """A setting that names something the file does not define (or defines twice), with where it is."""
+
+    def __init__(self, message: str, location: tuple[str | int, ...]) -> None:
+        super().__init__(message)
+        self.location = location
+
+
 def _unique(what: str, names: list[str]) -> None:
     seen: set[str] = set()
-    for name in names:
+    for position, name in enumerate(names):
         if name in seen:
-            raise ValueError(f"{what}: name {name!r} is used twice")
+            raise CrossReferenceError(f"{what}: name {name!r} is used twice", (what, position, "name"))
         seen.add(name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -55,6 +56,12 @@ class Source(BaseModel):
         default=None,
         description="Expected language (ISO 639-1); a short sample that agrees with it settles detection, "
         "and it is the answer when detection is unsure.",
+    )
+    timezone: str | None = Field(
+        default=None,
+        description="IANA zone (`Asia/Shanghai`) of times the site writes without an offset. Default: the "
+        "page's own offset where it gives one, else the zone of its country domain (`.cn`, `.de`, `.jp`, "
+        "...), else of its declared language and region (`zh-CN`, `zh-TW`, `ja`, ...), else UTC.",
     )
     enabled: bool = Field(default=True, description="Disabled sources are kept in config but not crawled.")
     max_items: int = Field(default=200, ge=1, le=10_000, description="Most new items taken per run.")
@@ -127,6 +134,18 @@ class Source(BaseModel):
         if unknown:
             raise ValueError(f"unknown field {unknown[0]!r}; expected some of {', '.join(API_FIELDS)}")
         return fields
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(
+                    f"unknown IANA timezone {value!r} (e.g. Asia/Shanghai, Europe/London)"
+                ) from None
+        return value
 
     @field_validator("schedule")
     @classmethod

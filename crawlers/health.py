@@ -27,6 +27,9 @@ def assess(runs: list[SourceReport], broken_after: int) -> SourceHealth:
         return SourceHealth("ok", "no runs yet")
     latest = runs[0]
     failures = next((i for i, run in enumerate(runs) if run.listing_ok), len(runs))
+    if failures == len(runs):
+        runs_word = "its first run" if failures == 1 else f"all {failures} runs"
+        return SourceHealth("broken", f"never worked: {runs_word} failed ({_reasons(latest)})")
     if failures >= broken_after:
         return SourceHealth("broken", f"failed {failures} runs in a row (last: {_reasons(latest)})")
     if failures:
@@ -42,8 +45,17 @@ def assess(runs: list[SourceReport], broken_after: int) -> SourceHealth:
     return SourceHealth("ok", f"{latest.new} new (usually {usual_new:g})")
 
 
+FIXES = {
+    "blocked_address": "the address is private or loopback; allow it in crawl.allow_private",
+    "robots": "robots.txt forbids it",
+    "connection_failed": "nothing answered at that address",
+}
+"""What to do about a reason, said with it."""
+
+
 def _reasons(report: SourceReport) -> str:
-    return ", ".join(sorted(report.errors)) or "no answer"
+    reasons = sorted(report.errors)
+    return ", ".join(f"{r}: {FIXES[r]}" if r in FIXES else r for r in reasons) or "no answer"
 
 
 def health_after(

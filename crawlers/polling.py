@@ -97,5 +97,6 @@ def _raw_item(poll: Poll, url: str, post: Post) -> RawItem:
         text=post.text,
         author=post.author,
         language_hint=post.language or poll.source.language,
+        timezone=poll.source.timezone,
         fetched_at=poll.now,
     )

@@ -25,6 +25,9 @@ class RawItem(BaseModel):
     author: str | None = Field(default=None, description="Author or account of a post or API item.")
     encoding: str | None = Field(default=None, description="Encoding the page was decoded with.")
     language_hint: str | None = None
+    timezone: str | None = Field(
+        default=None, description="The source's zone for times written without an offset, if it sets one."
+    )
     fetched_at: datetime
     fetch_error: str | None = Field(default=None, description="Why the page is missing, if it is.")
     retry_page: bool = Field(

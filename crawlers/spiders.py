@@ -234,6 +234,7 @@ class SourcesSpider(Spider):
             feed_summary=entry.summary,
             feed_published=entry.published,
             language_hint=source.language,
+            timezone=source.timezone,
             fetched_at=datetime.now(UTC),
         )
 
@@ -281,11 +282,20 @@ def _reason(failure: Failure) -> str:
         return "redirect_loop"
     if "timeout" in name or "timedout" in name:
         return "timeout"
-    if name in CONNECTION_FAILURES:
+    if name in CONNECTION_FAILURES or "refused" in name or "dnslookup" in name:
         return "connection_failed"
     return name
 
 
 CONNECTION_FAILURES = frozenset(
-    {"downloadfailederror", "responseneverreceived", "connectionlost", "connectionrefusederror"}
+    {
+        "downloadfailederror",
+        "responseneverreceived",
+        "connectionlost",
+        "connectionrefusederror",
+        "downloadconnectionrefusederror",
+        "connectionclosed",
+        "connectiondone",
+        "dnslookuperror",
+    }
 )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import re
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -13,6 +14,30 @@ from nlp.stories import Story, StoryStore
 
 PAGE = 500
 SNIPPET_CHARS = 280
+BYLINE = re.compile(
+    r"^(by\s|from\s|\(?(reporting|editing|writing) by|photo:|image:|来源|作者|记者|编辑|责编|责任编辑|"
+    r"原标题|发布时间|发布日期|时间[:：]|\d{4}[-/年]\d{1,2}[-/月]\d{1,2})",
+    re.IGNORECASE,
+)
+"""A lead line that is a byline, credit or dateline rather than the story (checked on short lines)."""
+BYLINE_MAX_CHARS = 80
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a story is in a section: the term as written, the entity it names (or a query), the field."""
+
+    term: str
+    via: str
+    field: str
+
+    def describe(self) -> str:
+        named = (
+            "query"
+            if self.via == "query"
+            else (self.via if self.via == self.term else f"alias of {self.via}")
+        )
+        return f"{self.term} ({named}) in {self.field}"
 
 
 @dataclass(frozen=True)
@@ -22,8 +47,30 @@ class DigestStory:
     url: str
     source: str
     published: datetime
+    """In the team's time zone: publication time, or when first seen for an undated item."""
     snippet: str
     items_today: int
+    outlet: str = ""
+    domain: str = ""
+    date_precision: str = "datetime"
+    reasons: tuple[Reason, ...] = field(default_factory=tuple)
+
+    @property
+    def undated(self) -> bool:
+        return self.date_precision == "none"
+
+    @property
+    def when(self) -> str:
+        """The time as the reader sees it, in the team's zone."""
+        zone = self.published.strftime("%Z") or "UTC"
+        if self.date_precision == "date":
+            return self.published.strftime("%Y-%m-%d")
+        stamp = self.published.strftime("%Y-%m-%d %H:%M")
+        return f"undated · first seen {stamp} {zone}" if self.undated else f"{stamp} {zone}"
+
+    @property
+    def matched(self) -> str:
+        return "; ".join(reason.describe() for reason in self.reasons)
 
     @property
     def reprints(self) -> int:
@@ -47,6 +94,10 @@ class Digest:
     sections: list[DigestSection]
 
     @property
+    def generated_local(self) -> datetime:
+        return self.generated_at.astimezone(ZoneInfo(self.team.timezone))
+
+    @property
     def total_items(self) -> int:
         return sum(section.items for section in self.sections)
 
@@ -67,15 +118,22 @@ def build_digest(
     settings: Settings, team: Team, day: date, index: Index, stories: StoryStore, now: datetime
 ) -> Digest:
     start, end = day_window(day, team.timezone)
+    zone = ZoneInfo(team.timezone)
     sections = [
-        _section(settings.watchlist(name), start, end, index, stories, team.top_stories)
+        _section(settings.watchlist(name), start, end, index, stories, team.top_stories, zone)
         for name in team.watchlists
     ]
     return Digest(team=team, day=day, start=start, end=end, generated_at=now, sections=sections)
 
 
 def _section(
-    watchlist: Watchlist, start: datetime, end: datetime, index: Index, stories: StoryStore, top: int
+    watchlist: Watchlist,
+    start: datetime,
+    end: datetime,
+    index: Index,
+    stories: StoryStore,
+    top: int,
+    zone: ZoneInfo,
 ) -> DigestSection:
     docs = _all_hits(index, SearchRequest(watchlists=(watchlist.name,), since=start, until=end, sort="date"))
     by_story: dict[str, list[dict[str, object]]] = {}
@@ -92,28 +150,51 @@ def _section(
         ),
         reverse=True,
     )
-    entries = [_entry(known[sid], by_story[sid]) for sid in ranked[:top]]
+    entries = [_entry(known[sid], by_story[sid], watchlist.name, zone) for sid in ranked[:top]]
     return DigestSection(watchlist=watchlist, stories=entries, items=len(docs))
 
 
-def _entry(story: Story, docs_today: list[dict[str, object]]) -> DigestStory:
+def _entry(story: Story, docs_today: list[dict[str, object]], watchlist: str, zone: ZoneInfo) -> DigestStory:
     canonical = next((d for d in docs_today if d["id"] == story.canonical_item_id), None)
     shown = canonical or min(docs_today, key=lambda d: str(d["published"]))
-    body = str(shown["body"])
-    snippet = _snippet(body)
     return DigestStory(
         story=story,
         title=str(shown["title"]),
         url=str(shown["url"]),
         source=str(shown["source"]),
-        published=datetime.fromisoformat(str(shown["published"])),
-        snippet=snippet,
+        published=datetime.fromisoformat(str(shown["published"])).astimezone(zone),
+        snippet=_snippet(str(shown["body"]), str(shown["title"])),
         items_today=len(docs_today),
+        outlet=str(shown.get("outlet") or shown.get("domain") or shown["source"]),
+        domain=str(shown.get("domain", "")),
+        date_precision=str(shown.get("date_precision", "datetime")),
+        reasons=_reasons(shown, watchlist),
     )
 
 
-def _snippet(body: str) -> str:
+def _reasons(doc: dict[str, object], watchlist: str) -> tuple[Reason, ...]:
+    found = doc.get("matched")
+    if not isinstance(found, list):
+        return ()
+    reasons = {Reason(r["term"], r["via"], r["field"]) for r in found if r.get("watchlist") == watchlist}
+    return tuple(sorted(reasons, key=lambda r: (r.field != "title", r.term)))[:3]
+
+
+def _lead(body: str, title: str) -> str:
+    """The body without leading lines that repeat the title or are bylines, credits or datelines."""
+    lines = body.split("\n")
+    while len(lines) > 1 and (
+        lines[0].strip() == title.strip()
+        or (len(lines[0]) <= BYLINE_MAX_CHARS and BYLINE.match(lines[0].strip()))
+        or not lines[0].strip()
+    ):
+        lines = lines[1:]
+    return "\n".join(lines)
+
+
+def _snippet(body: str, title: str = "") -> str:
     """The lead of the body: cut at a word boundary in spaced scripts, at a character in Chinese."""
+    body = _lead(body, title)
     limit = SNIPPET_CHARS if not has_cjk(body[:SNIPPET_CHARS]) else SNIPPET_CHARS // 2
     if len(body) <= limit:
         return body

@@ -35,6 +35,9 @@ def render_text(digest: Digest) -> str:
                 f"{number}. {entry.title}  "
                 f"[{entry.story.member_count} items, {len(entry.story.domains)} sites]"
             )
+            lines.append(f"   {entry.outlet} · {entry.when}")
+            if entry.reasons:
+                lines.append(f"   matched: {entry.matched}")
             lines.append(f"   {entry.url}")
         lines.append("")
     return "\n".join(lines)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 
-from nlp.normalize import fold
+from nlp.normalize import HAN_RANGES, KANA_HANGUL_RANGES, WORD_JOINER, fold
 
-HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-TOKENS = re.compile(rf"([{HAN}]+)|([^\W_{HAN}]+)")
+TOKENS = re.compile(rf"([{HAN_RANGES}]+)|({WORD_JOINER}+|[{KANA_HANGUL_RANGES}]+)")
+"""Han runs (bigrammed), words of spaced scripts (where the query language's whole-word rule ends
+them), and runs of kana or Hangul."""
 
 
 def analyze(text: str) -> list[str]:

@@ -36,10 +36,17 @@ class IndexDoc:
     title: str
     body: str
     published: datetime
+    """The time the item is filed under: its publication time, else (undated) when it was first seen."""
     language: str
     watchlists: tuple[str, ...]
     story_id: str
     vector: np.ndarray | None = None
+    date_precision: str = "datetime"
+    """``datetime``, ``date`` (a day only) or ``none`` (undated: ``published`` is when it was first seen)."""
+    outlet: str = ""
+    """The publication's own name (``og:site_name``, JSON-LD publisher), else its domain."""
+    matched: tuple[dict[str, str], ...] = ()
+    """Why it matched: one ``{"watchlist", "term", "via", "field"}`` per distinct reason."""
 
     @classmethod
     def from_item(cls, item: Item, vector: np.ndarray | None) -> IndexDoc:
@@ -51,12 +58,23 @@ class IndexDoc:
             kind=item.kind,
             title=item.title,
             body=item.text,
-            published=item.published,
+            published=item.filed_at,
             language=item.language,
             watchlists=tuple(item.watchlists),
             story_id=item.story_id or item.id,
             vector=vector,
+            date_precision=item.date_precision,
+            outlet=item.site_name or item.domain,
+            matched=match_reasons(item),
         )
+
+
+def match_reasons(item: Item) -> tuple[dict[str, str], ...]:
+    """One entry per watchlist, term as written, entity (or ``query``) and field: the item's explanation."""
+    seen: dict[tuple[str, str, str, str], None] = {}
+    for mention in item.mentions:
+        seen.setdefault((mention.watchlist, mention.term, mention.via, mention.field), None)
+    return tuple({"watchlist": w, "term": t, "via": v, "field": f} for w, t, v, f in seen)
 
 
 def stored_form(doc: IndexDoc) -> dict[str, Any]:
@@ -73,6 +91,9 @@ def stored_form(doc: IndexDoc) -> dict[str, Any]:
         "language": doc.language,
         "watchlists": list(doc.watchlists),
         "story_id": doc.story_id,
+        "date_precision": doc.date_precision,
+        "outlet": doc.outlet,
+        "matched": [dict(reason) for reason in doc.matched],
     }
 
 
@@ -91,6 +112,9 @@ def doc_from_stored(stored: dict[str, Any], vector: np.ndarray | None) -> IndexD
         watchlists=tuple(stored["watchlists"]),
         story_id=str(stored["story_id"]),
         vector=vector,
+        date_precision=str(stored.get("date_precision", "datetime")),
+        outlet=str(stored.get("outlet", "")),
+        matched=tuple(stored.get("matched", ())),
     )
 
 

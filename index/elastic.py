@@ -108,6 +108,9 @@ class ElasticsearchIndex:
             "watchlists": keyword,
             "story_id": keyword,
             "published": {"type": "date"},
+            "date_precision": keyword,
+            "outlet": keyword,
+            "matched": {"type": "object", "enabled": False},
             "title": text,
             "body": text,
             "title_terms": terms,
@@ -127,6 +130,12 @@ class ElasticsearchIndex:
                 "mappings": {"dynamic": "strict", "properties": properties},
                 "aliases": {self.alias: {}},
             },
+        )
+        # Indices made by an earlier version gain the fields added since (adding fields is allowed).
+        self.client.indices.put_mapping(
+            index=f"{self.alias}-*",
+            properties={name: value for name, value in properties.items() if name != "vector"},
+            allow_no_indices=True,
         )
 
     # -- writes ------------------------------------------------------------------------------------

@@ -13,7 +13,12 @@ import re
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
 
 HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-KANA = re.compile(r"[\u3040-\u30ff]")
+KANA = re.compile(r"[\u3040-\u30fa\u30fd-\u30ff]")
+"""Hiragana and katakana, less the middle dot ・ and the long-vowel mark ー that Chinese text also uses
+(唐纳德・特朗普)."""
+MIN_KANA_SHARE = 0.05
+"""Japanese writes grammar in kana (a third or more of its letters); Chinese text that quotes a few kana
+stays Chinese. Below this share of the Han and kana, kana do not make a text Japanese."""
 HANGUL = re.compile(r"[\uac00-\ud7af]")
 LETTER = re.compile(r"[^\W\d_]")
 SCRIPT_SAMPLE = 2000
@@ -48,14 +53,17 @@ class ItemLanguageDetector:
         if letters == 0:
             return hint or "und"
         han, kana, hangul = (len(p.findall(sample)) for p in (HAN, KANA, HANGUL))
-        if kana and (han + kana) / letters > 0.2 and "ja" in self.candidates:
+        declared = (hint or "").split("-")[0].lower()
+        japanese = kana >= MIN_KANA_SHARE * (han + kana) and (han + kana) / letters > 0.2
+        if declared == "zh" and han / letters > 0.3 and kana < 0.3 * (han + kana):
+            japanese = False  # a declared Chinese source or page quoting some Japanese
+        if kana and japanese and "ja" in self.candidates:
             return "ja"
         if hangul / letters > 0.3 and "ko" in self.candidates:
             return "ko"
         if han / letters > 0.3 and "zh" in self.candidates:
             return "zh"
         detector = self._detector()
-        declared = (hint or "").split("-")[0].lower()
         if declared in self.candidates and len(sample) > CORROBORATE_SAMPLE:
             quick = detector.detect_language_of(sample[:CORROBORATE_SAMPLE])
             if quick is not None and quick.iso_code_639_1.name.lower() == declared:

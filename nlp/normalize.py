@@ -13,7 +13,15 @@ BOILERPLATE = re.compile(
     r"广告|分享到|相关阅读|责任编辑[:：].*|来源[:：].{0,20})$",
     re.IGNORECASE,
 )
-CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+HAN_RANGES = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+KANA_HANGUL_RANGES = "\u3040-\u30ff\uac00-\ud7af"
+UNSPACED_RANGES = HAN_RANGES + KANA_HANGUL_RANGES
+"""Han, kana and Hangul: scripts where a Latin term's word ends (苹果发布新iPhone, 삼성은 Galaxy를)."""
+WORD_JOINER = rf"[^\W_{UNSPACED_RANGES}]"
+"""A character that continues a word of a spaced script (a letter or digit that is not Han, kana or
+Hangul): the one whole-word rule of watchlists, the query language and the index analysers."""
+_JOINER = re.compile(WORD_JOINER)
+CJK = re.compile(f"[{HAN_RANGES}]")
 WORD_OR_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\W_]+", re.UNICODE)
 
 
@@ -61,6 +69,11 @@ def tokens(text: str) -> list[str]:
 def content_hash(text: str) -> str:
     """Hash of the text's tokens: equal for texts that differ only in case, spacing or punctuation."""
     return hashlib.sha1(" ".join(tokens(text)).encode("utf-8")).hexdigest()
+
+
+def joins_words(ch: str) -> bool:
+    """Whether ``ch`` continues a word of a spaced script (see :data:`WORD_JOINER`)."""
+    return _JOINER.match(ch) is not None
 
 
 def has_cjk(text: str) -> bool:

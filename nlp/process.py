@@ -33,6 +33,7 @@ def process(raw: RawItem, detector: ItemLanguageDetector, matcher: WatchlistMatc
         title=extracted.title,
         text=extracted.text,
         published=extracted.published,
+        date_precision=extracted.date_precision,
         fetched_at=raw.fetched_at,
         canonical_url=extracted.canonical_url,
         author=extracted.author,

@@ -43,7 +43,13 @@ class Item(BaseModel):
     kind: Literal["article", "post"] = "article"
     title: str
     text: str
-    published: datetime
+    published: datetime | None = Field(
+        description="Publication time in UTC; empty when the page gives none (see `date_precision`)."
+    )
+    date_precision: Literal["datetime", "date", "none"] = Field(
+        default="datetime",
+        description="`datetime`: a time of day; `date`: a day only (local midnight); `none`: undated.",
+    )
     fetched_at: datetime
     canonical_url: str | None = Field(
         default=None, description="The page's own canonical link, if it has one."
@@ -58,6 +64,11 @@ class Item(BaseModel):
     content_hash: str = ""
     story_id: str | None = None
     story_level: StoryLevel = "new"
+
+    @property
+    def filed_at(self) -> datetime:
+        """The time the item is searched, sorted and reported by: published, else first seen."""
+        return self.published or self.fetched_at
 
     @property
     def watchlists(self) -> list[str]:

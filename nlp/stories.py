@@ -37,6 +37,7 @@ NUMBER = re.compile(r"\d[\d,.]*\d|\d")
 UNSUPPORTED_MARGIN = 0.1
 """Without a shared number to support it, a semantic match needs this much more cosine."""
 COMPLETE_FRACTION = 0.8
+PRECISION_RANK = {"datetime": 0, "date": 1, "none": 2}
 COSINE_BLOCK = 256
 """Items whose cosines with the window are computed in one matrix product (far faster than one
 matrix-vector product each); rows added meanwhile are compared one by one."""
@@ -45,7 +46,8 @@ CREATE TABLE IF NOT EXISTS story_items (
     item_id TEXT PRIMARY KEY, story_id TEXT NOT NULL, content_hash TEXT NOT NULL, minhash BLOB,
     published TEXT NOT NULL, source TEXT NOT NULL, domain TEXT NOT NULL, language TEXT NOT NULL,
     text_len INTEGER NOT NULL, title TEXT NOT NULL, url TEXT NOT NULL, vector BLOB,
-    shingles INTEGER NOT NULL DEFAULT 0, numbers TEXT NOT NULL DEFAULT ''
+    shingles INTEGER NOT NULL DEFAULT 0, numbers TEXT NOT NULL DEFAULT '',
+    date_precision TEXT NOT NULL DEFAULT 'datetime'
 );
 CREATE INDEX IF NOT EXISTS story_items_hash ON story_items (content_hash);
 CREATE INDEX IF NOT EXISTS story_items_story ON story_items (story_id);
@@ -275,6 +277,7 @@ class StoryStore:
         self.db = sqlite3.connect(path, timeout=30, check_same_thread=False)  # used by one thread at a time
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.executescript(SCHEMA)
+        _add_missing_columns(self.db)
         self._window: tuple[datetime, bool, _Window, int] | None = None
 
     def close(self) -> None:
@@ -287,7 +290,7 @@ class StoryStore:
         """
         if not items:
             return
-        since = min(item.published for item in items) - timedelta(days=self.settings.window_days)
+        since = min(item.filed_at for item in items) - timedelta(days=self.settings.window_days)
         semantic = vectors is not None and self.semantic_threshold is not None
         window = self._window_since(since, semantic)
         try:
@@ -302,7 +305,7 @@ class StoryStore:
                     facts = self._facts(item)
                     item.story_id, item.story_level = self._story_for(item, window, vector, facts, column)
                     self._record(item, facts, vector)
-                    window.add(item.id, item.story_id, item.published, facts, vector)
+                    window.add(item.id, item.story_id, item.filed_at, facts, vector)
             if self._window is not None:
                 self._window = (*self._window[:3], self._last_row())
         except BaseException:
@@ -340,14 +343,14 @@ class StoryStore:
         ).fetchone()
         if row:
             return str(row[0]), "exact"
-        near = window.reprint_of(facts, item.published, self.settings)
+        near = window.reprint_of(facts, item.filed_at, self.settings)
         if near:
             return near, "near"
         if vector is not None and self.semantic_threshold is not None:
             similar = window.most_similar(
                 vector,
                 facts.numbers,
-                item.published,
+                item.filed_at,
                 self.settings.window_days,
                 self.semantic_threshold,
                 known,
@@ -397,13 +400,13 @@ class StoryStore:
         blob = _values(signature).tobytes() if signature is not None else None
         vector_blob = np.asarray(vector, dtype=np.float32).tobytes() if vector is not None else None
         self.db.execute(
-            "INSERT OR REPLACE INTO story_items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO story_items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 item.id,
                 item.story_id,
                 item.content_hash,
                 blob,
-                item.published.isoformat(),
+                item.filed_at.isoformat(),
                 item.source,
                 item.domain,
                 item.language,
@@ -413,6 +416,7 @@ class StoryStore:
                 vector_blob,
                 facts.size,
                 " ".join(sorted(facts.numbers)),
+                item.date_precision,
             ),
         )
 
@@ -422,7 +426,8 @@ class StoryStore:
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
             rows = self.db.execute(
-                "SELECT story_id, item_id, published, source, domain, language, text_len, title, url "
+                "SELECT story_id, item_id, published, source, domain, language, text_len, title, url, "
+                "date_precision "
                 f"FROM story_items WHERE story_id IN ({','.join('?' * len(chunk))}) "
                 "ORDER BY published, item_id",
                 chunk,
@@ -432,10 +437,20 @@ class StoryStore:
         return {story_id: _story(story_id, rows) for story_id, rows in members.items()}
 
 
+def _add_missing_columns(db: sqlite3.Connection) -> None:
+    """Columns added after a store was first written, with their defaults (older stores open as they are)."""
+    present = {row[1] for row in db.execute("PRAGMA table_info(story_items)")}
+    if "date_precision" not in present:
+        db.execute("ALTER TABLE story_items ADD COLUMN date_precision TEXT NOT NULL DEFAULT 'datetime'")
+        db.commit()
+
+
 def _story(story_id: str, rows: list[tuple]) -> Story:
+    """The canonical item is the earliest complete version; a timed one before any dated only by day or
+    undated (a day-only date is local midnight, which would make a later reprint look earlier)."""
     longest = max(row[5] for row in rows)
     complete = [row for row in rows if row[5] >= COMPLETE_FRACTION * longest]
-    canonical = complete[0]
+    canonical = min(complete, key=lambda row: (PRECISION_RANK[row[8]], row[1], row[0]))
     stamps = [datetime.fromisoformat(row[1]) for row in rows]
     return Story(
         id=story_id,

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import ahocorasick
 
 from config.settings import Entity, Watchlist
-from nlp.normalize import fold, has_cjk
-from nlp.query import Node, find_term, has_term, matches, parse, positive_terms
+from nlp.normalize import fold
+from nlp.query import Node, find_term, has_term, matches, parse, positive_terms, term_at
 from nlp.records import Field_, Mention, Rejection
 
 
@@ -87,9 +87,7 @@ def _terms(entity: Entity) -> list[tuple[str, bool]]:
 
 
 def _rejection(alias: _Alias, folded: str, start: int, end: int, whole: str) -> str | None:
-    if not has_cjk(alias.term[0]) and start > 0 and _is_word_char(folded[start - 1]):
-        return "not a whole word"
-    if not has_cjk(alias.term[-1]) and end < len(folded) and _is_word_char(folded[end]):
+    if term_at(folded, alias.term, start) != end:
         return "not a whole word"
     entity = alias.entity
     window = folded[max(0, start - entity.exclude_window) : end + entity.exclude_window]
@@ -104,10 +102,6 @@ def _rejection(alias: _Alias, folded: str, start: int, end: int, whole: str) -> 
     ):
         return f"ambiguous name without a co-term ({', '.join(entity.require_any)})"
     return None
-
-
-def _is_word_char(ch: str) -> bool:
-    return (ch.isalnum() or ch == "_") and not has_cjk(ch)
 
 
 def _query_mentions(

@@ -5,7 +5,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shlex
+import shutil
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -42,7 +45,9 @@ from opinionwatch.timeparse import parse_day, parse_since
 from opinionwatch.wiring import Services
 
 app = typer.Typer(
-    help="OpinionWatch: monitor news and social posts for your watchlists.", no_args_is_help=True
+    help="OpinionWatch: monitor news and social posts for your watchlists.",
+    no_args_is_help=True,
+    rich_markup_mode=None,  # plain help: typer's rich layout prints a stray <bool> beside every flag
 )
 app.add_typer(index_app, name="index")
 app.add_typer(models_app, name="models")
@@ -76,7 +81,10 @@ def run(
     once: Annotated[
         bool, typer.Option("--once", help="Run one cycle and exit (otherwise run on schedule).")
     ] = False,
-    source: Annotated[list[str] | None, typer.Option("--source", "-s", help="Only these sources.")] = None,
+    source: Annotated[
+        list[str] | None,
+        typer.Option("--source", "-s", metavar="NAME", help="Only these sources (repeatable)."),
+    ] = None,
 ) -> None:
     """Crawl, process and index: once, or forever on each source's schedule."""
     with failures():
@@ -96,7 +104,10 @@ def run(
 @app.command("crawl")
 def crawl_command(
     config: ConfigOption = None,
-    source: Annotated[list[str] | None, typer.Option("--source", "-s", help="Only these sources.")] = None,
+    source: Annotated[
+        list[str] | None,
+        typer.Option("--source", "-s", metavar="NAME", help="Only these sources (repeatable)."),
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Write the collected items here as JSON lines.")] = None,
 ) -> None:
     """Run collection alone and print the per-source report with each source's health (ok, quiet,
@@ -125,12 +136,16 @@ def search(
     ] = "",
     config: ConfigOption = None,
     since: Annotated[str | None, typer.Option(help="Only items published since: 7d, 24h, or a date.")] = None,
-    source: Annotated[list[str] | None, typer.Option("--source", "-s", help="Only these sources.")] = None,
+    source: Annotated[
+        list[str] | None,
+        typer.Option("--source", "-s", metavar="NAME", help="Only these sources (repeatable)."),
+    ] = None,
     lang: Annotated[
-        list[str] | None, typer.Option("--lang", "-l", help="Only these languages (en, zh, ...).")
+        list[str] | None,
+        typer.Option("--lang", "-l", metavar="CODE", help="Only these languages (en, zh, ...)."),
     ] = None,
     watchlist: Annotated[
-        list[str] | None, typer.Option("--watchlist", "-w", help="Only items hitting these.")
+        list[str] | None, typer.Option("--watchlist", "-w", metavar="NAME", help="Only items hitting these.")
     ] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000, help="Results to show.")] = 10,
     sort: Annotated[str, typer.Option(help="relevance or date.")] = "relevance",
@@ -226,12 +241,27 @@ def demo(
         output.cycle_summary(console, report)
         digest_path = workdir / "digest.html"
         digest_path.write_text(render_html(built), encoding="utf-8")
-        config_path = workdir / "opinionwatch.yaml"
+        config_path = (workdir / "opinionwatch.yaml").resolve()
         console.print(
             f"\nindex:   {settings.index_dir}\ndigest:  {digest_path}\ntruth:   {workdir / 'truth.json'}"
         )
-        console.print(f"try:     opinionwatch search --config {config_path} NovaMart")
-        console.print(f"         opinionwatch search --config {config_path} 苹果 --lang zh")
+        command = _this_command()
+        for lead, arguments in (
+            ("try:    ", "NovaMart"),
+            ("        ", "苹果 --lang zh"),
+            ("        ", "--json 'title:召回'"),
+        ):
+            console.print(f"{lead} {command} search --config {config_path} {arguments}", soft_wrap=True)
+
+
+def _this_command() -> str:
+    """How to run this program again from any shell: its plain name when that is what PATH finds, else
+    its full path (``make run`` does not activate the virtual environment)."""
+    beside = Path(sys.executable).parent / "opinionwatch"
+    found = shutil.which("opinionwatch")
+    if beside.exists() and (found is None or Path(found).resolve() != beside.resolve()):
+        return shlex.quote(str(beside))
+    return "opinionwatch"
 
 
 @app.command()

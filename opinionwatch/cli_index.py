@@ -14,7 +14,9 @@ from index.elastic import ElasticsearchIndex
 from index.embedded import EmbeddedIndex
 from opinionwatch.commandline import ConfigOption, command_settings, failures
 
-index_app = typer.Typer(help="Set up, inspect, repair and migrate the search index.", no_args_is_help=True)
+index_app = typer.Typer(
+    help="Set up, inspect, repair and migrate the search index.", no_args_is_help=True, rich_markup_mode=None
+)
 console = Console()
 
 

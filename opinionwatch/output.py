@@ -14,6 +14,7 @@ from rich.text import Text
 
 from crawlers.health import SourceHealth
 from crawlers.records import SourceReport
+from digests.digest import Reason
 from index.base import SearchResult
 from opinionwatch.pipeline import CycleReport
 
@@ -48,7 +49,7 @@ def search_table(console: Console, result: SearchResult, query: str | None) -> N
         console.print(f"No results for {query!r}." if query else "No results.")
         return
     table = Table(title=f"{result.total} results" + (f" for {query!r}" if query else ""), show_lines=True)
-    for column in ("#", "published", "source", "lang", "title / snippet"):
+    for column in ("#", "published (UTC)", "outlet", "lang", "title / snippet"):
         table.add_column(column, overflow="fold")
     for number, hit in enumerate(result.hits, start=1):
         doc = hit.doc
@@ -58,10 +59,18 @@ def search_table(console: Console, result: SearchResult, query: str | None) -> N
         title.stylize("bold")
         cell = Text.assemble(title, "\n", marked_text(hit.highlights.get("body", [""])[0]), "\n")
         cell.append(str(doc["url"]), style="dim")
+        reasons = doc.get("matched")
+        if isinstance(reasons, list) and reasons:
+            cell.append(
+                "\nmatched: "
+                + "; ".join(Reason(r["term"], r["via"], r["field"]).describe() for r in reasons[:3]),
+                style="dim",
+            )
+        stamp = str(doc["published"])[:16].replace("T", " ")
         table.add_row(
             str(number),
-            str(doc["published"])[:16].replace("T", " "),
-            str(doc["source"]),
+            f"undated\n(seen {stamp})" if doc.get("date_precision") == "none" else stamp,
+            str(doc.get("outlet") or doc["source"]),
             str(doc["language"]),
             cell,
         )

@@ -29,6 +29,7 @@ Progress = Callable[[str, int, int], None]
 """Called as ``progress(step, done, total)``."""
 CHUNK = 256
 """Pages per extraction chunk: the model starts after the first one."""
+EMPTY = "empty_text"
 MAX_BATCH = 4096
 """At most this many items per model call: the model sorts a call's texts by length, so the larger
 the call, the less padding; extraction runs ahead of the model, so later calls take all that is ready."""
@@ -87,7 +88,8 @@ def process_and_index(
     chunk: int = CHUNK,
     max_batch: int = MAX_BATCH,
 ) -> list[Item]:
-    """Process, embed, assign stories and index ``raws``; returns the items handed on to the index.
+    """Process, embed, assign stories and index ``raws``; returns the items handed on (those with no title
+    and no text are counted as ``empty_text`` and handed on without being indexed).
 
     Work is streamed so that the model never waits: one thread extracts chunks of ``chunk`` pages ahead
     of the model (torch releases the GIL while it computes); the model takes every chunk that is ready
@@ -106,16 +108,19 @@ def process_and_index(
         processed = deque(extractor.submit(_process_chunk, services, part, report) for part in chunks)
         stored: Future[None] | None = None
         while processed:
-            batch = processed.popleft().result()
-            while processed and processed[0].done() and len(batch) < max_batch:
-                batch += processed.popleft().result()
+            ready = processed.popleft().result()
+            while processed and processed[0].done() and len(ready) < max_batch:
+                ready += processed.popleft().result()
+            batch = [item for item in ready if EMPTY not in item.problems]  # empty ones: counted, not indexed
             progress("process", report.processed + report.failed, len(raws))
-            vectors = _embed_batch(services, batch, report)
-            progress("embed", len(items) + len(batch), len(raws))
+            vectors = _embed_batch(services, batch, report) if batch else None
+            progress("embed", len(items) + len(ready), len(raws))
             if stored is not None:
                 stored.result()  # the batch behind: its errors surface here, in order
-            stored = storer.submit(_store_batch, services, batch, vectors, report) if batch else None
-            items.extend(batch)
+            stored = (
+                storer.submit(_store_batch, services, batch, vectors, report) if vectors is not None else None
+            )
+            items.extend(ready)
         if stored is not None:
             stored.result()
     progress("index", report.indexed, len(items))

@@ -83,7 +83,24 @@ def test_team_must_name_known_watchlists(tmp_path: Path) -> None:
         tmp_path, "watchlists:\n  - name: a\n    query: x\nteams:\n  - name: t\n    watchlists: [a, b]\n"
     )
     message = str(pytest.raises(ConfigError, load_settings, path, environ={}).value)
-    assert "unknown watchlists ['b']" in message
+    assert "line 6, field 'teams[0].watchlists[1]'" in message and "unknown watchlist 'b'" in message
+
+
+def test_a_key_left_empty_is_a_config_error_with_its_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "data_dir: d\ncrawl:\nwatchlists:\n  - name: a\n    query: x\n")
+    message = str(pytest.raises(ConfigError, load_settings, path, environ={}).value)
+    assert "line 2, field 'crawl': is empty" in message and "Traceback" not in message
+
+
+def test_query_errors_in_the_config_name_the_position(tmp_path: Path) -> None:
+    for query, expected in (
+        ("titel:Trump", "unknown field 'titel' at position 0"),
+        ("Trump NEAR/x Jr", "NEAR takes a whole number"),
+        ("Trump -", "excludes nothing"),
+    ):
+        path = write(tmp_path, f"watchlists:\n  - name: w\n    query: '{query}'\n")
+        message = str(pytest.raises(ConfigError, load_settings, path, environ={}).value)
+        assert "line 3, field 'watchlists[0].query'" in message and expected in message, message
 
 
 def test_timezone_and_recipients_are_checked(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -29,6 +30,49 @@ def test_repeated_failures_make_a_source_broken_a_single_one_does_not() -> None:
     assert once.state == "ok" and "http_503" in once.reason
     thrice = assess([failed, failed, failed, run()], broken_after=3)
     assert thrice.state == "broken" and thrice.reason.startswith("failed 3 runs in a row")
+
+
+def test_a_source_that_never_worked_is_broken_from_its_first_run_with_what_to_do() -> None:
+    blocked = run(ok=False, errors={"blocked_address": 1})
+    first = assess([blocked], broken_after=3)
+    assert first.state == "broken" and "crawl.allow_private" in first.reason
+    refused = assess([run(ok=False, errors={"connection_failed": 1})] * 2, broken_after=3)
+    assert refused.state == "broken" and refused.reason.startswith("never worked: all 2 runs failed")
+
+
+def test_a_blocked_address_is_named_and_says_which_setting_allows_it(tmp_path: Path) -> None:
+    """A private address not allowed, through a real cycle: named as the README names it, with the fix."""
+    with FaultServer() as faults:
+        config = Settings(
+            data_dir=tmp_path / "data",
+            sources=[Source(name="private", url=faults.url("one-entry/ok/1"))],
+            crawl=CrawlSettings(download_delay_s=0, time_budget_s=30, allow_private=["127.0.0.2"]),
+        )
+        with Services(config, embedder_override=HashingEmbedder()) as services:
+            report = run_cycle(services)
+    assert report.sources[0].errors == {"blocked_address": 1}
+    assert (
+        report.health["private"].state == "broken"
+        and "crawl.allow_private" in report.health["private"].reason
+    )
+
+
+def test_a_refused_connection_is_connection_failed(tmp_path: Path) -> None:
+    config = Settings(
+        data_dir=tmp_path / "data",
+        sources=[Source(name="refused", url=f"http://127.0.0.1:{_free_port()}/feed.xml")],
+        crawl=CrawlSettings(download_delay_s=0, time_budget_s=30, allow_private=["127.0.0.1"]),
+    )
+    with Services(config, embedder_override=HashingEmbedder()) as services:
+        report = run_cycle(services)
+    assert report.sources[0].errors == {"connection_failed": 1}
+    assert report.health["refused"].state == "broken"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def test_a_listing_that_went_empty_is_broken_not_quiet() -> None:
@@ -58,8 +102,9 @@ def test_cycles_mark_a_dead_source_broken_and_keep_good_ones_ok(tmp_path: Path) 
         )
         with Services(config, embedder_override=HashingEmbedder()) as services:
             first, second = run_cycle(services), run_cycle(services)
-    assert first.health["dead"].state == "ok" and second.health["dead"].state == "broken"
-    assert second.health["good"].state == "ok"
+    assert first.health["dead"].state == "broken" and "its first run failed" in first.health["dead"].reason
+    assert second.health["dead"].state == "broken" and "all 2 runs failed" in second.health["dead"].reason
+    assert first.health["good"].state == second.health["good"].state == "ok"
 
 
 def test_crawl_command_shows_health(tmp_path: Path) -> None:

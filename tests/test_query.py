@@ -59,3 +59,57 @@ def test_keyword_fields_and_positive_terms() -> None:
     assert matches(node, {"title": "NovaMart"}, {"lang": ["en"]})
     assert not matches(node, {"title": "NovaMart"}, {"lang": ["zh"]})
     assert positive_terms(node) == ["NovaMart", "Nova Mart"]
+
+
+@pytest.mark.parametrize(
+    ("text", "tree"),
+    [
+        ('Trump -"Trump Jr"', And((Term("Trump"), Not(Phrase("Trump Jr"))))),
+        ("recall -(software OR 软件)", And((Term("recall"), Not(Or((Term("software"), Term("软件"))))))),
+        ("a -b", And((Term("a"), Not(Term("b"))))),
+        ("-title:refund", Not(Term("refund", "title"))),
+        ("e-commerce", Term("e-commerce")),
+    ],
+)
+def test_dash_excludes_terms_phrases_and_groups(text: str, tree: object) -> None:
+    assert parse(text) == tree
+
+
+def test_exclusion_with_a_phrase_excludes_it() -> None:
+    node = parse('Trump -"Trump Jr"')
+    assert matches(node, {"title": "Trump speaks", "body": ""})
+    assert not matches(node, {"title": "Trump Jr speaks", "body": "Trump"})
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("titel:Trump", "unknown field 'titel' at position 0"),
+        ("a AND sorce:x", "unknown field 'sorce' at position 6"),
+        ("a NEAR/x b", "'NEAR/x' at position 2"),
+        ("a NEAR/ b", "NEAR takes a whole number"),
+        ("a -", "'-' at position 2"),
+    ],
+)
+def test_unknown_fields_and_malformed_operators_are_errors_with_the_position(text: str, message: str) -> None:
+    with pytest.raises(QuerySyntaxError, match=re.escape(message)):
+        parse(text)
+
+
+@pytest.mark.parametrize(
+    ("term", "text", "expected"),
+    [
+        ("5G", "华为5G芯片", True),
+        ("iPhone", "苹果发布新iPhone 11", True),
+        ("Galaxy", "삼성은Galaxy를 공개했다", True),
+        ("Sony", "ソニーのSonyブランド", True),
+        ("5G", "a 5GHz band", False),
+        ("iPhone", "iPhones", False),
+        ("G", "5G", False),
+        ("5G", "5G_network", True),
+    ],
+)
+def test_han_kana_and_hangul_are_word_boundaries_for_latin_terms(
+    term: str, text: str, expected: bool
+) -> None:
+    assert matches(parse(term), {"title": text, "body": ""}) is expected

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from opinionwatch.newsworld import render
+from opinionwatch.newsworld.cases import CASE_SITES, Case, case_listing, case_page, cases
 from opinionwatch.newsworld.generator import Article, Site, World
 
 HOST = "127.0.0.1"
@@ -79,6 +80,13 @@ class NewsWorldServer:
     def url_of(self, article: Article) -> str:
         return f"{self.base_url(article.site)}{article.path}"
 
+    def cases_url(self, lang: str) -> str:
+        """The listing of the real-page cases in ``lang`` (``en`` or ``zh``)."""
+        return f"{self.base_url(CASE_SITES[lang])}/cases/"
+
+    def case_url(self, case: Case) -> str:
+        return f"{self.base_url(CASE_SITES[case.lang])}{case.path}"
+
     def truth(self) -> dict[str, Any]:
         """The planted truth, with the URLs this server gives the articles."""
         world = self.world
@@ -108,6 +116,18 @@ class NewsWorldServer:
             "posts": [
                 {"id": p.id, "lang": p.lang, "text": p.text, "negative": p.negative} for p in world.posts
             ],
+            "cases": [
+                {
+                    "name": case.name,
+                    "url": self.case_url(case),
+                    "lang": case.lang,
+                    "title": case.title,
+                    "published": case.published,
+                    "precision": case.precision,
+                    "expected_matches": case.expected_matches,
+                }
+                for case in cases(world.today)
+            ],
         }
 
     def write_truth(self, path: Path) -> None:
@@ -117,6 +137,8 @@ class NewsWorldServer:
 def _site_handler(server: NewsWorldServer, site: Site) -> type[BaseHTTPRequestHandler]:
     world = server.world
     pages = {a.path: a for a in world.articles if a.site == site.name}
+    site_cases = [case for case in cases(world.today) if CASE_SITES[case.lang] == site.name]
+    case_pages = {case.path: case for case in site_cases}
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -138,6 +160,13 @@ def _site_handler(server: NewsWorldServer, site: Site) -> type[BaseHTTPRequestHa
                 return self._send(render.sitemap(world, site, base), "application/xml", "utf-8")
             if path in ("/", "/index.html"):
                 return self._send(render.home_page(world, site, base), "text/html; charset=utf-8", "utf-8")
+            if path == "/cases/" and site_cases:
+                listing = case_listing(site_cases, site.title, base)
+                return self._send(listing, "text/html; charset=utf-8", "utf-8")
+            if path in case_pages:
+                others = [case for case in site_cases if case.path != path]
+                page = case_page(case_pages[path], site.title, base, others)
+                return self._send(page, "text/html; charset=utf-8", "utf-8")
             article = pages.get(path)
             if article is None:
                 return self._send("not found", "text/plain", "utf-8", status=404)
