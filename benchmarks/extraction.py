@@ -16,7 +16,8 @@ Per set and per language: body token F1 (words, and single characters for Chines
 title exact-match rate (case, width and spaces folded, a site suffix trimmed from both), date accuracy
 (within 1 minute in UTC where the gold has a time; the same day where it has a day), language accuracy
 (the detector on title and text with the page's ``<html lang>`` as the hint, as the pipeline does, against
-the gold language or what the detector says of the reference text), and the share of pages whose body is
+the gold language or what the detector says of the reference text; lorem-ipsum placeholders and languages
+outside the candidates are not scored; an empty body counts as wrong), and the share of pages whose body is
 under half of what a plain ``trafilatura.extract`` pass finds (a boilerplate signal that needs no gold).
 Ends with one JSON line of figures keyed by set (``body_f1``, ``title_exact``, ``date_ok``, ``lang_ok``,
 ``short_body_share``, ``n``, and ``languages`` per language).
@@ -52,6 +53,7 @@ from nlp.normalize import fold, normalize_text  # noqa: E402
 from nlp.titles import strip_site_suffix  # noqa: E402
 
 TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]|[^\W_]+")
+PLACEHOLDER = re.compile(r"lorem ipsum", re.IGNORECASE)
 LANGUAGES = [
     "en",
     "zh",
@@ -268,8 +270,10 @@ def score(page: Page, detector: ItemLanguageDetector) -> Score:
     body = result.text
     nonempty = len(body.strip()) > 0
     expected_language = page.language or (detector.detect(page.reference) if page.reference else None)
+    if page.reference and PLACEHOLDER.search(page.reference) or expected_language not in LANGUAGES:
+        expected_language = None  # lorem ipsum has no right answer; nor has a language we do not detect
     language = detector.detect(f"{result.title}\n{body}", hint=result.html_lang) if nonempty else None
-    right = None if expected_language in (None, "und") else language == expected_language
+    right = None if expected_language is None else language == expected_language
     plain = trafilatura.extract(text, include_comments=False) or ""
     found = Score(
         page.name,
@@ -307,8 +311,10 @@ def _same_date(ours: datetime | None, precision: str, page: Page) -> bool:
         zone = ZoneInfo(page.zone) if page.zone else site_zone(None, page.url, page.language)
         return day in (ours.date(), ours.astimezone(zone).date())
     gold = datetime.fromisoformat(gold_text)
-    if gold.tzinfo is None:
-        gold = gold.replace(tzinfo=ZoneInfo(page.zone) if page.zone else UTC)
+    if gold.tzinfo is None:  # a naive gold time is the site's local time
+        gold = gold.replace(
+            tzinfo=ZoneInfo(page.zone) if page.zone else site_zone(None, page.url, page.language)
+        )
     return precision == "datetime" and abs((ours - gold).total_seconds()) <= 60
 
 

@@ -10,15 +10,42 @@ domain, else of its declared language and region, else UTC. Each date keeps its 
 
 from __future__ import annotations
 
+import json
+import re
+import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+import lxml.html
+from dateutil import parser as dateutil_parser
 from htmldate import find_date
 
 DatePrecision = Literal["datetime", "date", "none"]
+META_DATES = (
+    "article:published_time",
+    "og:article:published_time",
+    "og:published_time",
+    "datePublished",
+    "publishdate",
+    "publish-date",
+    "publish_date",
+    "pubdate",
+    "og:time",
+    "dc.date.issued",
+    "DC.date.issued",
+    "dcterms.issued",
+    "sailthru.date",
+    "parsely-pub-date",
+    "date",
+)
+"""Publication-date ``<meta>`` names, in order of preference."""
+HAN_DATE = re.compile(
+    r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?(?:\s*(\d{1,2})[:：时](\d{2})(?:[:：分](\d{2}))?)?"
+)
+NO_TIME = datetime(2000, 1, 1)
 FUTURE_SLACK = timedelta(hours=12)
 COUNTRY_ZONES = {
     "cn": "Asia/Shanghai",
@@ -86,22 +113,86 @@ def site_zone(source_zone: str | None, url: str, declared_language: str | None) 
     return ZoneInfo(zone) if zone else ZoneInfo("UTC")
 
 
-def page_date(html: str, url: str) -> tuple[datetime, DatePrecision] | None:
-    """The page's publication date as htmldate finds it (naive where the page gives no offset)."""
+def page_date(html: str, tree: lxml.html.HtmlElement | None) -> tuple[datetime, DatePrecision] | None:
+    """The page's publication date: its structured data (JSON-LD ``datePublished``, publication
+    ``<meta>`` tags, ``<time itemprop=datePublished>``) first, as publishers fill it from their content
+    system, else htmldate's reading of the page (naive where the page gives no offset)."""
+    declared = structured_date(tree) if tree is not None else None
+    if declared is not None:
+        return declared
     try:
         found = find_date(
-            html, url=url, outputformat="%Y-%m-%dT%H:%M:%S%z", original_date=True, extensive_search=False
+            html, outputformat="%Y-%m-%dT%H:%M:%S%z", original_date=True, extensive_search=False
         )
     except (ValueError, TypeError):
         return None
-    if not found:
+    return parse_stamp(found) if found else None
+
+
+def structured_date(tree: lxml.html.HtmlElement) -> tuple[datetime, DatePrecision] | None:
+    """The first publication date the page declares in structured data, with its precision."""
+    for value in (*_json_ld_dates(tree), *_meta_dates(tree)):
+        found = parse_stamp(value)
+        if found is not None:
+            return found
+    return None
+
+
+def parse_stamp(text: str) -> tuple[datetime, DatePrecision] | None:
+    """``2019-09-09T18:13:22+08:00``, ``2019-09-09 18:13``, ``2019/9/9``, ``2019年09月09日 18:13``, RFC 2822;
+    a day alone (or a time of exactly midnight without an offset) has precision ``date``."""
+    value = " ".join(text.split())
+    if not value or len(value) > 60:
         return None
+    han = HAN_DATE.match(value)
+    if han:
+        year, month, day, hour, minute, second = han.groups()
+        try:
+            stamp = datetime(
+                int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0)
+            )
+        except ValueError:
+            return None
+        return stamp, "datetime" if hour is not None else "date"
     try:
-        stamp = datetime.fromisoformat(found)
-    except ValueError:
+        stamp = dateutil_parser.isoparse(value)
+    except (ValueError, OverflowError):
+        try:
+            with warnings.catch_warnings():  # a zone name it does not know (CEST) leaves the time naive
+                warnings.simplefilter("ignore", dateutil_parser.UnknownTimezoneWarning)
+                stamp = dateutil_parser.parse(value, default=NO_TIME)
+        except (ValueError, OverflowError):
+            return None
+    if not 1990 <= stamp.year <= 2100:
         return None
-    midnight = found.endswith("T00:00:00")
-    return stamp, "date" if midnight else "datetime"
+    has_time = bool(re.search(r"\d:\d\d", value)) and not (
+        stamp.tzinfo is None and (stamp.hour, stamp.minute, stamp.second) == (0, 0, 0)
+    )
+    return stamp, "datetime" if has_time else "date"
+
+
+def _json_ld_dates(tree: lxml.html.HtmlElement) -> list[str]:
+    found: list[str] = []
+    for script in tree.xpath('//script[@type="application/ld+json"]/text()')[:8]:
+        try:
+            pending = [json.loads(script)]
+        except ValueError:
+            continue
+        while pending:
+            node = pending.pop(0)
+            if isinstance(node, list):
+                pending.extend(node)
+            elif isinstance(node, dict):
+                if isinstance(node.get("datePublished"), str):
+                    found.append(node["datePublished"])
+                pending.extend(value for value in node.values() if isinstance(value, dict | list))
+    return found
+
+
+def _meta_dates(tree: lxml.html.HtmlElement) -> list[str]:
+    names = " or ".join(f'@property="{name}" or @name="{name}" or @itemprop="{name}"' for name in META_DATES)
+    values = [str(value) for value in tree.xpath(f"//meta[{names}]/@content")]
+    return values + [str(value) for value in tree.xpath('//time[@itemprop="datePublished"]/@datetime')]
 
 
 def resolve(

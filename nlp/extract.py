@@ -25,7 +25,8 @@ from lxml.etree import ParserError
 from crawlers.records import RawItem
 from crawlers.urls import domain_of
 from nlp.dates import Dated, DatePrecision, page_date, resolve, site_zone
-from nlp.normalize import normalize_text
+from nlp.language import KANA
+from nlp.normalize import CJK, normalize_text
 from nlp.titles import choose_title, title_candidates
 
 log = logging.getLogger(__name__)
@@ -95,7 +96,7 @@ def extract(raw: RawItem) -> Extracted:
     if not text:
         problems.append("no_text" if title else "empty_text")
     declared = _html_lang(tree)
-    dated, problem = _published(raw, html, declared)
+    dated, problem = _published(raw, html, tree, declared or _chinese_by_script(title, text))
     if problem:
         problems.append(problem)
     return Extracted(
@@ -133,7 +134,7 @@ def _plain(raw: RawItem) -> Extracted:
     title = normalize_text(raw.feed_title or "") or _first_line(text)
     if not text and not title:
         problems.append("empty_text")
-    dated, problem = _published(raw, None, None)
+    dated, problem = _published(raw, None, None, None)
     if problem:
         problems.append(problem)
     return Extracted(
@@ -251,16 +252,26 @@ def _strip_tags(fragment: str) -> str:
         return fragment
 
 
-def _published(raw: RawItem, html: str | None, declared: str | None) -> tuple[Dated, str | None]:
+def _published(
+    raw: RawItem, html: str | None, tree: lxml.html.HtmlElement | None, declared: str | None
+) -> tuple[Dated, str | None]:
     """The listing's date, else the page's; a naive time read in the site's zone (``nlp.dates``)."""
     stamp: datetime | None = raw.feed_published
     precision: DatePrecision = "datetime"
     if stamp is None and html:
-        found = page_date(html, raw.url)
+        found = page_date(html, tree)
         if found is not None:
             stamp, precision = found
     zone = site_zone(raw.timezone, raw.fetched_url or raw.url, raw.language_hint or declared)
     return resolve(stamp, precision, zone, raw.fetched_at)
+
+
+def _chinese_by_script(title: str, text: str) -> str | None:
+    """``zh`` for a page written mostly in Han characters: every Chinese-speaking region keeps UTC+8, so its
+    naive times are Beijing time whatever the variety."""
+    sample = f"{title}\n{text}"[:1000]
+    letters = sum(1 for ch in sample if ch.isalpha())
+    return "zh" if letters and len(CJK.findall(sample)) > 0.5 * letters and not KANA.search(sample) else None
 
 
 def _html_lang(tree: lxml.html.HtmlElement | None) -> str | None:

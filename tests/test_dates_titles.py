@@ -1,0 +1,99 @@
+"""Dates (zones, precision, structured data) and titles (candidates, suffixes, complete forms) on their own."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import lxml.html
+import pytest
+
+from nlp.dates import parse_stamp, resolve, site_zone, structured_date
+from nlp.titles import choose_title, strip_site_suffix, title_candidates
+
+SEEN = datetime(2026, 11, 23, 12, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("source_zone", "url", "declared", "zone"),
+    [
+        ("Europe/London", "https://news.example.cn/a", "zh", "Europe/London"),  # the source's setting wins
+        (None, "https://news.example.cn/a", None, "Asia/Shanghai"),
+        (None, "https://www.faz.de/a", "en", "Europe/Berlin"),
+        (None, "https://example.com/a", "zh-TW", "Asia/Taipei"),
+        (None, "https://example.com/a", "zh-cn", "Asia/Shanghai"),
+        (None, "https://example.com/a", "en", "UTC"),
+        (None, "http://127.0.0.1:8405/a", None, "UTC"),
+    ],
+)
+def test_the_zone_of_naive_times_comes_from_the_source_the_domain_or_the_language(
+    source_zone: str | None, url: str, declared: str | None, zone: str
+) -> None:
+    assert site_zone(source_zone, url, declared) == ZoneInfo(zone)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "precision"),
+    [
+        ("2019-09-09 18:13:22", datetime(2019, 9, 9, 18, 13, 22), "datetime"),
+        ("2019-09-09T18:13:22+08:00", datetime(2019, 9, 9, 10, 13, 22, tzinfo=UTC), "datetime"),
+        ("2019年09月09日 18:13", datetime(2019, 9, 9, 18, 13), "datetime"),
+        ("2019年9月9日", datetime(2019, 9, 9), "date"),
+        ("2019-09-09", datetime(2019, 9, 9), "date"),
+        ("Mon, 09 Sep 2019 18:13:22 +0000", datetime(2019, 9, 9, 18, 13, 22, tzinfo=UTC), "datetime"),
+    ],
+)
+def test_stamps_parse_with_their_precision(text: str, expected: datetime, precision: str) -> None:
+    found = parse_stamp(text)
+    assert found is not None
+    stamp, got = found
+    assert got == precision
+    assert (stamp.astimezone(UTC) if stamp.tzinfo else stamp) == expected
+
+
+@pytest.mark.parametrize("text", ["", "not a date", "1850-01-01", "tomorrow-ish"])
+def test_what_is_not_a_date_is_none(text: str) -> None:
+    assert parse_stamp(text) is None
+
+
+def test_a_naive_time_is_read_in_the_zone_and_a_future_one_is_undated() -> None:
+    dated, problem = resolve(datetime(2026, 11, 22, 18, 13), "datetime", ZoneInfo("Asia/Shanghai"), SEEN)
+    assert dated.published == datetime(2026, 11, 22, 10, 13, tzinfo=UTC) and problem is None
+    future, problem = resolve(datetime(2027, 1, 1, tzinfo=UTC), "datetime", ZoneInfo("UTC"), SEEN)
+    assert future.published is None and future.precision == "none" and problem == "future_date"
+    missing, problem = resolve(None, "datetime", ZoneInfo("UTC"), SEEN)
+    assert missing.precision == "none" and problem == "no_date"
+
+
+def test_structured_data_is_read_before_the_page_text() -> None:
+    page = lxml.html.fromstring(
+        '<html><head><script type="application/ld+json">{"@graph": [{"@type": "NewsArticle", '
+        '"datePublished": "2024-04-30T16:17:29+02:00"}]}</script><meta name="date" content="2020-01-01">'
+        "</head><body><p>Updated 2025-01-01</p></body></html>"
+    )
+    found = structured_date(page)
+    assert found == (datetime(2024, 4, 30, 14, 17, 29, tzinfo=UTC), "datetime")
+
+
+def test_titles_agree_lose_their_site_suffix_and_take_the_complete_form() -> None:
+    page = lxml.html.fromstring(
+        '<html><head><title>Storm closes port | Harbor Daily</title><meta property="og:title" '
+        'content="Storm closes port"></head><body><h1>Storm closes port</h1></body></html>'
+    )
+    assert choose_title(title_candidates(page, None, None), "Harbor Daily") == "Storm closes port"
+    assert choose_title(
+        ["诺瓦商城回应", '诺瓦商城回应"退款难"质疑', '诺瓦商城回应"退款难"质疑_华夏财经'], None
+    ) == ('诺瓦商城回应"退款难"质疑')
+    assert choose_title(["Port reopens after storm ...", "Port reopens after storm damage"], None) == (
+        "Port reopens after storm damage"
+    )
+    title = "Nach Kalifat-Rufen in Hamburg: Sind wir zu sanft zu Islamisten?"
+    assert strip_site_suffix(f"{title} - Panorama - derStandard.at", "derStandard", [title]) == title
+    assert strip_site_suffix("Covid-19 cases rise", None, []) == "Covid-19 cases rise"
+
+
+def test_with_no_title_tags_the_page_title_is_used_not_the_body() -> None:
+    page = lxml.html.fromstring(
+        "<html><head><title>Council approves cargo lane</title></head><body></body></html>"
+    )
+    assert choose_title(title_candidates(page, None, None), None) == "Council approves cargo lane"
