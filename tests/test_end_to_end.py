@@ -189,3 +189,12 @@ def test_demo_command_runs_the_whole_thing(tmp_path: Path) -> None:
         "search", "NovaMart", "--config", str(tmp_path / "demo" / "opinionwatch.yaml"), "--json"
     )
     assert json.loads(found.stdout)["total"] >= 8
+    suggested = [
+        line.removeprefix("try:").strip() for line in done.stdout.splitlines() if " search --config " in line
+    ]
+    assert len(suggested) == 3
+    for command in suggested:  # as printed, from a shell whose PATH lacks the virtual environment
+        ran = subprocess.run(
+            command, shell=True, capture_output=True, text=True, timeout=120, env={"PATH": "/usr/bin:/bin"}
+        )
+        assert ran.returncode == 0 and ran.stdout.strip(), (command, ran.stderr)

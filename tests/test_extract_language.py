@@ -155,3 +155,13 @@ def test_posts_skip_html_extraction_but_are_normalised() -> None:
     assert result.text.endswith("Terrible support.") and result.published == NOW - timedelta(hours=2)
     empty = extract(raw(None, text="   ", kind="post"))
     assert "empty_text" in empty.problems and "no_date" in empty.problems
+
+
+def test_kana_dots_and_a_few_kana_do_not_make_chinese_japanese() -> None:
+    detector = ItemLanguageDetector(["en", "zh", "ja", "ko"])
+    assert (
+        detector.detect("美国前总统唐纳德・特朗普表示，贸易谈判取得了一定进展，但仍有分歧需要解决。") == "zh"
+    )
+    quoted = "日本动画《となりのトトロ》在中国重新上映，票房超过一亿元，观众反响热烈，影院增加了排片。"
+    assert detector.detect(quoted, hint="zh") == "zh"
+    assert detector.detect("東京都は新型コロナウイルスの感染者が確認されたと発表しました。") == "ja"

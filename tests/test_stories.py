@@ -154,3 +154,17 @@ def test_window_kept_between_calls_sees_rows_written_by_another_process(tmp_path
     edited = item("b2", second.replace("beta59", "changed") + " a credit line", T0 + timedelta(hours=3))
     ours.assign([edited])
     assert edited.story_id == "b" and edited.story_level == "near"
+
+
+def test_a_day_only_date_never_makes_a_reprint_the_canonical(tmp_path: Path) -> None:
+    """A reprint dated only by day is stored at local midnight, earlier than the timed original."""
+    text = "NovaMart recalls 120,000 power banks after reports of overheating and three small fires. " * 3
+    original = item("orig", text, T0 + timedelta(hours=9), source="harbor")
+    reprint = item("copy", text, T0, source="metro").model_copy(update={"date_precision": "date"})
+    undated = item("seen", text, T0 - timedelta(hours=1), source="ledger").model_copy(
+        update={"published": None, "date_precision": "none"}
+    )
+    store = StoryStore(tmp_path / "s.sqlite", StorySettings())
+    store.assign([reprint, undated, original])
+    (story,) = store.stories({original.story_id or ""}).values()
+    assert story.member_count == 3 and story.canonical_item_id == "orig"
