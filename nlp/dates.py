@@ -165,9 +165,9 @@ def parse_stamp(text: str) -> tuple[datetime, DatePrecision] | None:
             return None
     if not 1990 <= stamp.year <= 2100:
         return None
-    has_time = bool(re.search(r"\d:\d\d", value)) and not (
-        stamp.tzinfo is None and (stamp.hour, stamp.minute, stamp.second) == (0, 0, 0)
-    )
+    written = bool(re.search(r"\d:\d\d|\dT\d{4}", value))  # 18:13, or the basic form 20180619T0550
+    midnight = (stamp.hour, stamp.minute, stamp.second) == (0, 0, 0)
+    has_time = (written or not midnight) and not (stamp.tzinfo is None and midnight)
     return stamp, "datetime" if has_time else "date"
 
 
