@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,12 +16,12 @@ from config.loader import load_settings
 from config.settings import Settings, Source, Team, Watchlist
 from digests.digest import build_digest
 from digests.render import render_html, render_text
-from index.base import SearchRequest
+from index.base import SearchRequest, doc_from_stored
 from nlp.embed import HashingEmbedder
 from opinionwatch.newsworld.server import NewsWorldServer
 from opinionwatch.pipeline import CycleReport, run_cycle
 from opinionwatch.wiring import Services
-from tests.conftest import DEMO_CONFIG, environment
+from tests.conftest import DEMO_CONFIG, environment, fresh_elasticsearch_index
 
 
 @pytest.fixture(scope="module")
@@ -143,3 +144,19 @@ def test_the_digest_marks_undated_items(cycle: Any) -> None:
     (entry,) = digest.sections[0].stories
     assert entry.undated and entry.when.startswith("undated · first seen")
     assert "undated · first seen" in render_html(digest)
+
+
+def test_elasticsearch_keeps_precision_outlet_and_match_reasons(
+    cycle: Any, elasticsearch_url: str, tmp_path: Path
+) -> None:
+    _, docs, *_ = cycle
+    with fresh_elasticsearch_index(elasticsearch_url, tmp_path) as elastic:
+        elastic.upsert([doc_from_stored(stored, None) for stored in docs.values()])
+        found = {hit.doc["url"]: hit.doc for hit in elastic.search(SearchRequest(limit=100)).hits}
+        assert {hit.id for hit in elastic.search(SearchRequest(query="5G")).hits} == {
+            docs["latin-in-han"]["id"]
+        }
+    for stored in docs.values():
+        back = found[stored["url"]]
+        for key in ("date_precision", "outlet", "matched", "published"):
+            assert back[key] == stored[key], key
