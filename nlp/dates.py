@@ -10,7 +10,6 @@ domain, else of its declared language and region, else UTC. Each date keeps its 
 
 from __future__ import annotations
 
-import json
 import re
 import warnings
 from dataclasses import dataclass
@@ -22,6 +21,8 @@ from zoneinfo import ZoneInfo
 import lxml.html
 from dateutil import parser as dateutil_parser
 from htmldate import find_date
+
+from nlp.page_data import json_ld_values, meta_values
 
 DatePrecision = Literal["datetime", "date", "none"]
 META_DATES = (
@@ -131,7 +132,7 @@ def page_date(html: str, tree: lxml.html.HtmlElement | None) -> tuple[datetime, 
 
 def structured_date(tree: lxml.html.HtmlElement) -> tuple[datetime, DatePrecision] | None:
     """The first publication date the page declares in structured data, with its precision."""
-    for value in (*_json_ld_dates(tree), *_meta_dates(tree)):
+    for value in (*json_ld_values(tree, "datePublished"), *_meta_dates(tree)):
         found = parse_stamp(value)
         if found is not None:
             return found
@@ -171,27 +172,8 @@ def parse_stamp(text: str) -> tuple[datetime, DatePrecision] | None:
     return stamp, "datetime" if has_time else "date"
 
 
-def _json_ld_dates(tree: lxml.html.HtmlElement) -> list[str]:
-    found: list[str] = []
-    for script in tree.xpath('//script[@type="application/ld+json"]/text()')[:8]:
-        try:
-            pending = [json.loads(script)]
-        except ValueError:
-            continue
-        while pending:
-            node = pending.pop(0)
-            if isinstance(node, list):
-                pending.extend(node)
-            elif isinstance(node, dict):
-                if isinstance(node.get("datePublished"), str):
-                    found.append(node["datePublished"])
-                pending.extend(value for value in node.values() if isinstance(value, dict | list))
-    return found
-
-
 def _meta_dates(tree: lxml.html.HtmlElement) -> list[str]:
-    names = " or ".join(f'@property="{name}" or @name="{name}" or @itemprop="{name}"' for name in META_DATES)
-    values = [str(value) for value in tree.xpath(f"//meta[{names}]/@content")]
+    values = meta_values(tree, META_DATES)
     return values + [str(value) for value in tree.xpath('//time[@itemprop="datePublished"]/@datetime')]
 
 

@@ -171,7 +171,7 @@ def _trafilatura(
             return _bare(html, url, fast=False, metadata=True, precision=True)
         page_chars, page_prose = _page_text(tree)
         found = normalize_text(document.text or "")
-        if len(found) < COMPARE_BELOW_CHARS and len(found) <= COMPARE_BELOW_SHARE * page_chars:
+        if _under_extracted(len(found), page_chars):
             compared = _bare(html, url, fast=False, metadata=False, precision=True)
             document.text = compared.text if compared is not None else document.text
             found = normalize_text(document.text or "")
@@ -215,13 +215,11 @@ def prose_chars(text: str) -> int:
 def needs_comparison(text: str, html: str) -> bool:
     """Whether trafilatura's own text from ``html`` is short enough, absolutely and as a share of the
     page's visible text, to look like under-extraction."""
-    found = len(normalize_text(text))
-    return found < COMPARE_BELOW_CHARS and found <= COMPARE_BELOW_SHARE * _page_text_chars(_tree(html))
+    return _under_extracted(len(normalize_text(text)), _page_text(_tree(html))[0])
 
 
-def _page_text_chars(tree: lxml.html.HtmlElement | None) -> int:
-    """Characters of visible text in the page's body, whitespace collapsed."""
-    return _page_text(tree)[0]
+def _under_extracted(found_chars: int, page_chars: int) -> bool:
+    return found_chars < COMPARE_BELOW_CHARS and found_chars <= COMPARE_BELOW_SHARE * page_chars
 
 
 def _page_text(tree: lxml.html.HtmlElement | None) -> tuple[int, int]:

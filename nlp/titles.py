@@ -10,12 +10,12 @@ order (benchmarks/extraction.py reports the exact-match rate).
 
 from __future__ import annotations
 
-import json
 import re
 
 import lxml.html
 
 from nlp.normalize import fold, normalize_text
+from nlp.page_data import json_ld_values, meta_values
 
 SEPARATORS = re.compile(r"\s+[-|–—·:»]\s+|\s*[_|｜]\s*|\s+-|-(?=[^\s\-]{2,12}$)|,\s+(?=[^,]{2,40}$)")
 ELLIPSIS = re.compile(r"(\.\.\.|…)+$")
@@ -96,10 +96,8 @@ def _complete_form(value: str, candidates: list[str]) -> str:
 
 
 def _meta(tree: lxml.html.HtmlElement | None, name: str) -> str | None:
-    if tree is None:
-        return None
-    found = tree.xpath(f'//meta[@property="{name}" or @name="{name}"]/@content')
-    return str(found[0]) if found else None
+    found = meta_values(tree, (name,)) if tree is not None else []
+    return found[0] if found else None
 
 
 def _first_text(tree: lxml.html.HtmlElement, path: str) -> str | None:
@@ -111,19 +109,5 @@ def _first_text(tree: lxml.html.HtmlElement, path: str) -> str | None:
 
 
 def _json_ld_headline(tree: lxml.html.HtmlElement) -> str | None:
-    """The ``headline`` of the page's first JSON-LD object that has one."""
-    for script in tree.xpath('//script[@type="application/ld+json"]/text()')[:8]:
-        try:
-            data = json.loads(script)
-        except ValueError:
-            continue
-        pending = [data]
-        while pending:
-            node = pending.pop(0)
-            if isinstance(node, list):
-                pending.extend(node)
-            elif isinstance(node, dict):
-                if isinstance(node.get("headline"), str) and node["headline"].strip():
-                    return str(node["headline"])
-                pending.extend(value for value in node.values() if isinstance(value, dict | list))
-    return None
+    """The first non-blank JSON-LD ``headline``."""
+    return next((value for value in json_ld_values(tree, "headline") if value.strip()), None)

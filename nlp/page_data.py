@@ -1,0 +1,36 @@
+"""What a page declares about itself in markup: ``<meta>`` tags and JSON-LD, read from its parsed tree."""
+
+from __future__ import annotations
+
+import json
+
+import lxml.html
+
+JSON_LD_SCRIPTS = 8
+"""JSON-LD blocks read per page (some pages carry dozens of ad and tracking blocks)."""
+
+
+def meta_values(tree: lxml.html.HtmlElement, names: tuple[str, ...]) -> list[str]:
+    """``content`` of the ``<meta>`` tags named ``names`` (by ``property``, ``name`` or ``itemprop``), in
+    document order."""
+    match = " or ".join(f'@property="{name}" or @name="{name}" or @itemprop="{name}"' for name in names)
+    return [str(value) for value in tree.xpath(f"//meta[{match}]/@content")]
+
+
+def json_ld_values(tree: lxml.html.HtmlElement, key: str) -> list[str]:
+    """Every string under ``key`` in the page's JSON-LD objects, breadth first (``@graph`` included)."""
+    found: list[str] = []
+    for script in tree.xpath('//script[@type="application/ld+json"]/text()')[:JSON_LD_SCRIPTS]:
+        try:
+            pending = [json.loads(script)]
+        except ValueError:
+            continue
+        while pending:
+            node = pending.pop(0)
+            if isinstance(node, list):
+                pending.extend(node)
+            elif isinstance(node, dict):
+                if isinstance(node.get(key), str):
+                    found.append(node[key])
+                pending.extend(value for value in node.values() if isinstance(value, dict | list))
+    return found
