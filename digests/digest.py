@@ -21,6 +21,24 @@ BYLINE = re.compile(
 )
 """A lead line that is a byline, credit or dateline rather than the story (checked on short lines)."""
 BYLINE_MAX_CHARS = 80
+LANGUAGE_NAMES = {
+    "en": "English", "zh": "Chinese", "ja": "Japanese", "ko": "Korean", "de": "German",
+    "fr": "French", "es": "Spanish", "pt": "Portuguese", "it": "Italian", "ru": "Russian",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class OtherLanguage:
+    """A story's coverage in a language other than the version shown."""
+
+    language: str
+    items: int
+    sites: int
+
+    def describe(self) -> str:
+        name = LANGUAGE_NAMES.get(self.language, self.language)
+        items = f"{self.items} item{'s' if self.items != 1 else ''}"
+        return f"also in {name}: {items} · {self.sites} site{'s' if self.sites != 1 else ''}"
 
 
 @dataclass(frozen=True)
@@ -54,6 +72,9 @@ class DigestStory:
     domain: str = ""
     date_precision: str = "datetime"
     reasons: tuple[Reason, ...] = field(default_factory=tuple)
+    language: str = ""
+    also: tuple[OtherLanguage, ...] = ()
+    """The story's coverage in the other languages, when it was joined across languages."""
 
     @property
     def undated(self) -> bool:
@@ -120,8 +141,7 @@ def build_digest(
     start, end = day_window(day, team.timezone)
     zone = ZoneInfo(team.timezone)
     sections = [
-        _section(settings.watchlist(name), start, end, index, stories, team.top_stories, zone)
-        for name in team.watchlists
+        _section(settings.watchlist(name), start, end, index, stories, team, zone) for name in team.watchlists
     ]
     return Digest(team=team, day=day, start=start, end=end, generated_at=now, sections=sections)
 
@@ -132,7 +152,7 @@ def _section(
     end: datetime,
     index: Index,
     stories: StoryStore,
-    top: int,
+    team: Team,
     zone: ZoneInfo,
 ) -> DigestSection:
     docs = _all_hits(index, SearchRequest(watchlists=(watchlist.name,), since=start, until=end, sort="date"))
@@ -150,13 +170,25 @@ def _section(
         ),
         reverse=True,
     )
-    entries = [_entry(known[sid], by_story[sid], watchlist.name, zone) for sid in ranked[:top]]
+    entries = [
+        _entry(known[sid], by_story[sid], watchlist.name, zone, team.language)
+        for sid in ranked[: team.top_stories]
+    ]
     return DigestSection(watchlist=watchlist, stories=entries, items=len(docs))
 
 
-def _entry(story: Story, docs_today: list[dict[str, object]], watchlist: str, zone: ZoneInfo) -> DigestStory:
-    canonical = next((d for d in docs_today if d["id"] == story.canonical_item_id), None)
-    shown = canonical or min(docs_today, key=lambda d: str(d["published"]))
+def _entry(
+    story: Story, docs_today: list[dict[str, object]], watchlist: str, zone: ZoneInfo, language: str
+) -> DigestStory:
+    """The story as the reader sees it: its version in the reader's language where it has one (that
+    version's canonical item, else its first item of the day), else its canonical item."""
+    in_language = [d for d in docs_today if d.get("language") == language]
+    version = story.version_in(language)
+    preferred = (version.canonical_item_id if version else None, story.canonical_item_id)
+    shown = next((d for key in preferred for d in docs_today if d["id"] == key), None) or min(
+        in_language or docs_today, key=lambda d: str(d["published"])
+    )
+    shown_language = str(shown.get("language", ""))
     return DigestStory(
         story=story,
         title=str(shown["title"]),
@@ -169,6 +201,12 @@ def _entry(story: Story, docs_today: list[dict[str, object]], watchlist: str, zo
         domain=str(shown.get("domain", "")),
         date_precision=str(shown.get("date_precision", "datetime")),
         reasons=_reasons(shown, watchlist),
+        language=shown_language,
+        also=tuple(
+            OtherLanguage(other, reach.items, reach.sites)
+            for other, reach in story.by_language.items()
+            if other != shown_language
+        ),
     )
 
 

@@ -36,6 +36,7 @@ def render_text(digest: Digest) -> str:
                 f"[{entry.story.member_count} items, {len(entry.story.domains)} sites]"
             )
             lines.append(f"   {entry.outlet} · {entry.when}")
+            lines.extend(f"   {other.describe()}" for other in entry.also)
             if entry.reasons:
                 lines.append(f"   matched: {entry.matched}")
             lines.append(f"   {entry.url}")

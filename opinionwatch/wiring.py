@@ -11,7 +11,7 @@ from index.base import Index
 from index.factory import open_index
 from nlp.embed import CachedEmbedder, Embedder, SentenceTransformerEmbedder
 from nlp.language import ItemLanguageDetector
-from nlp.stories import StoryStore, semantic_threshold_for
+from nlp.stories import StoryStore, crosslingual_threshold_for, semantic_threshold_for
 from nlp.watchlists import WatchlistMatcher
 from opinionwatch.clock import Clock, SystemClock
 
@@ -30,8 +30,13 @@ class Services:
 
     @cached_property
     def stories(self) -> StoryStore:
-        threshold = semantic_threshold_for(self.settings.stories, self.settings.embedding.model)
-        return StoryStore(self.settings.data_dir / "stories.sqlite", self.settings.stories, threshold)
+        stories, model = self.settings.stories, self.settings.embedding.model
+        return StoryStore(
+            self.settings.data_dir / "stories.sqlite",
+            stories,
+            semantic_threshold_for(stories, model),
+            crosslingual_threshold_for(stories, model),
+        )
 
     @cached_property
     def index(self) -> Index:

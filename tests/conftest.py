@@ -96,9 +96,19 @@ def demo_settings(tmp_path: Path, world_env: dict[str, str]) -> Settings:
 
 @pytest.fixture(scope="session")
 def real_embedder() -> SentenceTransformerEmbedder:
+    """The default model, multilingual-e5-small, as `make setup` builds it."""
     from config.settings import EmbeddingSettings
 
-    return SentenceTransformerEmbedder(EmbeddingSettings(), Path("unused"))
+    settings = EmbeddingSettings()
+    return SentenceTransformerEmbedder(settings, settings.models_dir.expanduser())
+
+
+@pytest.fixture(scope="session")
+def minilm_embedder() -> SentenceTransformerEmbedder:
+    """all-MiniLM-L6-v2, shipped by a PyPI package: the English-only choice."""
+    from config.settings import EmbeddingSettings
+
+    return SentenceTransformerEmbedder(EmbeddingSettings(model="all-MiniLM-L6-v2"), Path("unused"))
 
 
 class _Broken(BaseHTTPRequestHandler):

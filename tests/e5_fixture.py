@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 from scipy.special import erf
 
-from nlp.model_build import MULTILINGUAL_E5_SMALL, PinnedFile, Recipe, ReferenceFactory
+from nlp.model_build import ReferenceFactory
+from nlp.model_recipes import MULTILINGUAL_E5_SMALL, PinnedFile, Recipe
 
 HIDDEN, LAYERS, HEADS, FFN, POSITIONS, TYPES, EPS = 64, 2, 4, 128, 256, 2, 1e-12
 SPECIALS = ["<s>", "<pad>", "</s>", "<unk>"]

@@ -82,6 +82,46 @@ def test_digest_ranks_reprinted_story_first_and_escapes_html(
     assert subject(built) == "OpinionWatch pr digest, 2026-11-22: 3 items"
 
 
+def test_a_story_told_in_two_languages_is_shown_once_in_the_readers_language(tmp_path: Path) -> None:
+    """One event joined across languages: the team reading Chinese sees the Chinese version with the
+    English reach beside it, the team reading English the reverse; each lists the story once."""
+    import numpy as np
+
+    def mention(term: str) -> tuple[Mention, ...]:
+        return (
+            Mention(watchlist="novamart", term=term, field="body", start=0, end=len(term), via="NovaMart"),
+        )
+
+    def at(hour: int) -> datetime:
+        return datetime(2026, 11, 22, hour, tzinfo=UTC)
+
+    english = "NovaMart said on Tuesday it would recall 120,000 power banks sold under the Voltly brand."
+    chinese = "诺瓦商城周二宣布召回12万台Voltly品牌充电宝。"
+    batch = [
+        make_item("en1", english, at(3), source="harbor", title="NovaMart recalls power banks", mentions=mention("NovaMart")),
+        make_item("en2", english, at(4), source="metro", title="NovaMart recalls power banks", mentions=mention("NovaMart")),
+        make_item("zh1", chinese, at(5), source="huaxia", title="诺瓦商城召回充电宝", lang="zh", mentions=mention("诺瓦商城")),
+    ]  # fmt: skip
+    stories = StoryStore(tmp_path / "stories.sqlite", Settings().stories, 0.92, 0.8)
+    vectors = np.array([[1.0, 0.0], [1.0, 0.0], [0.85, 0.5268]], dtype=np.float32)
+    stories.assign(batch, vectors)
+    assert batch[2].story_level == "crosslingual"
+    index = EmbeddedIndex(tmp_path / "index")
+    index.upsert([IndexDoc.from_item(item, None) for item in batch])
+    config = settings()
+    readers = {
+        language: config.teams[0].model_copy(update={"language": language}) for language in ("en", "zh")
+    }
+    shown = {}
+    for language, team in readers.items():
+        built = build_digest(config, team, date(2026, 11, 22), index, stories, now=NOW)
+        (entry,) = built.sections[0].stories
+        shown[language] = (entry.title, [other.describe() for other in entry.also], render_text(built))
+    assert shown["en"][:2] == ("NovaMart recalls power banks", ["also in Chinese: 1 item · 1 site"])
+    assert shown["zh"][:2] == ("诺瓦商城召回充电宝", ["also in English: 2 items · 2 sites"])
+    assert "also in English: 2 items · 2 sites" in shown["zh"][2]
+
+
 def test_day_window_follows_the_team_timezone() -> None:
     start, end = day_window(date(2026, 11, 22), "Asia/Shanghai")
     assert start == datetime(2026, 11, 21, 16, 0, tzinfo=UTC) and end == datetime(

@@ -15,8 +15,8 @@ from nlp.embed import (
 )
 
 
-def test_real_model_offline_normalised_and_meaningful(real_embedder: SentenceTransformerEmbedder) -> None:
-    vectors = real_embedder.embed(
+def test_minilm_offline_normalised_and_meaningful(minilm_embedder: SentenceTransformerEmbedder) -> None:
+    vectors = minilm_embedder.embed(
         [
             "NovaMart recalls 120,000 power banks after fire reports",
             "Fire fears force NovaMart to pull power banks from sale",
@@ -67,5 +67,31 @@ def test_batches_by_token_count_keep_the_order_of_the_texts(
         vectors = real_embedder.embed(texts)
     finally:
         real_embedder.batch_size = EmbeddingSettings().batch_size
-    alone = np.stack([real_embedder.model.encode([text], normalize_embeddings=True)[0] for text in texts])
+    alone = np.stack(
+        [
+            real_embedder.model.encode(
+                [text], prompt_name=real_embedder.passage_prompt, normalize_embeddings=True
+            )[0]
+            for text in texts
+        ]
+    )
     assert np.allclose(vectors, alone, atol=1e-5)
+
+
+def test_default_model_is_multilingual_and_aligns_languages(
+    real_embedder: SentenceTransformerEmbedder,
+) -> None:
+    """multilingual-e5-small, the default: its cosines sit in 0.7-1.0, so compare, not absolute values."""
+    assert real_embedder.name == "multilingual-e5-small" == EmbeddingSettings().model
+    english, chinese, bakery, bakery_zh = real_embedder.embed(
+        [
+            "NovaMart recalls 120,000 power banks after fire reports",
+            "诺瓦商城召回12万台充电宝 起火事件引发监管关注",
+            "Local bakery wins national bread award",
+            "本地面包店获得全国面包大奖",
+        ]
+    )
+    assert np.allclose(np.linalg.norm(np.stack([english, chinese]), axis=1), 1.0, atol=1e-5)
+    # a translation is closer than unrelated news in the other language (same-language cosines of short
+    # unrelated Chinese headlines run high, 0.9: why stories across languages also need shared facts)
+    assert english @ chinese > max(english @ bakery_zh, chinese @ bakery) + 0.05

@@ -59,20 +59,23 @@ def test_every_planted_article_is_indexed_in_its_language(
         assert doc["language"] == article.lang, article.id
         if article.crawlable:
             assert article.paragraphs[0] in str(doc["body"]), article.id
-    assert "collected 71, processed 71 (failed 0)" in " ".join(cycle.output.split())
+    assert "collected 72, processed 72 (failed 0)" in " ".join(cycle.output.split())
 
 
-def test_reprints_share_a_story_and_other_stories_do_not(
+def test_reprints_and_translations_share_a_story_and_other_events_do_not(
     cycle: Cycle, news_server: NewsWorldServer, world: World
 ) -> None:
+    """With the default (multilingual) model, an event covered in Chinese and English is one story."""
     story_of = {
         key: {cycle.docs[news_server.url_of(a)]["story_id"] for a in arts}
-        for key, arts in world.stories().items()
+        for key, arts in world.events().items()
     }
     for key, found in story_of.items():
-        assert len(found) == 1, f"planted story {key} was split into {found}"
+        assert len(found) == 1, f"planted event {key} was split into {found}"
     all_ids = [next(iter(found)) for found in story_of.values()]
-    assert len(set(all_ids)) == len(all_ids), "two planted stories were merged"
+    assert len(set(all_ids)) == len(all_ids), "two planted events were merged"
+    recall = [cycle.docs[news_server.url_of(a)] for a in world.events()["novamart-recall"]]
+    assert {doc["language"] for doc in recall} == {"en", "zh"}
 
 
 def test_watchlists_match_planted_truth_and_confusers_do_not(
@@ -162,7 +165,9 @@ def test_digest_leads_with_the_planted_top_story(
     first_story = section[section.index('class="title"') : section.index("</a>")]
     top = next(a for a in world.stories()[world.top_story["novamart"]] if a.variant == "original")
     assert top.title in first_story
-    assert "4 items · 4 sites" in section[: section.index("</li>")]
+    first_entry = section[: section.index("</li>")]
+    assert "6 items · 6 sites" in first_entry  # 4 English, 2 Chinese: one story
+    assert "also in Chinese: 2 items · 2 sites" in first_entry
 
 
 def test_second_run_fetches_nothing_old(

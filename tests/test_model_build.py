@@ -19,7 +19,8 @@ import pytest
 from config.settings import EmbeddingSettings
 from nlp.e5s1 import E5S1Error, dequantize_q4_0, parse_e5s1
 from nlp.embed import EmbeddingError, SentenceTransformerEmbedder, load_sentence_transformer
-from nlp.model_build import MANIFEST, MULTILINGUAL_E5_SMALL, BuildReport, ModelBuildError, Recipe, build_model
+from nlp.model_build import BuildReport, ModelBuildError, build_model
+from nlp.model_recipes import MANIFEST, MULTILINGUAL_E5_SMALL, Recipe
 from tests.e5_fixture import (
     SENTENCES,
     NumpyReference,

@@ -69,8 +69,8 @@ def test_truth_uses_served_urls(news_server: NewsWorldServer, tmp_path) -> None:
 
 
 def test_parallel_set_tells_each_story_in_both_languages_with_the_same_facts() -> None:
+    from nlp.facts import figures_in
     from nlp.language import ItemLanguageDetector
-    from nlp.stories import numbers_in
     from opinionwatch.newsworld.parallel import parallel_set
 
     pairs = parallel_set()
@@ -80,7 +80,7 @@ def test_parallel_set_tells_each_story_in_both_languages_with_the_same_facts() -
     for pair in pairs:
         assert detector.detect(pair.en_title + " " + pair.en_text) == "en"
         assert detector.detect(pair.zh_title + " " + pair.zh_text) == "zh"
-        assert numbers_in(pair.en_text + " " + pair.en_title) == numbers_in(
+        assert figures_in(pair.en_text + " " + pair.en_title) == figures_in(
             pair.zh_text + " " + pair.zh_title
         )
     assert parallel_set() == pairs and parallel_set(seed=12) != pairs

@@ -7,8 +7,10 @@ import numpy as np
 from datasketch import MinHash
 
 from config.settings import StorySettings
-from nlp.records import Item
-from nlp.stories import StoryStore, numbers_in, shingles
+from nlp.embed import SentenceTransformerEmbedder
+from nlp.facts import figures_in
+from nlp.records import Item, Mention
+from nlp.stories import StoryStore, shingles
 from opinionwatch.newsworld import World
 from opinionwatch.newsworld.reprints import reprint_set
 from tests.conftest import make_item as item
@@ -111,10 +113,7 @@ def test_semantic_level_needs_cosine_and_shared_figures(tmp_path: Path) -> None:
 
 
 def test_figures_and_shingles() -> None:
-    assert numbers_in("Sold 120,000 units in 2026 for $6.5 and 3 others; 诺瓦商城召回12万台") == {
-        "120000",
-        "12",
-    }
+    assert figures_in("Sold 120,000 units in 2026 for $6.5 and 3 others; 诺瓦商城召回12万台") == {"120000"}
     assert shingles("too short") == set()
     assert len(shingles(" ".join(f"w{i}" for i in range(20)))) == 18
 
@@ -168,3 +167,121 @@ def test_a_day_only_date_never_makes_a_reprint_the_canonical(tmp_path: Path) -> 
     store.assign([reprint, undated, original])
     (story,) = store.stories({original.story_id or ""}).values()
     assert story.member_count == 3 and story.canonical_item_id == "orig"
+
+
+def _unit(*weights: float) -> np.ndarray:
+    vector = np.array(weights, dtype=np.float32)
+    return vector / np.linalg.norm(vector)
+
+
+RECALL_EN = (
+    "NovaMart said on Tuesday it would recall about 120,000 power banks sold under the Voltly brand. "
+    "Its shares fell 6 percent."
+)
+RECALL_ZH = "诺瓦商城周二宣布召回约12万台Voltly品牌充电宝，股价下跌6%。"
+
+
+def _mention(entity: str, term: str) -> tuple[Mention, ...]:
+    return (Mention(watchlist="novamart", term=term, field="body", start=0, end=len(term), via=entity),)
+
+
+def test_crosslingual_level_joins_a_translation_on_shared_facts(tmp_path: Path) -> None:
+    """Across languages cosines sit lower, so a candidate must agree on facts that survive translation:
+    figures across scripts (12万 = 120,000, 6% = 6 percent), the weekday, Latin names, the entity."""
+    store = StoryStore(
+        tmp_path / "s.sqlite", StorySettings(), semantic_threshold=0.92, crosslingual_threshold=0.8
+    )
+    english = item(
+        "en", RECALL_EN, T0, "a", "NovaMart recalls power banks", mentions=_mention("NovaMart", "NovaMart")
+    )
+    chinese = item(
+        "zh",
+        RECALL_ZH,
+        T0 + timedelta(hours=2),
+        "b",
+        "诺瓦商城召回充电宝",
+        "zh",
+        _mention("NovaMart", "诺瓦商城"),
+    )
+    other = item(  # same kind of event, same company, other figures: never the same story
+        "zh-other", "诺瓦商城周二宣布召回约4万台Zapp品牌暖风机，股价下跌3%。", T0 + timedelta(hours=3), "c", "诺瓦商城召回暖风机", "zh",
+        _mention("NovaMart", "诺瓦商城"),
+    )  # fmt: skip
+    store.assign([english, chinese, other], np.stack([_unit(1, 0.0), _unit(1, 0.5), _unit(1, 0.55)]))
+    assert (chinese.story_id, chinese.story_level) == ("en", "crosslingual")
+    assert (other.story_id, other.story_level) == ("zh-other", "new")
+    story = store.stories(["en"])["en"]
+    assert story.languages == ["en", "zh"] and story.member_count == 2
+    assert story.by_language["zh"].title == "诺瓦商城召回充电宝" and story.by_language["zh"].sites == 1
+    assert story.canonical_item_id == "en"  # the earliest version across languages
+
+
+def test_crosslingual_level_needs_facts_and_the_cosine(tmp_path: Path) -> None:
+    settings = StorySettings()
+    store = StoryStore(tmp_path / "s.sqlite", settings, crosslingual_threshold=0.8)
+    english = item("en", RECALL_EN, T0, "a")
+    facts_only = item("zh-far", RECALL_ZH, T0 + timedelta(hours=1), "b", "充电宝", "zh")
+    store.assign([english, facts_only], np.stack([_unit(1, 0), _unit(1, 1)]))  # cosine 0.71
+    assert facts_only.story_level == "new"
+    close_no_facts = item(
+        "zh-near", "一家电商平台宣布召回部分移动电源。", T0 + timedelta(hours=1), "b", "召回", "zh"
+    )
+    store.assign([close_no_facts], _unit(1, 0.1)[None, :])
+    assert close_no_facts.story_level == "new"
+    off = StoryStore(tmp_path / "off.sqlite", settings)  # MiniLM: no calibrated cross-language threshold
+    pair = [english.model_copy(), facts_only.model_copy()]
+    off.assign(pair, np.stack([_unit(1, 0), _unit(1, 0.1)]))
+    assert pair[1].story_level == "new"
+
+
+def test_near_level_never_joins_a_template_filled_with_other_numerals(tmp_path: Path) -> None:
+    """Two alerts from one template, another city and other figures: shingles alike, events different."""
+    store = StoryStore(tmp_path / "s.sqlite", StorySettings())
+    template = (
+        "Authorities in {city} issued an air pollution alert on Monday after the air quality index reached {aqi}. "
+        "Schools cancelled outdoor classes and {n} factories were ordered to cut output for the rest of the week, "
+        "officials said in a statement posted online."
+    )
+    first = item("a", template.format(city="Xi'an", aqi=38, n=15), T0)
+    other = item("b", template.format(city="Nanjing", aqi=9, n=8), T0 + timedelta(hours=1), "t")
+    copy = item(
+        "c",
+        template.format(city="Xi'an", aqi=38, n=15) + " Share this article.",
+        T0 + timedelta(hours=2),
+        "u",
+    )
+    store.assign([first, other, copy])
+    assert other.story_level == "new"
+    assert (copy.story_id, copy.story_level) == ("a", "near")
+
+
+def test_planted_events_are_one_story_each_across_languages(
+    world: World, tmp_path: Path, real_embedder: SentenceTransformerEmbedder
+) -> None:
+    """With the default model every level runs: each planted event (a story and its Chinese or English
+    version) is one story, and no two events share one."""
+    from config.settings import StorySettings as Stories
+    from nlp.embed import embedding_text
+    from nlp.stories import crosslingual_threshold_for, semantic_threshold_for
+
+    settings, model = Stories(), real_embedder.name
+    store = StoryStore(
+        tmp_path / "s.sqlite",
+        settings,
+        semantic_threshold_for(settings, model),
+        crosslingual_threshold_for(settings, model),
+    )
+    items = sorted(world_items(world), key=lambda one: one.filed_at)
+    store.assign(items, real_embedder.embed([embedding_text(i.title, i.text, 1000) for i in items]))
+    found = {i.id: i.story_id for i in items}
+    events = world.events()
+    assert {key for key, arts in events.items() if len({a.lang for a in arts}) > 1} == {
+        "novamart-recall",
+        "novamart-warehouse",
+    }
+    for key, articles in events.items():
+        assert len({found[a.id] for a in articles}) == 1, f"event {key} was split"
+    assert len(set(found.values())) == len(events), "two events were merged"
+    recall = store.stories([found[a.id] for a in events["novamart-recall"]]).popitem()[1]
+    assert recall.by_language["en"].items == 4 and recall.by_language["zh"].items == 2
+    assert recall.by_language["zh"].title == "诺瓦商城召回12万台充电宝 起火事件引发监管关注"

@@ -20,6 +20,12 @@ class StoryText:
     negative: bool = False
     confuser: bool = False
     tags: tuple[str, ...] = field(default_factory=tuple)
+    event: str = ""
+    """The key of the story this one tells in another language (the same event); empty: its own."""
+
+    @property
+    def event_key(self) -> str:
+        return self.event or self.key
 
 
 RECALL = StoryText(
@@ -52,6 +58,7 @@ RECALL = StoryText(
 
 RECALL_ZH = StoryText(
     key="novamart-recall-zh",
+    event=RECALL.key,
     lang="zh",
     title="诺瓦商城召回12万台充电宝 起火事件引发监管关注",
     alt_titles=("充电宝过热起火 诺瓦商城宣布大规模召回",),
@@ -120,11 +127,23 @@ CALM = (
         lang="en",
         title="NovaMart opens automated warehouse to speed cross-border deliveries",
         paragraphs=(
-            "NovaMart has opened a fully automated warehouse near Rotterdam that it says will cut delivery "
-            "times for European shoppers by two days on average.",
+            "NovaMart said on Thursday it had opened a fully automated warehouse near Rotterdam that it says "
+            "will cut delivery times for European shoppers by two days on average.",
             "The site uses several hundred robots to sort parcels and will handle orders from sellers in "
             "twelve countries. It is part of the company's plan to grow cross-border e-commerce in Europe.",
             "Local officials welcomed the 600 jobs the warehouse is expected to create.",
+        ),
+        watchlists=("novamart", "crossborder"),
+    ),
+    StoryText(
+        key="novamart-warehouse-zh",
+        event="novamart-warehouse",
+        lang="zh",
+        title="诺瓦商城鹿特丹自动化仓库启用 欧洲配送提速",
+        paragraphs=(
+            "诺瓦商城周四表示，公司已在鹿特丹附近启用一座全自动化仓库，欧洲消费者的平均收货时间将因此缩短两天。",
+            "该仓库使用数百台机器人分拣包裹，将处理来自12个国家卖家的订单，是公司拓展欧洲跨境电商业务计划的一部分。",
+            "当地官员对仓库预计带来的600个就业岗位表示欢迎。",
         ),
         watchlists=("novamart", "crossborder"),
     ),

@@ -41,6 +41,8 @@ class Article:
     published: datetime
     story: str
     variant: Variant
+    event: str = ""
+    """The key of the event the article tells, the same for its versions in other languages."""
     watchlists: tuple[str, ...] = ()
     negative: bool = False
     confuser: bool = False
@@ -77,9 +79,18 @@ class World:
         return sorted(found, key=lambda a: a.published, reverse=True)
 
     def stories(self) -> dict[str, list[Article]]:
+        """Articles by planted story (one language each: the original and its reprints)."""
         grouped: dict[str, list[Article]] = {}
         for article in self.articles:
             grouped.setdefault(article.story, []).append(article)
+        return grouped
+
+    def events(self) -> dict[str, list[Article]]:
+        """Articles by event: a story and its versions in other languages, which a multilingual
+        deployment reports as one story."""
+        grouped: dict[str, list[Article]] = {}
+        for article in self.articles:
+            grouped.setdefault(article.event or article.story, []).append(article)
         return grouped
 
 
@@ -130,8 +141,9 @@ def _plant_stories(planter: _Planter, burst: date) -> None:
     planter.place(probe, "techwire", burst, 9, "original")
     planter.place(fine_zh, "nanfang-shangbao", burst, 9, "original")
     planter.place(fine_zh, "huaxia-caijing", burst, 11, "edited")
-    warehouse, results_zh, appstore, iphone_zh, rules_zh, dsa = content.CALM
+    warehouse, warehouse_zh, results_zh, appstore, iphone_zh, rules_zh, dsa = content.CALM
     planter.place(warehouse, "harbor-daily", day(4), 6, "original")
+    planter.place(warehouse_zh, "huaxia-caijing", day(4), 9, "original")
     planter.place(results_zh, "huaxia-caijing", day(3), 5, "original")
     planter.place(appstore, "techwire", day(2), 4, "original")
     planter.place(appstore, "harbor-daily", day(2), 9, "retitled")
@@ -188,6 +200,7 @@ class _Planter:
             lang=story.lang,
             published=published,
             story=story.key,
+            event=story.event_key,
             variant=variant,
             watchlists=story.watchlists,
             negative=story.negative,

@@ -47,7 +47,7 @@ TEMPLATES = (
         "An electric carmaker said on {weekday} it would invest {n} billion yuan in a battery plant in "
         "{place}, creating about {m} thousand jobs when production starts.",
         "电动汽车企业将在{place}建设电池工厂",
-        "一家电动汽车企业{weekday}宣布，将投资{n}亿元在{place}建设电池工厂，投产后将创造约{m}千个就业岗位。",
+        "一家电动汽车企业{weekday}宣布，将投资{n}0亿元在{place}建设电池工厂，投产后将创造约{m}千个就业岗位。",
     ),
     (
         "Heavy rain floods streets in {place}",

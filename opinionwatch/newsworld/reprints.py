@@ -45,7 +45,8 @@ def reprint_set(seed: int = 5, stories: int = 120, zh_share: float = 0.4) -> lis
     rng = random.Random(seed)
     start = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
     docs: list[ReprintDoc] = []
-    planted = [*content.BURST, *content.CALM, content.RECALL, content.RECALL_ZH]
+    # each planted story once per event: translations belong to the parallel set, not to reprints
+    planted = [text for text in (*content.BURST, *content.CALM, content.RECALL) if not text.event]
     for number in range(stories):
         key = f"story-{number:04d}"
         when = start + timedelta(hours=rng.randint(0, 24 * 20))

@@ -105,6 +105,7 @@ class NewsWorldServer:
                     "lang": a.lang,
                     "published": a.published.isoformat(),
                     "story": a.story,
+                    "event": a.event or a.story,
                     "variant": a.variant,
                     "watchlists": list(a.watchlists),
                     "negative": a.negative,
