@@ -203,3 +203,24 @@ def test_demo_command_runs_the_whole_thing(tmp_path: Path) -> None:
             command, shell=True, capture_output=True, text=True, timeout=120, env={"PATH": "/usr/bin:/bin"}
         )
         assert ran.returncode == 0 and ran.stdout.strip(), (command, ran.stderr)
+
+
+def test_search_by_story_collapses_an_event_across_languages(
+    cycle: Cycle, world_env: dict[str, str], news_server: NewsWorldServer, world: World
+) -> None:
+    done = opinionwatch(
+        "search",
+        "召回 OR recall",
+        "--stories",
+        "--json",
+        "--limit",
+        "50",
+        "--config",
+        str(cycle.config),
+        env=world_env,
+    )
+    assert done.returncode == 0, done.stderr
+    hits = json.loads(done.stdout)["hits"]
+    recall_story = cycle.docs[news_server.url_of(world.events()["novamart-recall"][0])]["story_id"]
+    recall_hits = [hit for hit in hits if hit["story_id"] == recall_story]
+    assert len(recall_hits) == 1 and recall_hits[0]["story_matching_items"] == 6  # 4 English, 2 Chinese
