@@ -124,18 +124,22 @@ START = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
 
 
 def assign_in_time_order(
-    items: list[Item], embedder: SentenceTransformerEmbedder, settings: StorySettings, crosslingual: bool
+    items: list[Item], vectors: np.ndarray, model: str, settings: StorySettings, crosslingual: bool
 ) -> None:
-    """Story assignment as the pipeline runs it: in time order, every level at the model's thresholds."""
-    items.sort(key=lambda one: (one.filed_at, one.id))
-    vectors = embedder.embed([embedding_text(one.title, one.text, 1000) for one in items])
-    cross = crosslingual_threshold_for(settings, embedder.name) if crosslingual else None
+    """Story assignment as the pipeline runs it (every level at the model's thresholds), in time order;
+    ``vectors`` are the items' embeddings in the order given."""
+    order = sorted(range(len(items)), key=lambda row: (items[row].filed_at, items[row].id))
+    cross = crosslingual_threshold_for(settings, model) if crosslingual else None
     with tempfile.TemporaryDirectory() as folder:
         store = StoryStore(
-            Path(folder) / "s.sqlite", settings, semantic_threshold_for(settings, embedder.name), cross
+            Path(folder) / "s.sqlite", settings, semantic_threshold_for(settings, model), cross
         )
-        store.assign(items, vectors)
+        store.assign([items[row] for row in order], vectors[order])
         store.close()
+
+
+def embed_items(items: list[Item], embedder: SentenceTransformerEmbedder) -> np.ndarray:
+    return embedder.embed([embedding_text(one.title, one.text, 1000) for one in items])
 
 
 def pair_items(pairs: list[tuple[str, str, str, str, str]], seed: int = 3) -> list[Item]:
@@ -153,24 +157,15 @@ def pair_items(pairs: list[tuple[str, str, str, str, str]], seed: int = 3) -> li
 
 
 def cross_scores(items: list[Item], event: Callable[[str], str]) -> dict[str, float]:
-    """Precision, recall and F1 of cross-language pairs (two items of different languages in one story)."""
-    by_story: dict[str | None, list[Item]] = {}
-    for one in items:
-        by_story.setdefault(one.story_id, []).append(one)
-    predicted = right = 0
-    for members in by_story.values():
-        for a, b in itertools.combinations(members, 2):
-            if a.language != b.language:
-                predicted += 1
-                right += event(a.id) == event(b.id)
-    wanted = len(
-        {event(one.id) for one in items if one.language == "zh"}
-        & {event(one.id) for one in items if one.language == "en"}
-    )
-    precision = right / predicted if predicted else 0.0
-    recall = right / wanted if wanted else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4), "joined": right}
+    """Pairwise precision, recall and F1 over the pairs of items in different languages: predicted when
+    they share a story, right when they tell one event."""
+    truth, predicted = [], []
+    for a, b in itertools.combinations(items, 2):
+        if a.language != b.language:
+            truth.append(event(a.id) == event(b.id))
+            predicted.append(a.story_id == b.story_id)
+    joined = sum(t and p for t, p in zip(truth, predicted, strict=True))
+    return {**pair_scores(truth, predicted), "joined": joined}
 
 
 def crosslingual(
@@ -184,10 +179,12 @@ def crosslingual(
         "reprint_docs": len(docs),
         "threshold": crosslingual_threshold_for(settings, embedder.name),
     }
+    base = pair_items([(p.id, p.en_title, p.en_text, p.zh_title, p.zh_text) for p in pairs])
+    base += [item(d.id, d.title, d.text, d.published, d.lang) for d in docs]
+    vectors = embed_items(base, embedder)
     for crossing in (False, True):
-        items = pair_items([(p.id, p.en_title, p.en_text, p.zh_title, p.zh_text) for p in pairs])
-        items += [item(d.id, d.title, d.text, d.published, d.lang) for d in docs]
-        assign_in_time_order(items, embedder, settings, crossing)
+        items = [one.model_copy() for one in base]
+        assign_in_time_order(items, vectors, embedder.name, settings, crossing)
         reprinted = [one for one in items if one.id in story_of]
         truth, predicted = [], []
         for a, b in itertools.combinations(reprinted, 2):
@@ -221,7 +218,7 @@ def external_pairs(path: Path, embedder: SentenceTransformerEmbedder) -> dict[st
         zh, en = (part.replace("\\n", "\n").strip() for part in parts)
         rows.append((f"line-{number}", *_title_and_text(en), *_title_and_text(zh)))
     items = pair_items(rows)
-    assign_in_time_order(items, embedder, StorySettings(), True)
+    assign_in_time_order(items, embed_items(items, embedder), embedder.name, StorySettings(), True)
     stories: dict[str | None, set[str]] = {}
     for one in items:
         stories.setdefault(one.story_id, set()).add(one.id.rsplit("/", 1)[0])

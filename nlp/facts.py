@@ -159,12 +159,11 @@ def names_in(text: str, language: str) -> frozenset[str]:
 
 
 def translation_facts(title: str, text: str, language: str, entities: frozenset[str]) -> frozenset[str]:
-    """What a text says that its translation says too, as prefixed tokens without spaces: figures (bare),
-    dates (``wd:``, ``md:``), Latin names (``n:``) and watched entities (``e:``, by their configured name)."""
+    """Besides its figures, what a text says that its translation says too, as prefixed tokens without
+    spaces: dates (``wd:``, ``md:``), Latin names (``n:``) and watched entities (``e:``, by name)."""
     whole = f"{title}\n{text}"
     return frozenset(
         {
-            *figures_in(whole),
             *dates_in(whole),
             *(f"n:{name}" for name in names_in(whole, language)),
             *("e:" + entity.casefold().replace(" ", "_") for entity in entities),

@@ -149,15 +149,15 @@ class StoryStore:
         if not items:
             return
         since = min(item.filed_at for item in items) - timedelta(days=self.settings.window_days)
-        semantic = vectors is not None and (
+        with_vectors = vectors is not None and (
             self.semantic_threshold is not None or self.crosslingual_threshold is not None
         )
-        window = self._window_since(since, semantic)
+        window = self._window_since(since, with_vectors)
         try:
             with self.db:
                 for row, item in enumerate(items):
                     vector = column = None
-                    if semantic and vectors is not None:
+                    if with_vectors and vectors is not None:
                         vector = vectors[row]
                         if row % COSINE_BLOCK == 0:
                             known = window.cosines(vectors[row : row + COSINE_BLOCK])
@@ -172,20 +172,20 @@ class StoryStore:
             self._window = None  # it holds items the rolled-back transaction did not keep
             raise
 
-    def _window_since(self, since: datetime, semantic: bool) -> Window:
+    def _window_since(self, since: datetime, with_vectors: bool) -> Window:
         """The window of the previous call, extended back to ``since`` if needed (a batch streamed in
         chunks loads it once); matches are filtered by each item's own time span, so older rows in it
         change nothing. Rows written by another process meanwhile make it reload."""
         if self._window is not None:
-            start, with_vectors, window, last_row = self._window
+            start, loaded_vectors, window, last_row = self._window
             span = timedelta(days=self.settings.window_days)
-            if with_vectors == semantic and since < start + span and last_row == self._last_row():
+            if loaded_vectors == with_vectors and since < start + span and last_row == self._last_row():
                 if since < start:
-                    self._load_window(since, semantic, until=start, into=window)
-                    self._window = (since, semantic, window, last_row)
+                    self._load_window(since, with_vectors, until=start, into=window)
+                    self._window = (since, with_vectors, window, last_row)
                 return window
-        window = self._load_window(since, semantic)
-        self._window = (since, semantic, window, self._last_row())
+        window = self._load_window(since, with_vectors)
+        self._window = (since, with_vectors, window, self._last_row())
         return window
 
     def _last_row(self) -> int:
@@ -231,10 +231,10 @@ class StoryStore:
                 hashfunc=operator.index,  # the values are hashed already, by _shingle_hashes
             )
             signature.update_batch(_shingle_hashes(pieces))
+        whole = f"{item.title}\n{item.text}"
         entities = frozenset(m.via for m in item.mentions if m.via != "query")
         evidence = translation_facts(item.title, item.text, item.language, entities)
-        numerals = numerals_in(f"{item.title}\n{item.text}")
-        return Facts(signature, len(pieces), figures_in(item.text), item.language, evidence, numerals)
+        return Facts(signature, len(pieces), figures_in(whole), item.language, evidence, numerals_in(whole))
 
     def _signature(self, values: np.ndarray) -> MinHash:
         return MinHash(num_perm=len(values), seed=1, hashvalues=values, scheme=SCHEME)

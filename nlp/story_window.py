@@ -20,7 +20,7 @@ CANDIDATES = 20
 UNSPACED_LANGUAGES = frozenset({"zh", "ja", "ko"})
 """Languages whose text keeps Latin-script names as they are written in English (Voltly, iPhone, 5G)."""
 NEEDED_EVIDENCE = 2.0
-EVIDENCE_WEIGHTS = {"": 1.0, "n": 1.0, "wd": 1.0, "md": 1.0, "e": 0.5}
+EVIDENCE_WEIGHTS = {"n": 1.0, "wd": 1.0, "md": 1.0, "e": 0.5}
 """Across languages: a shared figure, Latin name or date counts 1; a shared watched entity 0.5, since most
 items of a company's watchlist name the company. Two are needed (a figure and the weekday, two figures,
 the entity with a figure and a name...)."""
@@ -33,10 +33,10 @@ class Facts:
     signature: MinHash | None
     size: int
     numbers: frozenset[str]
-    """Normalised figures (:func:`nlp.facts.figures_in`)."""
+    """Normalised figures of the title and text (:func:`nlp.facts.figures_in`)."""
     language: str = "und"
     evidence: frozenset[str] = frozenset()
-    """Facts that survive translation (:func:`nlp.facts.translation_facts`), figures included."""
+    """Other facts that survive translation (:func:`nlp.facts.translation_facts`)."""
     numerals: frozenset[str] = frozenset()
     """Every figure written in digits, small ones too (:func:`nlp.facts.numerals_in`)."""
 
@@ -235,9 +235,9 @@ def evidence(left: Facts, right: Facts) -> float:
     if left.numbers and right.numbers and not figures_agree(left.numbers, right.numbers):
         return 0.0
     names = (left.language in UNSPACED_LANGUAGES) != (right.language in UNSPACED_LANGUAGES)
-    total = 0.0
+    total = float(len(left.numbers & right.numbers))
     for fact in left.evidence & right.evidence:
-        kind = fact.split(":", 1)[0] if ":" in fact else ""
+        kind = fact.split(":", 1)[0]
         if kind != "n" or names:
             total += EVIDENCE_WEIGHTS.get(kind, 0.0)
     return total
