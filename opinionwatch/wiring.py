@@ -9,8 +9,9 @@ from config.settings import Settings
 from crawlers.state import CrawlState
 from index.base import Index
 from index.factory import open_index
-from nlp.embed import CachedEmbedder, Embedder, SentenceTransformerEmbedder
+from nlp.embed import CachedEmbedder, Embedder
 from nlp.language import ItemLanguageDetector
+from nlp.onnx_embed import embedder_for
 from nlp.stories import StoryStore, crosslingual_threshold_for, semantic_threshold_for
 from nlp.watchlists import WatchlistMatcher
 from opinionwatch.clock import Clock, SystemClock
@@ -44,9 +45,7 @@ class Services:
 
     @cached_property
     def embedder(self) -> CachedEmbedder:
-        inner = self.embedder_override or SentenceTransformerEmbedder(
-            self.settings.embedding, self.settings.models_dir
-        )
+        inner = self.embedder_override or embedder_for(self.settings.embedding, self.settings.models_dir)
         return CachedEmbedder(inner, self.settings.data_dir / "embeddings.sqlite")
 
     @cached_property
