@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.append(str(Path(__file__).resolve().parent))  # after the repo: benchmarks/index.py is no package
 
 from config.loader import load_settings  # noqa: E402
 from config.settings import EmbeddingSettings, StorySettings  # noqa: E402

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import operator
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -36,6 +36,8 @@ SCHEME = "affine32"  # datasketch >= 2.0; signatures are stored as uint32
 MIN_TOKENS_FOR_NEAR = 12
 RETRIEVAL_JACCARD = 0.2
 """LSH finds candidates down to this Jaccard; the decision is Jaccard or containment (truncated reprints)."""
+Embed = Callable[[list[Item]], np.ndarray]
+"""Normalised vectors of the given items, one row each."""
 NUMERAL = "#:"
 COMPLETE_FRACTION = 0.8
 PRECISION_RANK = {"datetime": 0, "date": 1, "none": 2}
@@ -149,29 +151,123 @@ class StoryStore:
         """
         if not items:
             return
-        since = min(item.filed_at for item in items) - timedelta(days=self.settings.window_days)
-        with_vectors = vectors is not None and (
-            self.semantic_threshold is not None or self.crosslingual_threshold is not None
+        with_vectors = vectors is not None and self._vector_levels
+        window = self._window_for(items, with_vectors)
+        facts = [self._facts(item) for item in items]
+        self._in_transaction(
+            lambda: self._assign_rows(items, vectors if with_vectors else None, facts, window)
         )
-        window = self._window_since(since, with_vectors)
+
+    def assign_embedding(self, items: list[Item], embed: Embed) -> np.ndarray:
+        """:meth:`assign`, calling the encoder only for the items that need it, and each item's vector.
+
+        A reprint (the same item seen before, the same text, or a near-duplicate of a recent item) joins
+        its story without a vector and takes the vector of the item it reprints, from this batch or the
+        store; ``embed`` is called once, with the other items (and any reprint whose original has no
+        stored vector), which then go through every level as in :meth:`assign`.
+        """
+        if not items:
+            return np.zeros((0, 0), dtype=np.float32)
+        window = self._window_for(items, self._vector_levels)
+        facts = [self._facts(item) for item in items]
+        vectors: list[np.ndarray | None] = [None] * len(items)
+        self._in_transaction(lambda: self._assign_embedding(items, facts, vectors, window, embed))
+        return np.stack(vectors)  # type: ignore[arg-type]  # every row is set: borrowed or embedded
+
+    def _assign_embedding(
+        self,
+        items: list[Item],
+        facts: list[Facts],
+        vectors: list[np.ndarray | None],
+        window: Window,
+        embed: Embed,
+    ) -> None:
+        """Reprints of the past are decided first and borrow their original's vector; items that need the
+        vector levels are embedded in one call and decided in order; reprints of those (in this batch)
+        follow them, with their story and vector."""
+        pending: dict[str, int] = {}  # item id -> row: items that need a vector of their own
+        pending_texts: dict[str, int] = {}  # content hash -> first pending row with that text
+        deferred: dict[int, tuple[int, StoryLevel]] = {}  # row -> (its original's row, level)
+        rows_of = {item.id: row for row, item in enumerate(items)}
+        for row, item in enumerate(items):
+            found = self._reprint(item, window, facts[row])
+            if (found is None or found[1] == "near") and item.content_hash in pending_texts:
+                deferred[row] = pending_texts[item.content_hash], "exact"  # as plain assign finds it
+            elif found is not None and found[2] in pending:
+                deferred[row] = pending[found[2]], found[1]
+            elif found is not None:
+                item.story_id, item.story_level, original = found
+                earlier = rows_of.get(original)
+                vectors[row] = vectors[earlier] if earlier is not None else None
+                if vectors[row] is None:  # an item of the past (or of this batch that had none)
+                    vectors[row] = self._stored_vector(original)
+                self._record(item, facts[row], vectors[row])
+                window.add(item.id, item.story_id, item.filed_at, facts[row], self._kept(vectors[row]))
+            else:
+                pending[item.id] = row
+                pending_texts.setdefault(item.content_hash, row)
+                window.add(item.id, item.id, item.filed_at, facts[row], None)  # findable while undecided
+        needed = [row for row in range(len(items)) if vectors[row] is None and row not in deferred]
+        for row, vector in zip(needed, embed([items[row] for row in needed]) if needed else [], strict=True):
+            vectors[row] = vector
+            if items[row].id not in pending:  # a reprint whose original has no stored vector: its own
+                self._record(items[row], facts[row], vector)
+                window.add(
+                    items[row].id,
+                    str(items[row].story_id),
+                    items[row].filed_at,
+                    facts[row],
+                    self._kept(vector),
+                )
+        rows = sorted(pending.values())
+        own = np.stack([vectors[row] for row in rows]) if rows and self._vector_levels else None  # type: ignore[misc]
+        self._assign_rows([items[row] for row in rows], own, [facts[row] for row in rows], window)
+        for row, (source, level) in sorted(deferred.items()):
+            item, vectors[row] = items[row], vectors[source]
+            item.story_id, item.story_level = items[source].story_id, level
+            self._record(item, facts[row], vectors[row])
+            window.add(item.id, str(item.story_id), item.filed_at, facts[row], self._kept(vectors[row]))
+
+    def _stored_vector(self, item_id: str) -> np.ndarray | None:
+        row = self.db.execute("SELECT vector FROM story_items WHERE item_id = ?", (item_id,)).fetchone()
+        return np.frombuffer(row[0], dtype=np.float32).copy() if row and row[0] else None
+
+    def _kept(self, vector: np.ndarray | None) -> np.ndarray | None:
+        """What the window keeps of a vector: nothing when no level compares vectors."""
+        return vector if self._vector_levels else None
+
+    @property
+    def _vector_levels(self) -> bool:
+        return self.semantic_threshold is not None or self.crosslingual_threshold is not None
+
+    def _window_for(self, items: list[Item], with_vectors: bool) -> Window:
+        since = min(item.filed_at for item in items) - timedelta(days=self.settings.window_days)
+        return self._window_since(since, with_vectors)
+
+    def _in_transaction(self, work: Callable[[], None]) -> None:
         try:
             with self.db:
-                for row, item in enumerate(items):
-                    vector = column = None
-                    if with_vectors and vectors is not None:
-                        vector = vectors[row]
-                        if row % COSINE_BLOCK == 0:
-                            known = window.cosines(vectors[row : row + COSINE_BLOCK])
-                        column = known[:, row % COSINE_BLOCK]
-                    facts = self._facts(item)
-                    item.story_id, item.story_level = self._story_for(item, window, vector, facts, column)
-                    self._record(item, facts, vector)
-                    window.add(item.id, item.story_id, item.filed_at, facts, vector)
+                work()
             if self._window is not None:
                 self._window = (*self._window[:3], self._last_row())
         except BaseException:
             self._window = None  # it holds items the rolled-back transaction did not keep
             raise
+
+    def _assign_rows(
+        self, items: list[Item], vectors: np.ndarray | None, facts: list[Facts], window: Window
+    ) -> None:
+        """Every level for each item in order; the cosines with the window come in blocks of rows."""
+        for row, item in enumerate(items):
+            vector = column = None
+            if vectors is not None:
+                vector = vectors[row]
+                if row % COSINE_BLOCK == 0:
+                    known = window.cosines(vectors[row : row + COSINE_BLOCK])
+                column = known[:, row % COSINE_BLOCK]
+            item.story_id, item.story_level = self._story_for(item, window, vector, facts[row], column)
+            self._record(item, facts[row], vector)
+            window.add(item.id, item.story_id, item.filed_at, facts[row], vector)
 
     def _window_since(self, since: datetime, with_vectors: bool) -> Window:
         """The window of the previous call, extended back to ``since`` if needed (a batch streamed in
@@ -192,21 +288,29 @@ class StoryStore:
     def _last_row(self) -> int:
         return int(self.db.execute("SELECT coalesce(max(rowid), 0) FROM story_items").fetchone()[0])
 
-    def _story_for(
-        self, item: Item, window: Window, vector: np.ndarray | None, facts: Facts, known: np.ndarray | None
-    ) -> tuple[str, StoryLevel]:
+    def _reprint(self, item: Item, window: Window, facts: Facts) -> tuple[str, StoryLevel, str] | None:
+        """The story of an item seen before, of the same text, or of a near-duplicate, with the level and
+        the item it reprints; None for an item that needs the vector levels."""
         row = self.db.execute("SELECT story_id FROM story_items WHERE item_id = ?", (item.id,)).fetchone()
         if row:
-            return str(row[0]), "known"
+            return str(row[0]), "known", item.id
         row = self.db.execute(
-            "SELECT story_id FROM story_items WHERE content_hash = ? ORDER BY published LIMIT 1",
+            "SELECT story_id, item_id FROM story_items WHERE content_hash = ? ORDER BY published LIMIT 1",
             (item.content_hash,),
         ).fetchone()
         if row:
-            return str(row[0]), "exact"
-        near = window.reprint_of(facts, item.filed_at, self.settings)
+            return str(row[0]), "exact", str(row[1])
+        near = window.reprint_of(facts, item.filed_at, self.settings, exclude=item.id)
         if near:
-            return near, "near"
+            return near[0], "near", near[1]
+        return None
+
+    def _story_for(
+        self, item: Item, window: Window, vector: np.ndarray | None, facts: Facts, known: np.ndarray | None
+    ) -> tuple[str, StoryLevel]:
+        found = self._reprint(item, window, facts)
+        if found:
+            return found[0], found[1]
         if vector is None:
             return item.id, "new"
         scores = window.scores(vector, item.filed_at, self.settings.window_days, known)

@@ -102,6 +102,7 @@ class Window:
         self.signature_times = Grown(np.float64)
         self.sizes = Grown(np.float64)
         self.signature_stories: list[str] = []
+        self.signature_items: list[str] = []
         self.signature_numbers: list[frozenset[str]] = []
         self.vectors: Grown | None = None
         self.times = Grown(np.float64)
@@ -111,14 +112,19 @@ class Window:
         self.languages = Grown(np.int16)
 
     def add(self, item_id: str, story: str, when: datetime, facts: Facts, vector: np.ndarray | None) -> None:
+        """Add an item; an item added before (its signature, while its story was being decided) takes
+        ``story`` and, if given, its vector."""
         self.items.add(item_id)
-        if facts.signature is not None and item_id not in self.signature_rows:
+        if item_id in self.signature_rows:
+            self.signature_stories[self.signature_rows[item_id]] = story
+        elif facts.signature is not None:
             self.signature_rows[item_id] = self.signatures.size
             self.bands.add(self.signatures.size, signature_values(facts.signature))
             self.signatures.append(signature_values(facts.signature))
             self.signature_times.append(when.timestamp())
             self.sizes.append(facts.size)
             self.signature_stories.append(story)
+            self.signature_items.append(item_id)
             self.signature_numbers.append(facts.numerals)
         if vector is not None:
             self.vectors = self.vectors or Grown(np.float32, len(vector))
@@ -131,9 +137,12 @@ class Window:
     def _code(self, language: str) -> int:
         return self.language_codes.setdefault(language, len(self.language_codes))
 
-    def reprint_of(self, facts: Facts, when: datetime, settings: StorySettings) -> str | None:
+    def reprint_of(
+        self, facts: Facts, when: datetime, settings: StorySettings, exclude: str = ""
+    ) -> tuple[str, str] | None:
         """The story of the best reprint within ``settings.window_days``: MinHash Jaccard above the
-        threshold, or most of the shorter text contained in the longer (truncated reprints); never a text
+        threshold, or most of the shorter text contained in the longer (truncated reprints), and the item
+        it reprints; never a text
         whose numerals disagree (:func:`numerals_differ`: the same template telling another event, another
         city's flood or another quarter's results)."""
         if facts.signature is None:
@@ -155,8 +164,10 @@ class Window:
         )
         for position in np.flatnonzero(reprint)[np.argsort(-scores[reprint], kind="stable")]:
             row = rows[position]
-            if not numerals_differ(facts.numerals, self.signature_numbers[row]):
-                return self.signature_stories[row]
+            if self.signature_items[row] != exclude and not numerals_differ(
+                facts.numerals, self.signature_numbers[row]
+            ):
+                return self.signature_stories[row], self.signature_items[row]
         return None
 
     def cosines(self, vectors: np.ndarray) -> np.ndarray:

@@ -104,6 +104,7 @@ def cycle_summary(console: Console, report: CycleReport) -> None:
     console.print(
         f"collected {report.collected}, processed {report.processed} (failed {report.failed}), "
         f"new stories {report.new_stories}, indexed {report.indexed}, "
+        f"reprints that skipped the encoder {report.indexed - report.sent_to_encoder}, "
         f"freshly embedded {report.embedded_fresh}; "
         f"outcomes: {problems}"
     )

@@ -45,6 +45,8 @@ class CycleReport:
     new_stories: int = 0
     indexed: int = 0
     embedded_fresh: int = 0
+    sent_to_encoder: int = 0
+    """Items that needed a vector of their own; reprints take their original's and never reach it."""
     seconds: dict[str, float] = field(default_factory=dict)
     health: dict[str, SourceHealth] = field(default_factory=dict)
 
@@ -92,10 +94,12 @@ def process_and_index(
     and no text are counted as ``empty_text`` and handed on without being indexed).
 
     Work is streamed so that the model never waits: one thread extracts chunks of ``chunk`` pages ahead
-    of the model (torch releases the GIL while it computes); the model takes every chunk that is ready
-    (up to ``max_batch`` items); another thread assigns stories and indexes the batch behind it. Each
-    stage keeps the order of ``raws``; ``report.seconds`` holds each stage's busy time and
-    ``report.seconds["wall"]`` the elapsed time of the whole.
+    of the model (the encoder releases the GIL while it computes); the model thread takes every chunk
+    that is ready (up to ``max_batch`` items), assigns their stories and calls the encoder only for the
+    items that are not reprints (:meth:`StoryStore.assign_embedding`: a reprint takes its original's
+    vector); a third thread indexes each batch behind it. Each stage keeps the order of ``raws``;
+    ``report.seconds`` holds each stage's busy time and ``report.seconds["wall"]`` the elapsed time of
+    the whole; ``report.sent_to_encoder`` counts the items that needed a vector of their own.
     """
     timer = time.monotonic()
     chunks = [raws[start : start + chunk] for start in range(0, len(raws), chunk)]
@@ -103,26 +107,32 @@ def process_and_index(
     items: list[Item] = []
     with (
         ThreadPoolExecutor(1, thread_name_prefix="extract") as extractor,
-        ThreadPoolExecutor(1, thread_name_prefix="store") as storer,
+        ThreadPoolExecutor(1, thread_name_prefix="model") as modeller,
+        ThreadPoolExecutor(1, thread_name_prefix="index") as indexer,
     ):
         processed = deque(extractor.submit(_process_chunk, services, part, report) for part in chunks)
-        stored: Future[None] | None = None
-        while processed:
+        modelled: tuple[list[Item], Future[np.ndarray]] | None = None
+        indexed: Future[None] | None = None
+        while processed or modelled:
+            if modelled is not None:  # wait for the model, then index that batch behind it
+                vectors = modelled[1].result()
+                if indexed is not None:
+                    indexed.result()  # the batch before: its errors surface here, in order
+                indexed = indexer.submit(_index_batch, services, modelled[0], vectors, report)
+                modelled = None
+                progress("embed", len(items), len(raws))
+            if not processed:
+                break
             ready = processed.popleft().result()
             while processed and processed[0].done() and len(ready) < max_batch:
                 ready += processed.popleft().result()
             batch = [item for item in ready if EMPTY not in item.problems]  # empty ones: counted, not indexed
             progress("process", report.processed + report.failed, len(raws))
-            vectors = _embed_batch(services, batch, report) if batch else None
-            progress("embed", len(items) + len(ready), len(raws))
-            if stored is not None:
-                stored.result()  # the batch behind: its errors surface here, in order
-            stored = (
-                storer.submit(_store_batch, services, batch, vectors, report) if vectors is not None else None
-            )
+            if batch:
+                modelled = batch, modeller.submit(_model_batch, services, batch, report)
             items.extend(ready)
-        if stored is not None:
-            stored.result()
+        if indexed is not None:
+            indexed.result()
     progress("index", report.indexed, len(items))
     report.seconds["wall"] = time.monotonic() - timer
     return items
@@ -146,21 +156,28 @@ def _process_chunk(services: Services, raws: list[RawItem], report: CycleReport)
     return items
 
 
-def _embed_batch(services: Services, items: list[Item], report: CycleReport) -> np.ndarray:
+def _model_batch(services: Services, items: list[Item], report: CycleReport) -> np.ndarray:
+    """Stories for ``items``, the encoder called only for those that are not reprints; their vectors."""
+    timer = time.monotonic()
+    embed_seconds = report.seconds.get("embed", 0.0)
+    vectors = services.stories.assign_embedding(items, lambda needed: _embed(services, needed, report))
+    report.new_stories += sum(1 for item in items if item.story_level == "new")
+    _busy(report, "stories", timer + report.seconds.get("embed", 0.0) - embed_seconds)  # less the encoder
+    return vectors
+
+
+def _embed(services: Services, items: list[Item], report: CycleReport) -> np.ndarray:
     timer = time.monotonic()
     lead = services.settings.embedding.lead_chars
     before = services.embedder.misses
     vectors = services.embedder.embed([embedding_text(item.title, item.text, lead) for item in items])
     report.embedded_fresh += services.embedder.misses - before
+    report.sent_to_encoder += len(items)
     _busy(report, "embed", timer)
     return vectors
 
 
-def _store_batch(services: Services, items: list[Item], vectors: np.ndarray, report: CycleReport) -> None:
-    timer = time.monotonic()
-    services.stories.assign(items, vectors)
-    report.new_stories += sum(1 for item in items if item.story_level == "new")
-    _busy(report, "stories", timer)
+def _index_batch(services: Services, items: list[Item], vectors: np.ndarray, report: CycleReport) -> None:
     timer = time.monotonic()
     services.index.upsert(
         [IndexDoc.from_item(item, vector) for item, vector in zip(items, vectors, strict=True)]

@@ -103,7 +103,10 @@ def test_streamed_chunks_give_the_same_stories_as_one_batch(world: World, tmp_pa
     assert [(i.url, i.story_id, i.story_level) for i in streamed] == [
         (i.url, i.story_id, i.story_level) for i in whole
     ]
-    assert sum(1 for i in whole if i.story_level in ("exact", "near")) >= 3  # the planted reprints joined
+    reprints = sum(1 for i in whole if i.story_level in ("exact", "near"))
+    assert reprints >= 3  # the planted reprints joined
+    for report in (one, many):  # ... and never reached the encoder, in one batch or in many
+        assert report.indexed - report.sent_to_encoder == reprints
     assert (
         many.new_stories == one.new_stories and many.processed == one.processed == 46
     )  # the binary page too, flagged

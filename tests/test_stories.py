@@ -285,3 +285,72 @@ def test_planted_events_are_one_story_each_across_languages(
     recall = store.stories([found[a.id] for a in events["novamart-recall"]]).popitem()[1]
     assert recall.by_language["en"].items == 4 and recall.by_language["zh"].items == 2
     assert recall.by_language["zh"].title == "诺瓦商城召回12万台充电宝 起火事件引发监管关注"
+
+
+class _Counting:
+    """The hashing test double, recording which items reached it."""
+
+    def __init__(self) -> None:
+        from nlp.embed import HashingEmbedder
+
+        self.inner, self.calls = HashingEmbedder(64), []  # type: ignore[var-annotated]
+
+    def __call__(self, items: list[Item]) -> np.ndarray:
+        self.calls.append([one.id for one in items])
+        return self.inner.embed([f"{one.title}\n{one.text}" for one in items])
+
+
+def _story_text(topic: str, n: int) -> str:
+    """``n`` sentences of words of its own: texts of different topics share no shingles."""
+    import random
+
+    rng = random.Random(topic)
+    words = ["".join(rng.choices("abcdefghijklmnopqrstuvwxyz", k=6)) for _ in range(40)]
+    return " ".join(" ".join(rng.choices(words, k=8)) + "." for _ in range(n))
+
+
+def test_reprints_never_reach_the_encoder_and_take_their_originals_vector(tmp_path: Path) -> None:
+    """Reprints of the past and of this batch borrow a vector; only the rest is embedded, in one call, and
+    every item lands in the story plain `assign` gives it."""
+    first = [item("a0", _story_text("harbour", 12), T0, "s1", "Harbour report")]
+    later = T0 + timedelta(hours=2)
+    batch = [
+        item("b-exact-of-past", _story_text("harbour", 12), later, "s2", "Retitled harbour report"),
+        item("c-new", _story_text("railway", 12), later, "s3", "Railway report"),
+        item("d-near-of-c", _story_text("railway", 12) + " Share this article. Advertisement.", later, "s4", "Railway"),
+        item("e-exact-of-c", _story_text("railway", 12), later, "s5", "Rail news"),
+        item("f-new", _story_text("orchard", 12), later, "s6", "Orchard report"),
+        item("a0", _story_text("harbour", 12), T0, "s1", "Harbour report"),
+    ]  # fmt: skip
+    store = StoryStore(tmp_path / "s.sqlite", StorySettings(), semantic_threshold=0.95)
+    encoder = _Counting()
+    first_vectors = store.assign_embedding(first, encoder)
+    vectors = store.assign_embedding(batch, encoder)
+    assert encoder.calls == [["a0"], ["c-new", "f-new"]]
+    found = {one.id: (one.story_id, one.story_level) for one in batch}
+    assert found == {
+        "b-exact-of-past": ("a0", "exact"),
+        "c-new": ("c-new", "new"),
+        "d-near-of-c": ("c-new", "near"),
+        "e-exact-of-c": ("c-new", "exact"),
+        "f-new": ("f-new", "new"),
+        "a0": ("a0", "known"),
+    }
+    assert np.array_equal(vectors[0], first_vectors[0]) and np.array_equal(vectors[5], first_vectors[0])
+    assert np.array_equal(vectors[2], vectors[1]) and np.array_equal(vectors[3], vectors[1])
+    plain = StoryStore(tmp_path / "plain.sqlite", StorySettings(), semantic_threshold=0.95)
+    copies = [one.model_copy() for one in [*first, *batch[:-1]]]
+    plain.assign(copies, encoder.inner.embed([f"{one.title}\n{one.text}" for one in copies]))
+    assert {one.id: (one.story_id, one.story_level) for one in copies[1:]} == {
+        key: value for key, value in found.items() if key != "a0"
+    }
+
+
+def test_a_reprint_of_an_original_without_a_vector_gets_its_own(tmp_path: Path) -> None:
+    store = StoryStore(tmp_path / "s.sqlite", StorySettings(), semantic_threshold=0.95)
+    store.assign([item("old", _story_text("harbour", 12), T0)])  # stored before vectors were kept
+    encoder = _Counting()
+    copy = item("copy", _story_text("harbour", 12), T0 + timedelta(hours=1), "t", "Harbour again")
+    vectors = store.assign_embedding([copy], encoder)
+    assert (copy.story_id, copy.story_level) == ("old", "exact") and encoder.calls == [["copy"]]
+    assert vectors.shape == (1, 64) and np.linalg.norm(vectors[0]) > 0.99
