@@ -185,9 +185,29 @@ class StoryStore:
         """Reprints of the past are decided first and borrow their original's vector; items that need the
         vector levels are embedded in one call and decided in order; reprints of those (in this batch)
         follow them, with their story and vector."""
-        pending: dict[str, int] = {}  # item id -> row: items that need a vector of their own
+        pending, deferred = self._reprints_first(items, facts, vectors, window)
+        needed = [row for row in range(len(items)) if vectors[row] is None and row not in deferred]
+        for row, vector in zip(needed, embed([items[row] for row in needed]) if needed else [], strict=True):
+            vectors[row] = vector
+            if items[row].id not in pending:  # a reprint whose original has no stored vector: its own
+                self._settle(items[row], facts[row], vector, window)
+        rows = sorted(pending.values())
+        own = np.stack([vectors[row] for row in rows]) if rows else None  # type: ignore[misc]  # stored, too
+        self._assign_rows([items[row] for row in rows], own, [facts[row] for row in rows], window)
+        for row, (source, level) in sorted(deferred.items()):
+            item, vectors[row] = items[row], vectors[source]
+            item.story_id, item.story_level = items[source].story_id, level
+            self._settle(item, facts[row], vectors[row], window)
+
+    def _reprints_first(
+        self, items: list[Item], facts: list[Facts], vectors: list[np.ndarray | None], window: Window
+    ) -> tuple[dict[str, int], dict[int, tuple[int, StoryLevel]]]:
+        """Decide the reprints of the past (with their original's vector, where one is stored); return the
+        items that need a vector of their own (id -> row, each findable meanwhile by its text and
+        signature) and the reprints of those (row -> (original's row, level))."""
+        pending: dict[str, int] = {}
         pending_texts: dict[str, int] = {}  # content hash -> first pending row with that text
-        deferred: dict[int, tuple[int, StoryLevel]] = {}  # row -> (its original's row, level)
+        deferred: dict[int, tuple[int, StoryLevel]] = {}
         rows_of = {item.id: row for row, item in enumerate(items)}
         for row, item in enumerate(items):
             found = self._reprint(item, window, facts[row])
@@ -201,40 +221,22 @@ class StoryStore:
                 vectors[row] = vectors[earlier] if earlier is not None else None
                 if vectors[row] is None:  # an item of the past (or of this batch that had none)
                     vectors[row] = self._stored_vector(original)
-                self._record(item, facts[row], vectors[row])
-                window.add(item.id, item.story_id, item.filed_at, facts[row], self._kept(vectors[row]))
+                self._settle(item, facts[row], vectors[row], window)
             else:
                 pending[item.id] = row
                 pending_texts.setdefault(item.content_hash, row)
-                window.add(item.id, item.id, item.filed_at, facts[row], None)  # findable while undecided
-        needed = [row for row in range(len(items)) if vectors[row] is None and row not in deferred]
-        for row, vector in zip(needed, embed([items[row] for row in needed]) if needed else [], strict=True):
-            vectors[row] = vector
-            if items[row].id not in pending:  # a reprint whose original has no stored vector: its own
-                self._record(items[row], facts[row], vector)
-                window.add(
-                    items[row].id,
-                    str(items[row].story_id),
-                    items[row].filed_at,
-                    facts[row],
-                    self._kept(vector),
-                )
-        rows = sorted(pending.values())
-        own = np.stack([vectors[row] for row in rows]) if rows and self._vector_levels else None  # type: ignore[misc]
-        self._assign_rows([items[row] for row in rows], own, [facts[row] for row in rows], window)
-        for row, (source, level) in sorted(deferred.items()):
-            item, vectors[row] = items[row], vectors[source]
-            item.story_id, item.story_level = items[source].story_id, level
-            self._record(item, facts[row], vectors[row])
-            window.add(item.id, str(item.story_id), item.filed_at, facts[row], self._kept(vectors[row]))
+                window.add(item.id, item.id, item.filed_at, facts[row], None)
+        return pending, deferred
+
+    def _settle(self, item: Item, facts: Facts, vector: np.ndarray | None, window: Window) -> None:
+        """Record an item whose story is decided, and add it to the window (its vector where a level
+        compares vectors)."""
+        self._record(item, facts, vector)
+        window.add(item.id, str(item.story_id), item.filed_at, facts, vector if self._vector_levels else None)
 
     def _stored_vector(self, item_id: str) -> np.ndarray | None:
         row = self.db.execute("SELECT vector FROM story_items WHERE item_id = ?", (item_id,)).fetchone()
         return np.frombuffer(row[0], dtype=np.float32).copy() if row and row[0] else None
-
-    def _kept(self, vector: np.ndarray | None) -> np.ndarray | None:
-        """What the window keeps of a vector: nothing when no level compares vectors."""
-        return vector if self._vector_levels else None
 
     @property
     def _vector_levels(self) -> bool:
@@ -266,8 +268,7 @@ class StoryStore:
                     known = window.cosines(vectors[row : row + COSINE_BLOCK])
                 column = known[:, row % COSINE_BLOCK]
             item.story_id, item.story_level = self._story_for(item, window, vector, facts[row], column)
-            self._record(item, facts[row], vector)
-            window.add(item.id, item.story_id, item.filed_at, facts[row], vector)
+            self._settle(item, facts[row], vector, window)
 
     def _window_since(self, since: datetime, with_vectors: bool) -> Window:
         """The window of the previous call, extended back to ``since`` if needed (a batch streamed in

@@ -354,3 +354,13 @@ def test_a_reprint_of_an_original_without_a_vector_gets_its_own(tmp_path: Path) 
     vectors = store.assign_embedding([copy], encoder)
     assert (copy.story_id, copy.story_level) == ("old", "exact") and encoder.calls == [["copy"]]
     assert vectors.shape == (1, 64) and np.linalg.norm(vectors[0]) > 0.99
+
+
+def test_without_vector_levels_vectors_are_still_kept_for_reprints_to_borrow(tmp_path: Path) -> None:
+    store = StoryStore(tmp_path / "s.sqlite", StorySettings())  # a model with no calibrated thresholds
+    encoder = _Counting()
+    original = item("o", _story_text("harbour", 12), T0)
+    first = store.assign_embedding([original], encoder)
+    copy = item("c", _story_text("harbour", 12), T0 + timedelta(hours=1), "t", "Again")
+    again = store.assign_embedding([copy], encoder)
+    assert encoder.calls == [["o"]] and copy.story_level == "exact" and np.array_equal(again[0], first[0])
