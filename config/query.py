@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 
 TEXT_FIELDS = ("title", "body")
-KEYWORD_FIELDS = ("source", "domain", "lang", "watchlist", "story", "kind")
+KEYWORD_FIELDS = ("source", "domain", "lang", "watchlist", "story", "kind", "topic")
 FIELD_ALIASES = {"text": "body", "language": "lang", "site": "source"}
 TOKEN = re.compile(r'\s*(?:(\()|(\))|"([^"]*)"|(NEAR/\S*)|(-)(?=["(])|([^\s()"]+))', re.IGNORECASE)
 FIELD_PREFIX = re.compile(r"[A-Za-z_]+:(?!//)")

@@ -209,6 +209,52 @@ class StorySettings(Strict):
     )
 
 
+class TopicSettings(Strict):
+    enabled: bool = Field(
+        default=True,
+        description="Fit topics daily (`opinionwatch topics fit`, or the daily job of `run`) and give new "
+        "items the topic of their story or the nearest topic.",
+    )
+    window_days: int = Field(
+        default=7, ge=1, le=90, description="Each daily fit clusters the stories of this many UTC days."
+    )
+    min_topic_size: int | None = Field(
+        default=None,
+        ge=2,
+        description="Fewest stories in a topic; default: half the square root of the window's stories, at "
+        "least 5 (2,000 stories: 22; 100,000: 158).",
+    )
+    place_outliers: bool = Field(
+        default=True,
+        description="Give a story that no cluster took the nearest topic when it is as close to that topic's "
+        "centroid as 95% of the topic's own members are (items between fits are placed the same way).",
+    )
+    assign_threshold: float | None = Field(
+        default=None,
+        gt=-1,
+        le=1,
+        description="A fixed cosine to the nearest centroid for placing stories and new items, instead of "
+        "each topic's own floor.",
+    )
+    anchor: bool = Field(
+        default=True,
+        description="Refit anchored on the last fit: its topics are UMAP's targets for the stories they "
+        "held (BERTopic's semi-supervised mode), so ids hold from day to day and new stories still form new "
+        "topics; `false` refits from scratch.",
+    )
+    half_life_days: float = Field(
+        default=2.0,
+        gt=0,
+        le=60,
+        description="Half-life of a topic's popularity, which decides its signal (noise, weak, strong).",
+    )
+    seed: int = Field(default=42, description="Seed of UMAP: the same stories always give the same topics.")
+    fit_time: time = Field(
+        default=time(0, 20),
+        description="UTC time at which `opinionwatch run` fits the topics of the UTC day that just ended.",
+    )
+
+
 class EmbeddedIndexSettings(Strict):
     backend: Literal["embedded"] = Field(default="embedded", description="One machine, no server.")
     path: Path = Field(default=Path("index"), description="Index folder, relative to `data_dir`.")
@@ -296,6 +342,9 @@ class Settings(Strict):
         default_factory=EmbeddingSettings, description="Sentence embeddings."
     )
     stories: StorySettings = Field(default_factory=StorySettings, description="Deduplication into stories.")
+    topics: TopicSettings = Field(
+        default_factory=TopicSettings, description="Topics over stories (BERTopic)."
+    )
     index: IndexSettings = Field(default_factory=EmbeddedIndexSettings, description="Search index backend.")
     teams: list[Team] = Field(default_factory=list, description="Who gets which digest.")
     mail: MailSettings = Field(default_factory=MailSettings, description="Outgoing mail server.")

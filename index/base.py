@@ -10,7 +10,7 @@ import numpy as np
 
 from nlp.records import Item
 
-FACET_FIELDS = ("source", "domain", "language", "watchlists", "kind", "story_id")
+FACET_FIELDS = ("source", "domain", "language", "watchlists", "kind", "story_id", "topic_id")
 KEYWORD_FIELDS = {
     "source": "source",
     "domain": "domain",
@@ -18,6 +18,7 @@ KEYWORD_FIELDS = {
     "watchlist": "watchlists",
     "story": "story_id",
     "kind": "kind",
+    "topic": "topic_id",
 }
 """Query-language fields (``lang:zh``) and the index fields they filter on exactly."""
 
@@ -47,6 +48,9 @@ class IndexDoc:
     """The publication's own name (``og:site_name``, JSON-LD publisher), else its domain."""
     matched: tuple[dict[str, str], ...] = ()
     """Why it matched: one ``{"watchlist", "term", "via", "field"}`` per distinct reason."""
+    topic_id: str = ""
+    """The topic of its story (``nlp.topic_daily``), empty when it has none."""
+    topic_label: str = ""
 
     @classmethod
     def from_item(cls, item: Item, vector: np.ndarray | None) -> IndexDoc:
@@ -66,6 +70,8 @@ class IndexDoc:
             date_precision=item.date_precision,
             outlet=item.site_name or item.domain,
             matched=match_reasons(item),
+            topic_id="" if item.topic_id is None else str(item.topic_id),
+            topic_label=item.topic_label,
         )
 
 
@@ -94,6 +100,8 @@ def stored_form(doc: IndexDoc) -> dict[str, Any]:
         "date_precision": doc.date_precision,
         "outlet": doc.outlet,
         "matched": [dict(reason) for reason in doc.matched],
+        "topic_id": doc.topic_id,
+        "topic_label": doc.topic_label,
     }
 
 
@@ -115,6 +123,8 @@ def doc_from_stored(stored: dict[str, Any], vector: np.ndarray | None) -> IndexD
         date_precision=str(stored.get("date_precision", "datetime")),
         outlet=str(stored.get("outlet", "")),
         matched=tuple(stored.get("matched", ())),
+        topic_id=str(stored.get("topic_id", "")),
+        topic_label=str(stored.get("topic_label", "")),
     )
 
 
@@ -126,6 +136,7 @@ class SearchRequest:
     sources: tuple[str, ...] = ()
     languages: tuple[str, ...] = ()
     watchlists: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
     sort: Literal["relevance", "date"] = "relevance"
     limit: int = 10
     offset: int = 0
@@ -134,6 +145,24 @@ class SearchRequest:
     """Fixed interval such as ``1d`` or ``1h`` for a histogram over ``published``."""
     vector: np.ndarray | None = None
     """When set, results are the k nearest neighbours (k = ``limit``) among documents passing the filters."""
+
+
+@dataclass(frozen=True)
+class TopicTags:
+    """The topics of stories after a fit, for the documents filed in its window."""
+
+    since: datetime
+    until: datetime
+    by_story: dict[str, tuple[str, str]]
+    """Story id -> ``(topic_id, topic_label)``."""
+
+    def tag(self, stored: dict[str, Any]) -> bool:
+        """Set the topic fields of one stored document; whether they changed."""
+        topic_id, label = self.by_story.get(str(stored.get("story_id")), ("", ""))
+        if (stored.get("topic_id", ""), stored.get("topic_label", "")) == (topic_id, label):
+            return False
+        stored["topic_id"], stored["topic_label"] = topic_id, label
+        return True
 
 
 @dataclass(frozen=True)
@@ -160,5 +189,10 @@ class Index(Protocol):
     def search(self, request: SearchRequest) -> SearchResult: ...
 
     def count(self) -> int: ...
+
+    def set_topics(self, topics: TopicTags) -> int:
+        """Tag the documents filed in ``topics.since``..``topics.until`` with their story's topic (clearing
+        it where the story has none); returns how many documents changed."""
+        ...
 
     def close(self) -> None: ...

@@ -31,6 +31,7 @@ from index.base import (
     IndexError_,
     SearchRequest,
     SearchResult,
+    TopicTags,
     doc_from_stored,
     stored_form,
 )
@@ -111,6 +112,8 @@ class ElasticsearchIndex:
             "date_precision": keyword,
             "outlet": keyword,
             "matched": {"type": "object", "enabled": False},
+            "topic_id": keyword,
+            "topic_label": keyword,
             "title": text,
             "body": text,
             "title_terms": terms,
@@ -237,6 +240,46 @@ class ElasticsearchIndex:
 
     def _monthly(self, source: dict[str, Any]) -> str:
         return f"{self.alias}-{source['published'][:7].replace('-', '.')}"
+
+    def set_topics(self, topics: TopicTags) -> int:
+        """Partial updates of the documents in the window whose topic changed (a point-in-time walk)."""
+        window = {"range": {"published": {"gte": topics.since.isoformat(), "lt": topics.until.isoformat()}}}
+        actions = []
+        try:
+            pit = self.client.open_point_in_time(index=self.alias, keep_alive="2m")["id"]
+        except NotFoundError:
+            return 0
+        except TransportError as exc:
+            raise IndexError_(
+                f"elasticsearch unavailable, topics not tagged (the next fit retries): {exc}"
+            ) from None
+        try:
+            after: list[Any] | None = None
+            while True:
+                page = self.client.search(
+                    pit={"id": pit, "keep_alive": "2m"},
+                    query=window,
+                    size=CHUNK,
+                    sort=["_shard_doc"],
+                    search_after=after,
+                    source_includes=["story_id", "topic_id", "topic_label"],
+                )
+                hits = page["hits"]["hits"]
+                if not hits:
+                    break
+                for hit in hits:
+                    source = dict(hit["_source"])
+                    if topics.tag(source):
+                        update = {"topic_id": source["topic_id"], "topic_label": source["topic_label"]}
+                        actions.append(
+                            {"_op_type": "update", "_index": hit["_index"], "_id": hit["_id"], "doc": update}
+                        )
+                after = hits[-1]["sort"]
+        finally:
+            self.client.close_point_in_time(id=pit)
+        if actions:
+            helpers.bulk(self.client, actions, chunk_size=CHUNK, refresh="wait_for")
+        return len(actions)
 
     def dead_letters(self) -> list[tuple[str, str, str]]:
         return [tuple(row) for row in self.outbox.execute("SELECT id, reason, failed_at FROM dead_letters")]

@@ -23,6 +23,7 @@ def filters(request: SearchRequest) -> list[dict[str, Any]]:
         ("source", request.sources),
         ("language", request.languages),
         ("watchlists", request.watchlists),
+        ("topic_id", request.topics),
     ):
         if values:
             filters.append({"terms": {field: list(values)}})

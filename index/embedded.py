@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from datetime import UTC
@@ -28,6 +29,7 @@ from index.base import (
     IndexError_,
     SearchRequest,
     SearchResult,
+    TopicTags,
     doc_from_stored,
     stored_form,
 )
@@ -35,14 +37,17 @@ from index.highlight import highlight_hit
 from nlp import query as q
 
 log = logging.getLogger(__name__)
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2 added ``topic_id``; an index of format 1 is rebuilt from its stored documents when opened."""
+KEYWORDS = ("id", "source", "domain", "language", "kind", "story_id", "topic_id")
 WRITER_HEAP = 64_000_000
 KNN_FIRST_CHUNK = 256
 
 
-def _schema() -> tantivy.Schema:
+def _schema(version: int = SCHEMA_VERSION) -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
-    for name in ("id", "source", "domain", "language", "kind", "story_id", "watchlists"):
+    keywords = KEYWORDS if version >= 2 else tuple(name for name in KEYWORDS if name != "topic_id")
+    for name in (*keywords, "watchlists"):
         builder.add_text_field(name, stored=False, tokenizer_name="raw", fast=True)
     builder.add_text_field("title", stored=False, tokenizer_name="whitespace")
     builder.add_text_field("body", stored=False, tokenizer_name="whitespace")
@@ -59,7 +64,7 @@ class EmbeddedIndex:
         self.path = path
         text_dir = path / "text"
         text_dir.mkdir(parents=True, exist_ok=True)
-        self._check_version(path / "VERSION")
+        self._check_version(path / "VERSION", text_dir)
         self.schema = _schema()
         try:
             self.index = tantivy.Index(self.schema, path=str(text_dir), reuse=True)
@@ -70,16 +75,36 @@ class EmbeddedIndex:
         self.vectors.execute("CREATE TABLE IF NOT EXISTS vectors (id TEXT PRIMARY KEY, vector BLOB NOT NULL)")
         self._matrix: tuple[list[str], np.ndarray] | None = None
 
-    def _check_version(self, marker: Path) -> None:
-        if marker.exists():
-            found = int(marker.read_text().strip() or 0)
-            if found != SCHEMA_VERSION:
-                raise IndexError_(
-                    f"{self.path} holds an index of format {found}, this version reads {SCHEMA_VERSION}; "
-                    "rebuild it (delete the folder and run again)"
-                )
-        else:
-            marker.write_text(f"{SCHEMA_VERSION}\n")
+    def _check_version(self, marker: Path, text_dir: Path) -> None:
+        found = int(marker.read_text().strip() or 0) if marker.exists() else SCHEMA_VERSION
+        if found == 1:
+            self._rebuild_from_v1(text_dir)
+        elif found != SCHEMA_VERSION:
+            raise IndexError_(
+                f"{self.path} holds an index of format {found}, this version reads {SCHEMA_VERSION}; "
+                "rebuild it (delete the folder and run again)"
+            )
+        marker.write_text(f"{SCHEMA_VERSION}\n")
+
+    def _rebuild_from_v1(self, text_dir: Path) -> None:
+        """Format 1 lacked ``topic_id``: re-add every stored document under the current schema (the vectors
+        are kept as they are); the old text index is removed only once the new one has committed."""
+        log.info(
+            "rebuilding the embedded index for format %s", SCHEMA_VERSION, extra={"path": str(self.path)}
+        )
+        old = tantivy.Index(_schema(1), path=str(text_dir), reuse=True)
+        old.reload()
+        searcher = old.searcher()
+        found = searcher.search(Query.all_query(), max(1, int(searcher.num_docs)), count=False).hits
+        stored = [self._stored_doc(searcher, address) for _, address in found]
+        fresh = text_dir.with_name("text.rebuilding")
+        shutil.rmtree(fresh, ignore_errors=True)
+        fresh.mkdir()
+        self.schema = _schema()
+        self.index = tantivy.Index(self.schema, path=str(fresh), reuse=False)
+        self._write([doc_from_stored(doc, None) for doc in stored])
+        shutil.rmtree(text_dir)
+        fresh.rename(text_dir)
 
     def close(self) -> None:
         self.vectors.close()
@@ -100,6 +125,10 @@ class EmbeddedIndex:
                     if d.vector is not None
                 ],
             )
+        self._write(docs)
+        self._matrix = None
+
+    def _write(self, docs: list[IndexDoc]) -> None:
         writer = self.index.writer(heap_size=WRITER_HEAP, num_threads=1)
         try:
             for doc in {d.id: d for d in docs}.values():
@@ -112,11 +141,26 @@ class EmbeddedIndex:
         finally:
             writer.wait_merging_threads()
         self.index.reload()
-        self._matrix = None
+
+    def set_topics(self, topics: TopicTags) -> int:
+        self.index.reload()
+        searcher = self.index.searcher()
+        window = Query.range_query(
+            self.schema, "published", FieldType.Date, topics.since, topics.until, True, False
+        )
+        count = int(searcher.search(window, 1, count=True).count)  # type: ignore[attr-defined]
+        changed = []
+        for _, address in searcher.search(window, max(1, count), count=False).hits if count else []:
+            stored = self._stored_doc(searcher, address)
+            if topics.tag(stored):
+                changed.append(doc_from_stored(stored, None))
+        if changed:
+            self._write(changed)
+        return len(changed)
 
     def _document(self, doc: IndexDoc) -> tantivy.Document:
         document = tantivy.Document()
-        for name in ("id", "source", "domain", "language", "kind", "story_id"):
+        for name in KEYWORDS:
             document.add_text(name, getattr(doc, name))
         for watchlist in doc.watchlists:
             document.add_text("watchlists", watchlist)
@@ -306,6 +350,7 @@ class EmbeddedIndex:
             ("source", request.sources),
             ("language", request.languages),
             ("watchlists", request.watchlists),
+            ("topic_id", request.topics),
         ):
             if values:
                 clauses.append((Occur.Must, Query.term_set_query(self.schema, field, list(values))))

@@ -65,6 +65,10 @@ class Item(BaseModel):
     content_hash: str = ""
     story_id: str | None = None
     story_level: StoryLevel = "new"
+    topic_id: int | None = Field(
+        default=None, description="The topic of its story at the latest fit, or nearest."
+    )
+    topic_label: str = ""
 
     @property
     def filed_at(self) -> datetime:

@@ -41,6 +41,8 @@ Embed = Callable[[list[Item]], np.ndarray]
 NUMERAL = "#:"
 COMPLETE_FRACTION = 0.8
 PRECISION_RANK = {"datetime": 0, "date": 1, "none": 2}
+LEAD_CHARS = 600
+"""Characters of body text kept with each item, for topic keywords (nlp.topic_fit)."""
 COSINE_BLOCK = 256
 """Items whose cosines with the window are computed in one matrix product (far faster than one
 matrix-vector product each); rows added meanwhile are compared one by one."""
@@ -50,7 +52,8 @@ CREATE TABLE IF NOT EXISTS story_items (
     published TEXT NOT NULL, source TEXT NOT NULL, domain TEXT NOT NULL, language TEXT NOT NULL,
     text_len INTEGER NOT NULL, title TEXT NOT NULL, url TEXT NOT NULL, vector BLOB,
     shingles INTEGER NOT NULL DEFAULT 0, numbers TEXT NOT NULL DEFAULT '',
-    date_precision TEXT NOT NULL DEFAULT 'datetime', facts TEXT NOT NULL DEFAULT ''
+    date_precision TEXT NOT NULL DEFAULT 'datetime', facts TEXT NOT NULL DEFAULT '',
+    lead TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS story_items_hash ON story_items (content_hash);
 CREATE INDEX IF NOT EXISTS story_items_story ON story_items (story_id);
@@ -370,7 +373,7 @@ class StoryStore:
         blob = signature_values(signature).tobytes() if signature is not None else None
         vector_blob = np.asarray(vector, dtype=np.float32).tobytes() if vector is not None else None
         self.db.execute(
-            "INSERT OR REPLACE INTO story_items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO story_items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 item.id,
                 item.story_id,
@@ -388,6 +391,7 @@ class StoryStore:
                 " ".join(sorted(facts.numbers)),
                 item.date_precision,
                 " ".join(sorted([*facts.evidence, *(NUMERAL + numeral for numeral in facts.numerals)])),
+                item.text[:LEAD_CHARS],
             ),
         )
 
@@ -407,6 +411,30 @@ class StoryStore:
                 members.setdefault(row[0], []).append(row[1:])
         return {story_id: _story(story_id, rows) for story_id, rows in members.items()}
 
+    def activity(self, since: datetime, until: datetime) -> list[tuple[str, str, datetime, str, str]]:
+        """``(item_id, story_id, published, source, language)`` of the items filed in ``[since, until)``."""
+        rows = self.db.execute(
+            "SELECT item_id, story_id, published, source, language FROM story_items "
+            "WHERE published >= ? AND published < ? ORDER BY published, item_id",
+            (since.isoformat(), until.isoformat()),
+        )
+        return [(i, s, datetime.fromisoformat(p), src, lang) for i, s, p, src, lang in rows]
+
+    def texts_and_vectors(self, item_ids: list[str]) -> dict[str, tuple[str, str, str, np.ndarray]]:
+        """``item_id -> (title, lead, language, vector)`` of the given items that have a stored vector."""
+        found = {}
+        for start in range(0, len(item_ids), 500):
+            chunk = item_ids[start : start + 500]
+            rows = self.db.execute(
+                "SELECT item_id, title, lead, language, vector FROM story_items "
+                f"WHERE vector IS NOT NULL AND item_id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+            found.update(
+                {i: (t, lead, lang, np.frombuffer(v, dtype=np.float32)) for i, t, lead, lang, v in rows}
+            )
+        return found
+
 
 def _stored_facts(signature: MinHash | None, size: int, figures: str, language: str, facts: str) -> Facts:
     """Facts as :meth:`StoryStore._record` stored them (numerals among the facts, marked ``#:``)."""
@@ -424,7 +452,7 @@ def _stored_facts(signature: MinHash | None, size: int, figures: str, language: 
 def _add_missing_columns(db: sqlite3.Connection) -> None:
     """Columns added after a store was first written, with their defaults (older stores open as they are)."""
     present = {row[1] for row in db.execute("PRAGMA table_info(story_items)")}
-    for column, default in (("date_precision", "'datetime'"), ("facts", "''")):
+    for column, default in (("date_precision", "'datetime'"), ("facts", "''"), ("lead", "''")):
         if column not in present:
             db.execute(f"ALTER TABLE story_items ADD COLUMN {column} TEXT NOT NULL DEFAULT {default}")
     db.commit()

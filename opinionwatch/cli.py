@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -35,9 +36,11 @@ from index.fusion import hybrid_search, search_stories
 from opinionwatch import logs, output
 from opinionwatch.cli_index import index_app
 from opinionwatch.cli_models import models_app
+from opinionwatch.cli_topics import topics_app
 from opinionwatch.clock import SystemClock
 from opinionwatch.commandline import ConfigOption, command_settings, errors, failures
 from opinionwatch.newsworld import NewsWorldServer, build_world, environment
+from opinionwatch.newsworld.calendar import MIN_DAYS, build_calendar
 from opinionwatch.pipeline import Progress as PipelineProgress
 from opinionwatch.pipeline import run_cycle
 from opinionwatch.scheduler import build_scheduler
@@ -51,6 +54,7 @@ app = typer.Typer(
 )
 app.add_typer(index_app, name="index")
 app.add_typer(models_app, name="models")
+app.add_typer(topics_app, name="topics")
 console = Console()
 
 
@@ -147,6 +151,9 @@ def search(
     watchlist: Annotated[
         list[str] | None, typer.Option("--watchlist", "-w", metavar="NAME", help="Only items hitting these.")
     ] = None,
+    topic: Annotated[
+        list[str] | None, typer.Option("--topic", "-t", metavar="ID", help="Only items of these topics.")
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000, help="Results to show.")] = 10,
     sort: Annotated[str, typer.Option(help="relevance or date.")] = "relevance",
     semantic: Annotated[bool, typer.Option(help="Rank by embedding similarity to the query.")] = False,
@@ -169,10 +176,11 @@ def search(
                 sources=tuple(source or ()),
                 languages=tuple(lang or ()),
                 watchlists=tuple(watchlist or ()),
+                topics=tuple(topic or ()),
                 sort="date" if sort == "date" else "relevance",
                 limit=limit,
                 vector=vector if semantic else None,
-                facets=("source", "language", "watchlists") if as_json else (),
+                facets=("source", "language", "watchlists", "topic_id") if as_json else (),
             )
             result = _read(services, request, vector if hybrid else None, stories)
         if as_json:
@@ -268,9 +276,25 @@ def _this_command() -> str:
 def newsworld(
     seed: Annotated[int, typer.Option(help="Seed of the world.")] = 7,
     truth: Annotated[Path | None, typer.Option(help="Write the planted truth here as JSON.")] = None,
+    days: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="1: the demo's day of news; 5 or more: the calendar world, that many days up to yesterday, "
+            "with planted topics, a split, a merge, a burst and a source that breaks.",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the local news world on 127.0.0.1 until interrupted; print the variables demo.yaml reads."""
-    world = build_world(seed=seed, today=SystemClock().now().date())
+    today = SystemClock().now().date()
+    if 1 < days < MIN_DAYS:
+        raise typer.BadParameter(
+            f"1 (the demo's day) or at least {MIN_DAYS} (the calendar world)", param_hint="--days"
+        )
+    if days == 1:
+        world = build_world(seed=seed, today=today)
+    else:
+        world = build_calendar(seed=seed, start=today - timedelta(days=days), days=days)
     with NewsWorldServer(world) as server:
         for name, value in environment(server).items():
             console.print(f"export {name}={value}")

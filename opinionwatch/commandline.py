@@ -20,6 +20,7 @@ from index.base import IndexError_
 from nlp.embed import EmbeddingError
 from nlp.model_build import ModelBuildError
 from nlp.query import QuerySyntaxError
+from nlp.topic_state import TopicStateError
 from opinionwatch import logs
 
 errors = Console(stderr=True, soft_wrap=True)
@@ -34,6 +35,7 @@ KNOWN_ERRORS = (
     EmbeddingError,
     ModelBuildError,
     QuerySyntaxError,
+    TopicStateError,
     MailError,
     ValueError,
     KeyError,

@@ -12,16 +12,18 @@ from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import date
 
 import numpy as np
 
 from crawlers.health import SourceHealth, health_after
 from crawlers.records import RawItem, SourceReport
 from crawlers.run import crawl
-from index.base import IndexDoc
+from index.base import IndexDoc, TopicTags
 from nlp.embed import embedding_text
 from nlp.process import process
 from nlp.records import Item
+from nlp.topic_daily import DailyFit, fit_day
 from opinionwatch.wiring import Services
 
 log = logging.getLogger(__name__)
@@ -161,6 +163,8 @@ def _model_batch(services: Services, items: list[Item], report: CycleReport) -> 
     timer = time.monotonic()
     embed_seconds = report.seconds.get("embed", 0.0)
     vectors = services.stories.assign_embedding(items, lambda needed: _embed(services, needed, report))
+    if services.topic_assigner is not None and len(vectors):
+        services.topic_assigner.assign(items, vectors)
     report.new_stories += sum(1 for item in items if item.story_level == "new")
     _busy(report, "stories", timer + report.seconds.get("embed", 0.0) - embed_seconds)  # less the encoder
     return vectors
@@ -184,6 +188,17 @@ def _index_batch(services: Services, items: list[Item], vectors: np.ndarray, rep
     )
     report.indexed += len(items)
     _busy(report, "index", timer)
+
+
+def fit_topics(services: Services, day: date) -> DailyFit:
+    """The daily topic fit for ``day`` (UTC), then the index's documents of its window tagged with the
+    topics of their stories."""
+    settings = services.settings
+    fit = fit_day(services.stories, services.topics_dir, day, settings.topics, settings.embedding.model)
+    by_story = {story: (str(topic), fit.labels[topic]) for story, topic in fit.story_topics.items()}
+    retagged = services.index.set_topics(TopicTags(fit.window[0], fit.window[1], by_story))
+    log.info("topics tagged", extra={"day": day.isoformat(), "documents": retagged})
+    return fit
 
 
 def _busy(report: CycleReport, stage: str, since: float) -> None:

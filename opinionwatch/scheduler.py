@@ -1,10 +1,11 @@
-"""The long-running mode: APScheduler polls sources on their schedules and sends digests at send time."""
+"""The long-running mode: APScheduler polls sources on their schedules, fits topics daily and sends
+digests at send time."""
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.base import BaseScheduler
@@ -15,7 +16,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from digests.digest import build_digest, default_day
 from digests.mail import Notifier, SmtpNotifier
 from digests.render import render_html, render_text, subject
-from opinionwatch.pipeline import run_cycle
+from opinionwatch.pipeline import fit_topics, run_cycle
 from opinionwatch.wiring import Services
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,8 @@ SERIAL = "serial"
 def build_scheduler(
     services: Services, scheduler: BaseScheduler | None = None, notifier: Notifier | None = None
 ) -> BaseScheduler:
-    """Add one crawl job per distinct source interval and one digest job per team with recipients.
+    """Add one crawl job per distinct source interval, the daily topic fit (``topics.fit_time``, UTC) and
+    one digest job per team with recipients.
 
     All jobs run one at a time on one worker thread: each store is one SQLite connection, not made for
     concurrent use, and a crawl and a digest should not race for the index anyway."""
@@ -48,6 +50,19 @@ def build_scheduler(
             name=f"crawl {', '.join(names)}",
             executor=SERIAL,
         )
+    topics = services.settings.topics
+    if topics.enabled:
+        scheduler.add_job(
+            fit_yesterday,
+            CronTrigger(hour=topics.fit_time.hour, minute=topics.fit_time.minute, timezone="UTC"),
+            args=[services],
+            id="topics-fit",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=6 * 3600,
+            name="daily topic fit",
+            executor=SERIAL,
+        )
     mailer = notifier or SmtpNotifier(services.settings.mail)
     for team in services.settings.teams:
         if not team.recipients:
@@ -65,6 +80,11 @@ def build_scheduler(
             executor=SERIAL,
         )
     return scheduler
+
+
+def fit_yesterday(services: Services) -> None:
+    """The daily topic fit of the UTC day that has just ended."""
+    fit_topics(services, services.clock.now().date() - timedelta(days=1))
 
 
 def send_digest(services: Services, team_name: str, notifier: Notifier, day: date | None) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 
 from config.settings import Settings
 from crawlers.state import CrawlState
@@ -13,6 +14,7 @@ from nlp.embed import CachedEmbedder, Embedder
 from nlp.language import ItemLanguageDetector
 from nlp.onnx_embed import embedder_for
 from nlp.stories import StoryStore, crosslingual_threshold_for, semantic_threshold_for
+from nlp.topic_daily import TopicAssigner
 from nlp.watchlists import WatchlistMatcher
 from opinionwatch.clock import Clock, SystemClock
 
@@ -47,6 +49,16 @@ class Services:
     def embedder(self) -> CachedEmbedder:
         inner = self.embedder_override or embedder_for(self.settings.embedding, self.settings.models_dir)
         return CachedEmbedder(inner, self.settings.data_dir / "embeddings.sqlite")
+
+    @property
+    def topics_dir(self) -> Path:
+        return self.settings.data_dir / "topics"
+
+    @cached_property
+    def topic_assigner(self) -> TopicAssigner | None:
+        """Topics for new items from the latest fit; ``None`` when topics are off."""
+        topics = self.settings.topics
+        return TopicAssigner(self.topics_dir, topics.assign_threshold) if topics.enabled else None
 
     @cached_property
     def detector(self) -> ItemLanguageDetector:

@@ -30,6 +30,8 @@ def test_commands_are_the_documented_ones() -> None:
         "index status",
         "models build",
         "models list",
+        "topics fit",
+        "topics show",
     ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -181,3 +182,24 @@ def test_results_collapse_by_story(index: Index) -> None:
     assert [(s.hit.id, s.matching_items) for s in stories] == [("d", 2)]  # a and d are one story
     every = search_stories(index, SearchRequest(sort="date", limit=10))
     assert [s.matching_items for s in every] == [2, 1, 1]
+
+
+def test_topics_filter_facet_and_are_retagged_after_a_fit(index: Index) -> None:
+    from index.base import TopicTags
+
+    index.upsert([replace(DOCS[0], topic_id="4", topic_label="recall, power, banks")])
+    assert index.search(SearchRequest(query="topic:4")).total == 1
+    tags = TopicTags(
+        T0 - timedelta(days=1), T0 + timedelta(days=3), {"a": ("7", "recall, fires"), "b": ("9", "佣金")}
+    )
+    assert index.set_topics(tags) == 2  # a (changed) and b (had none); c has no topic and keeps none
+    assert index.set_topics(tags) == 0  # nothing left to change
+    found = index.search(SearchRequest(query="topic:7", facets=("topic_id",)))
+    assert [hit.id for hit in found.hits] == ["a"] and found.hits[0].doc["topic_label"] == "recall, fires"
+    assert index.search(SearchRequest(query="topic:4")).total == 0
+    assert index.search(SearchRequest(query="topic:7 OR topic:9")).total == 2
+    outside = index.search(SearchRequest(query="story:a", topics=("7",)))
+    assert [hit.id for hit in outside.hits] == ["a"]  # d, also of story a, lies after the window: untouched
+    facets = dict(index.search(SearchRequest(facets=("topic_id",))).facets["topic_id"])
+    assert facets["7"] == 1 and facets["9"] == 1
+    assert index.search(SearchRequest(query="NovaMart AND -topic:7")).total == 1  # d

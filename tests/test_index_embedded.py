@@ -23,6 +23,41 @@ def test_format_version_is_checked(tmp_path: Path) -> None:
         EmbeddedIndex(tmp_path / "i")
 
 
+def test_an_index_of_format_1_is_rebuilt_with_topics_and_loses_nothing(tmp_path: Path) -> None:
+    """Format 1 had no ``topic_id``: written here with that schema, opened by this version."""
+    import json
+
+    import numpy as np
+    import tantivy
+
+    from index.base import TopicTags, stored_form
+    from index.embedded import _schema
+
+    folder = tmp_path / "i"
+    (folder / "text").mkdir(parents=True)
+    old = tantivy.Index(_schema(1), path=str(folder / "text"))
+    writer = old.writer(heap_size=15_000_000, num_threads=1)
+    for number in range(3):
+        record = doc(f"d{number}", f"NovaMart story {number}", "recall of power banks", vector=np.ones(3))
+        stored = {key: value for key, value in stored_form(record).items() if not key.startswith("topic")}
+        document = tantivy.Document()
+        for name in ("id", "source", "domain", "language", "kind", "story_id"):
+            document.add_text(name, getattr(record, name))
+        document.add_text("title", record.title.lower())
+        document.add_bytes("doc", json.dumps(stored).encode("utf-8"))
+        writer.add_document(document)
+    writer.commit()
+    (folder / "VERSION").write_text("1\n")
+    index = EmbeddedIndex(folder)
+    assert (folder / "VERSION").read_text().strip() == "2" and index.count() == 3
+    assert sorted(ids(index, query="NovaMart", limit=10)) == ["d0", "d1", "d2"]
+    tags = TopicTags(doc("x", "", "").published, doc("x", "", "", days=1).published, {"d1": ("3", "recall")})
+    assert index.set_topics(tags) == 1
+    assert ids(index, query="topic:3") == ["d1"]
+    index.close()
+    assert EmbeddedIndex(folder).count() == 3  # opened again: format 2, nothing rebuilt or lost
+
+
 WRITER = textwrap.dedent(
     """
     import sys

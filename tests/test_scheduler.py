@@ -27,7 +27,9 @@ def test_jobs_follow_source_schedules_and_team_send_times(demo_settings: Setting
     services = Services(demo_settings, clock=FixedClock(datetime(2026, 11, 23, tzinfo=UTC)))
     scheduler = build_scheduler(services, BackgroundScheduler(timezone="UTC"), notifier=_Recorder())
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"crawl-every-900s", "crawl-every-1800s", "digest-pr-policy"}
+    assert set(jobs) == {"crawl-every-900s", "crawl-every-1800s", "digest-pr-policy", "topics-fit"}
+    topics = jobs["topics-fit"].trigger.get_next_fire_time(None, datetime(2026, 11, 23, 1, 0, tzinfo=UTC))
+    assert topics == datetime(2026, 11, 24, 0, 20, tzinfo=UTC)
     assert jobs["crawl-every-900s"].args[1] == [
         "harbor-daily",
         "metro-ledger",

@@ -11,7 +11,7 @@ import random
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from opinionwatch.newsworld import content
 from opinionwatch.newsworld.content import StoryText
@@ -48,6 +48,8 @@ class Article:
     confuser: bool = False
     crawlable: bool = True
     author: str = "Staff reporter"
+    topic: str = ""
+    """The planted theme (calendar world), for topic truth."""
 
 
 @dataclass(frozen=True)
@@ -70,12 +72,25 @@ class World:
     burst_day: date
     top_story: dict[str, str] = field(default_factory=dict)
     """Watchlist name -> story key that should lead the digest on ``burst_day``."""
+    as_of: datetime | None = None
+    """Serve only what was published by then (``None``: everything); set it to simulate a day."""
+    broken: dict[str, date] = field(default_factory=dict)
+    """Site -> the day from which it answers every request with 503."""
+    calendar: dict[str, Any] = field(default_factory=dict)
+    """The calendar world's planted truth per day (empty for the one-day world)."""
 
     def site(self, name: str) -> Site:
         return next(site for site in self.sites if site.name == name)
 
+    def visible(self, article: Article) -> bool:
+        return self.as_of is None or article.published <= self.as_of
+
+    def is_broken(self, site: str) -> bool:
+        since = self.broken.get(site)
+        return since is not None and (self.as_of or datetime.now(UTC)).date() >= since
+
     def articles_of(self, site: str) -> list[Article]:
-        found = [a for a in self.articles if a.site == site]
+        found = [a for a in self.articles if a.site == site and self.visible(a)]
         return sorted(found, key=lambda a: a.published, reverse=True)
 
     def stories(self) -> dict[str, list[Article]]:
@@ -206,6 +221,7 @@ class _Planter:
             negative=story.negative,
             confuser=story.confuser,
             crawlable=crawlable,
+            topic=story.tags[0] if story.tags else "",
         )
         self.articles.append(article)
         return article

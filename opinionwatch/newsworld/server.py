@@ -111,12 +111,14 @@ class NewsWorldServer:
                     "negative": a.negative,
                     "confuser": a.confuser,
                     "crawlable": a.crawlable,
+                    "topic": a.topic,
                 }
                 for a in world.articles
             ],
             "posts": [
                 {"id": p.id, "lang": p.lang, "text": p.text, "negative": p.negative} for p in world.posts
             ],
+            "calendar": world.calendar,
             "cases": [
                 {
                     "name": case.name,
@@ -151,6 +153,8 @@ def _site_handler(server: NewsWorldServer, site: Site) -> type[BaseHTTPRequestHa
             path = urlsplit(self.path).path
             server.requests.append((site.name, "GET", path))
             base = server.base_url(site.name)
+            if world.is_broken(site.name):
+                return self._send("service unavailable", "text/plain", "utf-8", status=503)
             if path == "/robots.txt":
                 return self._send(render.robots(base), "text/plain; charset=utf-8", "utf-8")
             if path == "/feed.xml":
@@ -169,7 +173,7 @@ def _site_handler(server: NewsWorldServer, site: Site) -> type[BaseHTTPRequestHa
                 page = case_page(case_pages[path], site.title, base, others)
                 return self._send(page, "text/html; charset=utf-8", "utf-8")
             article = pages.get(path)
-            if article is None:
+            if article is None or not world.visible(article):
                 return self._send("not found", "text/plain", "utf-8", status=404)
             declared = f"text/html; charset={site.declared_charset}" if site.declared_charset else "text/html"
             return self._send(render.article_page(world, site, article, base), declared, site.encoding)

@@ -1,0 +1,192 @@
+"""Topics piece by piece: Chinese keywords, fits, stable ids and lineage, signals, the saved state."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nlp.topic_lineage import Fresh, Known, match_topics
+from nlp.topic_signals import classify, popularity
+from nlp.topic_state import DayFigures, TopicRecord, TopicState, TopicStateError, load_state, save_state
+from nlp.topic_text import topic_words
+from nlp.topics import FitOptions, TopicDoc, fit_topics, nearest_topic
+
+DAY = date(2026, 11, 5)
+
+
+def test_chinese_is_segmented_into_words_and_latin_words_are_kept_whole() -> None:
+    words = topic_words("国家统计局数据显示，房地产市场仍处于调整期 NovaMart's iPhone 5G sales rose 12GWh")
+    assert {"国家统计局", "房地产", "市场", "调整期", "novamart", "iphone", "5g", "sales"} <= set(words)
+    assert all(len(word) <= 5 for word in words if not word.isascii())  # words, never sentences
+    assert "的" not in words and "said" not in topic_words("the company said") and "12gwh" not in words
+
+
+def blobs(per_topic: int = 30, topics: int = 4, seed: int = 0) -> tuple[list[TopicDoc], np.ndarray]:
+    """Separated clusters of normalised vectors, each with its own words."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(topics, 48))
+    words = [
+        ("battery lithium cells", "电池 锂矿"),
+        ("rates inflation bank", "利率 通胀"),
+        ("strike port dockers", "罢工 港口"),
+        ("wheat grain harvest", "小麦 粮食"),
+    ]
+    docs, rows = [], []
+    for topic in range(topics):
+        for n in range(per_topic):
+            vector = centres[topic] + 0.15 * rng.normal(size=48)
+            rows.append(vector / np.linalg.norm(vector))
+            english, chinese = words[topic]
+            lang = "zh" if n % 3 == 0 else "en"
+            text = f"{chinese} 报道 {n}" if lang == "zh" else f"{english} report {n}"
+            docs.append(TopicDoc(f"s{topic}-{n:02d}", text, text, lang, DAY))
+    return docs, np.asarray(rows, dtype=np.float32)
+
+
+def test_a_fit_finds_the_topics_and_is_deterministic() -> None:
+    docs, vectors = blobs()
+    first = fit_topics(docs, vectors, FitOptions(seed=3))
+    again = fit_topics(docs, vectors, FitOptions(seed=3))
+    assert len(first.topics) == 4 and first.outliers == 0.0
+    assert np.array_equal(first.labels, again.labels)
+    for topic in first.topics:
+        truth = {docs[row].story_id.split("-")[0] for row in topic.members}
+        assert len(truth) == 1  # every topic is one planted cluster
+        assert topic.keywords["en"] and topic.keywords["zh"]
+    labels = {topic.label for topic in first.topics}
+    assert "battery, lithium, cells" in labels or any("battery" in label for label in labels)
+
+
+def test_too_few_stories_make_no_topics() -> None:
+    docs, vectors = blobs(per_topic=4)
+    fit = fit_topics(docs[:10], vectors[:10], FitOptions())
+    assert fit.topics == [] and fit.outliers == 1.0
+
+
+def test_outliers_join_only_a_topic_they_are_as_close_to_as_its_members() -> None:
+    centroids = np.eye(3, dtype=np.float32)
+    floors = np.array([0.9, 0.9, 0.5])
+    near = np.array([[0.95, 0.3, 0.0], [0.6, 0.0, 0.8], [0.3, 0.0, 0.2]], dtype=np.float32)
+    near /= np.linalg.norm(near, axis=1, keepdims=True)
+    assert nearest_topic(near, centroids, floors) == [0, 2, -1]
+
+
+def known(topic_id: int, stories: range, prefix: str = "s", **extra: object) -> Known:
+    return Known(topic_id, frozenset(f"{prefix}{n}" for n in stories), np.ones(4), frozenset(), **extra)  # type: ignore[arg-type]
+
+
+def fresh(stories: list[str]) -> Fresh:
+    return Fresh(frozenset(stories), np.ones(4), frozenset())
+
+
+def names(numbers: range, prefix: str = "s") -> list[str]:
+    return [f"{prefix}{n}" for n in numbers]
+
+
+def test_a_continuing_topic_keeps_its_id_whatever_order_the_fit_gives() -> None:
+    old = [known(3, range(0, 10)), known(7, range(10, 20))]
+    new = [fresh(names(range(12, 22))), fresh(names(range(1, 10)) + ["x1", "x2"])]  # fit order swapped
+    matching = match_topics(old, new, next_id=8, meaning_cosine=None)
+    assert matching.ids == [7, 3] and matching.events == [] and matching.unmatched == []
+
+
+def test_split_merge_new_and_dormant_are_recorded() -> None:
+    old = [known(1, range(0, 10)), known(2, range(10, 16)), known(3, range(16, 22)), known(4, range(22, 30))]
+    new = [
+        fresh(names(range(0, 5))),  # 1 splits ...
+        fresh(names(range(5, 10)) + ["n1", "n2"]),  # ... into two
+        fresh(names(range(10, 22))),  # 2 and 3 merge
+        fresh(["b1", "b2", "b3", "b4", "b5"]),  # a new topic; 4 is gone
+    ]
+    matching = match_topics(old, new, next_id=5, meaning_cosine=None)
+    kinds = {(e.kind, e.parents, e.children) for e in matching.events}
+    split_ids = tuple(sorted(matching.ids[:2]))
+    assert ("split", (1,), split_ids) in kinds and 1 in split_ids
+    assert ("merge", (2, 3), (matching.ids[2],)) in kinds and matching.ids[2] in (2, 3)
+    assert matching.merged_into == {({2, 3} - {matching.ids[2]}).pop(): matching.ids[2]}
+    assert ("new", (), (matching.ids[3],)) in kinds and matching.ids[3] >= 5
+    assert ("dormant", (4,), ()) in kinds and matching.unmatched == [4]
+
+
+def test_fresh_coverage_shows_a_merge_the_old_stories_do_not() -> None:
+    """Two threads keep their old stories, but what is new about both now forms one topic."""
+    old = [
+        known(1, range(0, 10), fresh=frozenset(names(range(0, 4), "w"))),
+        known(2, range(10, 20), fresh=frozenset(names(range(0, 4), "f"))),
+    ]
+    new = [
+        fresh(names(range(0, 10))),
+        fresh(names(range(10, 20))),
+        fresh(names(range(4), "w") + names(range(4), "f")),
+    ]
+    matching = match_topics(old, new, next_id=3, meaning_cosine=None)
+    assert matching.ids == [1, 2, 3]
+    assert [(e.kind, e.parents, e.children) for e in matching.events] == [("merge", (1, 2), (3,))]
+
+
+def test_a_dormant_topic_comes_back_by_meaning() -> None:
+    centroid = np.array([1.0, 0.0, 0.0, 0.0])
+    old = [Known(5, frozenset({"gone1", "gone2"}), centroid, frozenset({"strike", "port", "dockers"}))]
+    back = Fresh(frozenset({"new1", "new2"}), np.array([0.99, 0.14, 0.0, 0.0]), frozenset({"strike", "port"}))
+    other = Fresh(frozenset({"o1"}), np.array([0.0, 1.0, 0.0, 0.0]), frozenset({"strike", "port"}))
+    matching = match_topics(old, [other, back], next_id=6, meaning_cosine=0.95, dormant=frozenset({5}))
+    assert matching.ids == [6, 5]
+    assert ("revived", (5,), (5,)) in {(e.kind, e.parents, e.children) for e in matching.events}
+
+
+def record(topic_id: int, items: dict[int, int], born: int = 0) -> TopicRecord:
+    return TopicRecord(
+        id=topic_id,
+        label=f"t{topic_id}",
+        title="",
+        born=DAY + timedelta(days=born),
+        last_active=DAY,
+        days={DAY + timedelta(days=d): DayFigures(stories=n, items=n, sources=1) for d, n in items.items()},
+    )
+
+
+def test_popularity_decays_and_a_burst_is_a_strong_new_signal() -> None:
+    steady = [record(i, {d: 8 for d in range(7)}) for i in range(4)]
+    fading = record(9, {0: 12, 1: 8, 2: 4})
+    burst = record(10, {5: 4, 6: 16}, born=5)
+    quiet = record(11, {3: 1, 6: 1})
+    last = DAY + timedelta(days=6)
+    series = popularity(fading, last, half_life_days=2)
+    assert series[DAY + timedelta(days=4)] == pytest.approx(series[DAY + timedelta(days=2)] / 2)
+    classify([*steady, fading, burst, quiet], last, window_days=7, half_life_days=2)
+    assert (burst.signals[last].signal, burst.signals[last].trend) == ("strong", "new")
+    assert steady[0].signals[last].trend == "stable" and steady[0].signals[last].signal == "strong"
+    assert (fading.signals[last].signal, fading.signals[last].trend) == ("noise", "fading")
+    assert quiet.signals[last].signal in ("weak", "noise")
+
+
+def test_state_round_trip_refuses_newer_versions_and_reports_corruption(tmp_path: Path) -> None:
+    state = TopicState(model="multilingual-e5-small", next_id=2, fits=[DAY])
+    state.topics[1] = record(1, {0: 3})
+    state.centroids[1] = np.arange(4, dtype=np.float32)
+    save_state(tmp_path, state)
+    again = load_state(tmp_path)
+    assert again.topics[1].days == state.topics[1].days and np.array_equal(
+        again.centroids[1], state.centroids[1]
+    )
+    assert not list(tmp_path.glob("*.pkl")) and (tmp_path / "centroids.safetensors").exists()
+    raw = json.loads((tmp_path / "state.json").read_text())
+    (tmp_path / "state.json").write_text(json.dumps({**raw, "version": 99}))
+    assert "newer" in str(pytest.raises(TopicStateError, load_state, tmp_path).value)
+    (tmp_path / "state.json").write_text('{"version": 1, "topics": {"1": ')
+    message = str(pytest.raises(TopicStateError, load_state, tmp_path).value)
+    assert "corrupt" in message and "state.json" in message
+    assert (tmp_path / "state.json").read_text().startswith('{"version": 1')  # reported, not replaced
+
+
+def test_texts_without_words_still_cluster_without_keywords() -> None:
+    """A window of posts that are only numbers or one repeated word: topics, no crash, no keywords."""
+    docs, vectors = blobs()
+    for text in ("12 345 6789", "same", ""):
+        plain = [TopicDoc(doc.story_id, text, text, doc.language, doc.day) for doc in docs]
+        fit = fit_topics(plain, vectors, FitOptions())
+        assert len(fit.topics) == 4 and all(topic.label == "(no keywords)" for topic in fit.topics)
