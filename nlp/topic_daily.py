@@ -165,7 +165,9 @@ def _match(
 
 
 def _fresh_stories(state: TopicState, docs: list[TopicDoc], vectors: np.ndarray) -> dict[int, list[str]]:
-    """Stories no known topic holds yet, by the active topic that would have taken them before this fit."""
+    """Stories no known topic holds yet, under every active topic that would have taken them before this
+    fit (each topic whose floor they reach: a story between two threads counts for both, which is how
+    coverage that converges shows as a merge)."""
     active = state.active()
     held = set(state.story_topics())
     rows = [row for row, doc in enumerate(docs) if doc.story_id not in held]
@@ -174,9 +176,10 @@ def _fresh_stories(state: TopicState, docs: list[TopicDoc], vectors: np.ndarray)
     centroids = np.vstack([state.centroids[topic.id] for topic in active])
     floors = np.array([topic.floor for topic in active])
     found: dict[int, list[str]] = {}
-    for row, nearest in zip(rows, nearest_topic(vectors[rows], centroids, floors), strict=True):
-        if nearest >= 0:
-            found.setdefault(active[nearest].id, []).append(docs[row].story_id)
+    reach = vectors[rows] @ centroids.T >= floors[None, :]
+    for position, row in enumerate(rows):
+        for column in np.flatnonzero(reach[position]):
+            found.setdefault(active[column].id, []).append(docs[row].story_id)
     return found
 
 
