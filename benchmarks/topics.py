@@ -219,25 +219,27 @@ def calendar_stability(vectors: Vectors, days: int) -> dict[str, object]:
         )
     truth = {a.id: a.topic for a in world.articles}
     states, themes = run_days(daily_items(rows, start), vectors, MULTILINGUAL, start, truth)
-    final = states[-1]
 
-    def theme_of(topic_id: int) -> str:
-        topic = final.topics.get(topic_id)
+    def theme_of(day: date, topic_id: int, before: bool = False) -> str:
+        """The planted theme most of a topic's stories have, in the state after the fit of ``day`` (or
+        before it: a split's or merge's parents as they were)."""
+        state = states[(day - start).days - (1 if before else 0)]
+        topic = state.topics.get(topic_id)
         counts = Counter(themes.get(s) for s in topic.stories) if topic else Counter()
         return str(counts.most_common(1)[0][0]) if counts else ""
 
-    events = final.lineage
+    events = states[-1].lineage
     split = any(
-        e.kind == "split" and {theme_of(c) for c in e.children} >= {"ai-copyright", "ai-safety"}
+        e.kind == "split" and {theme_of(e.day, c) for c in e.children} >= {"ai-copyright", "ai-safety"}
         for e in events
     )
     merge_parents = [
-        {theme_of(p) for p in e.parents}
+        {theme_of(e.day, p, before=True) for p in e.parents}
         for e in events
-        if e.kind == "merge" and "food-crisis" in {theme_of(c) for c in e.children}
+        if e.kind == "merge" and "food-crisis" in {theme_of(e.day, c) for c in e.children}
     ]
     merge = max((len(p & {"wheat-exports", "fertiliser-prices"}) / 2 for p in merge_parents), default=0.0)
-    burst = any(e.kind == "new" and theme_of(e.children[0]) == "solar-tariff" for e in events)
+    burst = any(e.kind == "new" and theme_of(e.day, e.children[0]) == "solar-tariff" for e in events)
     return {
         "kept_ids": kept_ids(states, themes, PLANTED),
         "kept_ids_full_window": kept_ids(states, themes, PLANTED, first=TopicSettings().window_days - 1),
