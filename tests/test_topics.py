@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -190,3 +190,42 @@ def test_texts_without_words_still_cluster_without_keywords() -> None:
         plain = [TopicDoc(doc.story_id, text, text, doc.language, doc.day) for doc in docs]
         fit = fit_topics(plain, vectors, FitOptions())
         assert len(fit.topics) == 4 and all(topic.label == "(no keywords)" for topic in fit.topics)
+
+
+def test_items_between_fits_get_their_storys_topic_else_the_nearest_within_its_floor(tmp_path: Path) -> None:
+    from nlp.topic_daily import TopicAssigner
+    from tests.conftest import make_item
+
+    state = TopicState(model="m", next_id=3, fits=[DAY])
+    for topic_id, axis in ((1, 0), (2, 1)):
+        state.topics[topic_id] = record(topic_id, {0: 2}).model_copy(
+            update={"stories": [f"story-{topic_id}"], "floor": 0.8, "label": f"label {topic_id}"}
+        )
+        state.centroids[topic_id] = np.eye(3, dtype=np.float32)[axis]
+    save_state(tmp_path, state)
+    assigner = TopicAssigner(tmp_path, threshold=None)
+    items = [make_item(f"i{n}", "text", datetime(2026, 11, 6, tzinfo=UTC)) for n in range(3)]
+    items[0].story_id, items[1].story_id, items[2].story_id = "story-2", "fresh-a", "fresh-b"
+    vectors = np.array([[1, 0, 0], [0.95, 0.31, 0], [0.5, 0.5, 0.7]], dtype=np.float32)
+    assigner.assign(items, vectors)
+    assert [(i.topic_id, i.topic_label) for i in items] == [(2, "label 2"), (1, "label 1"), (None, "")]
+    state.topics[1].status = "dormant"  # a new fit: the assigner reads it again
+    save_state(tmp_path, state)
+    assigner.assign(items, vectors)
+    assert [i.topic_id for i in items] == [2, None, None]
+    assert TopicAssigner(tmp_path / "none", threshold=None).assign(items, vectors) is None  # no fit yet
+
+
+def test_topics_before_any_fit_says_what_to_run(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from opinionwatch.cli import app
+
+    config = tmp_path / "opinionwatch.yaml"
+    config.write_text(f"data_dir: {tmp_path / 'data'}\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["topics", "--config", str(config)])
+    assert result.exit_code == 1 and "opinionwatch topics fit" in result.output
+    (tmp_path / "data" / "topics").mkdir(parents=True)
+    (tmp_path / "data" / "topics" / "state.json").write_text("{not json", encoding="utf-8")
+    result = CliRunner().invoke(app, ["topics", "--config", str(config)])
+    assert result.exit_code == 1 and "corrupt" in result.output and "Traceback" not in result.output
