@@ -42,7 +42,7 @@ NUMERAL = "#:"
 COMPLETE_FRACTION = 0.8
 PRECISION_RANK = {"datetime": 0, "date": 1, "none": 2}
 LEAD_CHARS = 600
-"""Characters of body text kept with each item, for topic keywords (nlp.topic_fit)."""
+"""Characters of body text kept with each item, for topic keywords (nlp.topic_daily)."""
 COSINE_BLOCK = 256
 """Items whose cosines with the window are computed in one matrix product (far faster than one
 matrix-vector product each); rows added meanwhile are compared one by one."""

@@ -26,6 +26,7 @@ from nlp.topic_signals import classify
 from nlp.topic_state import (
     STATE_FILE,
     DayFigures,
+    FitFigures,
     LineageRecord,
     TopicRecord,
     TopicState,
@@ -118,6 +119,12 @@ def fit_day(store: StoryStore, folder: Path, day: date, settings: TopicSettings,
     _record(state, day, docs, fit, matching, activity)
     classify(state.active(), day, settings.window_days, settings.half_life_days)
     state.model, state.fits = model_name, sorted({*state.fits, day})
+    state.fit_figures[day] = FitFigures(
+        stories=len(docs),
+        topics=len(fit.topics),
+        outliers_before=round(fit.outliers_before, 4),
+        outliers=round(fit.outliers, 4),
+    )
     save_state(folder, state)
     result = DailyFit(
         day=day,

@@ -67,11 +67,21 @@ class LineageRecord(BaseModel):
     children: list[int] = Field(default_factory=list)
 
 
+class FitFigures(BaseModel):
+    """One daily fit: how many stories, how many topics, and the outlier share before and after placing."""
+
+    stories: int
+    topics: int
+    outliers_before: float
+    outliers: float
+
+
 class TopicState(BaseModel):
     version: int = STATE_VERSION
     model: str = ""
     next_id: int = 0
     fits: list[date] = Field(default_factory=list)
+    fit_figures: dict[date, FitFigures] = Field(default_factory=dict)
     topics: dict[int, TopicRecord] = Field(default_factory=dict)
     lineage: list[LineageRecord] = Field(default_factory=list)
     centroids: dict[int, np.ndarray] = Field(default_factory=dict, exclude=True)

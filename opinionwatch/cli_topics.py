@@ -45,9 +45,20 @@ def topics(
         when = parse_day(day) if day else max(state.fits)
         rows = day_rows(state, when)
         if as_json:
-            console.print_json(json.dumps({"date": when.isoformat(), "topics": rows}, ensure_ascii=False))
+            fitted = state.fit_figures.get(when)
+            payload = {
+                "date": when.isoformat(),
+                "fit": fitted.model_dump() if fitted else None,
+                "topics": rows,
+            }
+            console.print_json(json.dumps(payload, ensure_ascii=False))
             return
-        table = Table(title=f"Topics on {when} (fitted {max(state.fits)})")
+        fitted = state.fit_figures.get(when)
+        caption = None
+        if fitted:
+            caption = f"{fitted.stories} stories; outliers {fitted.outliers_before:.1%} before placing, "
+            caption += f"{fitted.outliers:.1%} after"
+        table = Table(title=f"Topics on {when} (fitted {max(state.fits)})", caption=caption)
         for column in (
             "id",
             "label",

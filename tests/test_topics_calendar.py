@@ -156,7 +156,11 @@ def test_the_topics_commands(calendar_run: Run, tmp_path: Path) -> None:
     runner, last = CliRunner(), calendar_run.fits[-1].day
     listed = runner.invoke(app, ["topics", "--json", "--config", config])
     assert listed.exit_code == 0, listed.output
-    rows = json.loads(listed.output)["topics"]
+    payload = json.loads(listed.output)
+    rows = payload["topics"]
+    assert (
+        payload["fit"]["stories"] == calendar_run.fits[-1].stories and 0 <= payload["fit"]["outliers"] <= 0.2
+    )
     burst = holder(calendar_run.states[-1], calendar_run.planted, "solar-tariff")
     row = next(row for row in rows if row["id"] == burst)
     assert row["signal"] == "strong" and row["trend"] == "new" and row["items"] > 0 and row["sources"] >= 2
