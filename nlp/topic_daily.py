@@ -66,17 +66,17 @@ def window_of(day: date, window_days: int) -> tuple[datetime, datetime]:
 def topic_docs(store: StoryStore, activity: Activity) -> tuple[list[TopicDoc], np.ndarray]:
     """One document per story active in ``activity``: its canonical item's title, lead and vector."""
     stories = store.stories({row[1] for row in activity})
-    wanted = sorted(stories, key=lambda story: stories[story].canonical_item_id)  # not by arrival order
-    found = store.texts_and_vectors([stories[story].canonical_item_id for story in wanted])
+    found = store.texts_and_vectors(sorted(story.canonical_item_id for story in stories.values()))
+    # Stored without a vector (an embedder that was off): nothing to cluster by. The rest in an order set
+    # by their text, not by arrival or by ids (which depend on URLs): UMAP's result depends on the order.
+    with_vectors = [story for story in stories.values() if story.canonical_item_id in found]
+    wanted = sorted(with_vectors, key=lambda s: (*found[s.canonical_item_id][:2], s.canonical_item_id))
     docs, rows = [], []
-    for story_id in wanted:
-        story = stories[story_id]
-        if story.canonical_item_id not in found:
-            continue  # stored without a vector (an embedder that was off): nothing to cluster by
+    for story in wanted:
         title, lead, language, vector = found[story.canonical_item_id]
         docs.append(
             TopicDoc(
-                story_id=story_id,
+                story_id=story.id,
                 title=title,
                 text=f"{title}\n{lead}",
                 language=language,

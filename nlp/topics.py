@@ -122,7 +122,7 @@ def fit_topics(
     docs: Sequence[TopicDoc], vectors: np.ndarray, options: FitOptions, anchors: Sequence[int] | None = None
 ) -> TopicFit:
     """Topics of ``docs`` (rows of ``vectors``, normalised); the same input always gives the same fit
-    (give the documents in an order that does not depend on arrival: the store sorts by canonical item).
+    (give the documents in an order that does not depend on arrival: ``topic_docs`` sorts them by text).
 
     ``anchors``: each document's topic at the last fit, ``-1`` for one it did not hold. They are UMAP's
     targets (BERTopic's semi-supervised ``y``): yesterday's topics pull their stories together, so a

@@ -64,6 +64,7 @@ def topics(
             "label",
             "keywords",
             "stories",
+            "in window",
             "items",
             "sources",
             "trend",
@@ -77,7 +78,7 @@ def topics(
                 str(row["id"]),
                 row["label"],
                 words,
-                *(str(row[k]) for k in ("stories", "items", "sources")),
+                *(str(row[k]) for k in ("stories", "window_stories", "items", "sources")),
                 row["trend"],
                 row["signal"],
                 "; ".join(row["lineage"]),
@@ -155,7 +156,8 @@ def lineage_lines(state: TopicState, topic_id: int) -> list[str]:
 
 
 def day_rows(state: TopicState, day: date) -> list[dict[str, Any]]:
-    """Each topic with figures or a signal on ``day``, largest first."""
+    """Each topic with figures or a signal on ``day``: most items that day first, then most stories in the
+    window."""
     rows = []
     for topic in state.topics.values():
         figures, signal = topic.days.get(day), topic.signals.get(day)
@@ -169,6 +171,7 @@ def day_rows(state: TopicState, day: date) -> list[dict[str, Any]]:
                 "keywords": topic.keywords,
                 "status": topic.status,
                 "stories": figures.stories if figures else 0,
+                "window_stories": len(topic.stories),
                 "items": figures.items if figures else 0,
                 "sources": figures.sources if figures else 0,
                 "languages": figures.languages if figures else {},
@@ -178,7 +181,7 @@ def day_rows(state: TopicState, day: date) -> list[dict[str, Any]]:
                 "lineage": lineage_lines(state, topic.id),
             }
         )
-    return sorted(rows, key=lambda row: (-row["items"], row["id"]))
+    return sorted(rows, key=lambda row: (-row["items"], -row["window_stories"], row["id"]))
 
 
 def topic_detail(state: TopicState, topic: TopicRecord) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 import numpy as np
 
@@ -128,7 +128,9 @@ def process_and_index(
             ready = processed.popleft().result()
             while processed and processed[0].done() and len(ready) < max_batch:
                 ready += processed.popleft().result()
-            batch = [item for item in ready if EMPTY not in item.problems]  # empty ones: counted, not indexed
+            batch = sorted(  # empty ones: counted, not indexed; the rest in publication order (see below)
+                (item for item in ready if EMPTY not in item.problems), key=_publication_order
+            )
             progress("process", report.processed + report.failed, len(raws))
             if batch:
                 modelled = batch, modeller.submit(_model_batch, services, batch, report)
@@ -138,6 +140,13 @@ def process_and_index(
     progress("index", report.indexed, len(items))
     report.seconds["wall"] = time.monotonic() - timer
     return items
+
+
+def _publication_order(item: Item) -> tuple[datetime, str, str]:
+    """Items meet the story store in the order they were published, not in the order the crawl finished
+    them: an original comes before its reprints, and the same pages give the same stories, vectors and
+    topics whatever order the network delivered them in."""
+    return item.filed_at, item.title, item.url
 
 
 def _process_chunk(services: Services, raws: list[RawItem], report: CycleReport) -> list[Item]:

@@ -115,6 +115,17 @@ def test_streamed_chunks_give_the_same_stories_as_one_batch(world: World, tmp_pa
     assert many.seconds["wall"] > 0 and {"process", "embed", "stories", "index"} <= set(many.seconds)
 
 
+def test_the_order_the_crawl_delivers_pages_in_changes_no_story(world: World, tmp_path: Path) -> None:
+    """Items meet the story store in publication order: an original comes before its reprints whichever
+    page the network finished first, so the same pages always give the same stories (and topics)."""
+    raws = _raw_pages(world, 45)
+    _, forward, _ = _stream(tmp_path / "forward", raws, chunk=1000)
+    _, backward, _ = _stream(tmp_path / "backward", raws[::-1], chunk=1000)
+    stories = {i.url: (i.story_id, i.story_level) for i in forward}
+    assert {i.url: (i.story_id, i.story_level) for i in backward} == stories
+    assert sum(1 for story, level in stories.values() if level in ("exact", "near")) >= 3
+
+
 class _FailingIndex:
     """Index double: the second upsert fails, as a full disk or a refused bulk request would."""
 

@@ -163,6 +163,7 @@ def test_the_topics_commands(calendar_run: Run, tmp_path: Path) -> None:
     )
     burst = holder(calendar_run.states[-1], calendar_run.planted, "solar-tariff")
     row = next(row for row in rows if row["id"] == burst)
+    assert row["window_stories"] >= row["stories"] > 0
     assert row["signal"] == "strong" and row["trend"] == "new" and row["items"] > 0 and row["sources"] >= 2
     assert any("new" in line for line in row["lineage"])
     shown = runner.invoke(app, ["topics", "show", str(burst), "--json", "--config", config])
