@@ -175,19 +175,25 @@ def _fresh_stories(state: TopicState, docs: list[TopicDoc], vectors: np.ndarray)
     """Stories no known topic holds yet, under every active topic that would have taken them before this
     fit (each topic whose floor they reach: a story between two threads counts for both, which is how
     coverage that converges shows as a merge)."""
-    active = state.active()
     held = set(state.story_topics())
     rows = [row for row, doc in enumerate(docs) if doc.story_id not in held]
-    if not active or not rows:
+    ids, centroids, floors = active_topics(state)
+    if not ids or not rows:
         return {}
-    centroids = np.vstack([state.centroids[topic.id] for topic in active])
-    floors = np.array([topic.floor for topic in active])
     found: dict[int, list[str]] = {}
     reach = vectors[rows] @ centroids.T >= floors[None, :]
     for position, row in enumerate(rows):
         for column in np.flatnonzero(reach[position]):
-            found.setdefault(active[column].id, []).append(docs[row].story_id)
+            found.setdefault(ids[column], []).append(docs[row].story_id)
     return found
+
+
+def active_topics(state: TopicState) -> tuple[list[int], np.ndarray, np.ndarray]:
+    """The active topics' ids, centroids (one row each) and floors."""
+    active = state.active()
+    ids = [topic.id for topic in active]
+    centroids = np.vstack([state.centroids[i] for i in ids]) if ids else np.zeros((0, 0), np.float32)
+    return ids, centroids, np.array([topic.floor for topic in active])
 
 
 def _words(keywords: dict[str, list[str]] | dict[str, tuple[str, ...]]) -> list[str]:
@@ -284,10 +290,7 @@ class TopicAssigner:
         active = state.active()
         self._story_topics = state.story_topics()
         self._labels = {topic.id: topic.label for topic in active}
-        self._ids = [topic.id for topic in active]
-        self._centroids = (
-            np.vstack([state.centroids[i] for i in self._ids]) if self._ids else np.zeros((0, 0), np.float32)
-        )
-        fixed = self.threshold
-        self._floors = np.array([fixed if fixed is not None else topic.floor for topic in active])
+        self._ids, self._centroids, self._floors = active_topics(state)
+        if self.threshold is not None:
+            self._floors = np.full(len(self._ids), self.threshold)
         self._stamp = stamp
