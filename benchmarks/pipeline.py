@@ -18,6 +18,10 @@ pairwise story F1 on the local world's reprint set; zh/en accuracy@1 on the para
 Spearman on the news genres (from --data; skipped, with a note, when DIR lacks stsb_news_headlines_en).
 Targets: mean cosine >= 0.99, each other figure within 0.01 of float32.
 
+Sentiment and risk (issue target: at most 5% added): per model, the pipeline's elapsed time without and
+with them (alternated, medians; ``added_share``) and the sentiment stage's busy seconds (it runs beside the
+encoder: reading in the extraction thread, settling in the model thread).
+
 Ends with one JSON line: {"ratio": …, "models": {MODEL: {…}}, "quality": {MODEL: {…}}}.
 """
 
@@ -42,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.append(str(Path(__file__).resolve().parent))  # after the repo: benchmarks/index.py is no package
 
 from config.loader import load_settings  # noqa: E402
-from config.settings import EmbeddingSettings, StorySettings  # noqa: E402
+from config.settings import EmbeddingSettings, Settings, StorySettings  # noqa: E402
 from crawlers.records import RawItem  # noqa: E402
 from nlp.embed import Embedder, SentenceTransformerEmbedder, embedding_text  # noqa: E402
 from nlp.onnx_embed import embedder_for  # noqa: E402
@@ -168,6 +172,34 @@ def one_model(model: str, backend: str, pages: int, reprint_share: float) -> dic
         "peak_rss_mb": round(peak_rss_mb, 1),
         "stages": {step: round(len(items) / seconds, 1) for step, seconds in busy.items() if seconds > 0},
         "failed": report.failed,
+        "sentiment": sentiment_cost(settings, raws),
+    }
+
+
+def sentiment_cost(settings: Settings, raws: list[RawItem]) -> dict[str, float]:
+    """What sentiment and risk add to the pipeline's elapsed time: runs without and with them, alternated
+    (off, on, off, on), each on a fresh data folder (cold caches alike); the medians' ratio."""
+    walls: dict[bool, list[float]] = {False: [], True: []}
+    stage: list[float] = []
+    for enabled in (False, True, False, True):
+        with tempfile.TemporaryDirectory() as folder:
+            update = {
+                "data_dir": Path(folder),
+                "sentiment": settings.sentiment.model_copy(update={"enabled": enabled}),
+                "risk": settings.risk.model_copy(update={"enabled": enabled}),
+            }
+            report = CycleReport()
+            with Services(settings.model_copy(update=update)) as services:
+                process_and_index(services, raws, report, lambda step, done, total: None)
+            walls[enabled].append(report.seconds["wall"])
+            if enabled:
+                stage.append(report.seconds.get("sentiment", 0.0))
+    off, on = float(np.median(walls[False])), float(np.median(walls[True]))
+    return {
+        "wall_off_s": round(off, 2),
+        "wall_on_s": round(on, 2),
+        "added_share": round(on / off - 1, 4),
+        "stage_busy_s": round(float(np.median(stage)), 2),
     }
 
 
@@ -252,6 +284,10 @@ def main() -> None:
               f"{row['torch_fp32_docs_per_s']:>8} {row['ratio']:>6} {row['ratio_to_torch_fp32']:>8} "
               f"{row['reprint_share']:>8} {row['peak_rss_mb']:>7}")  # fmt: skip
     print(f"goal: {GOAL_ITEMS_PER_S:.0f} items/s (5,000,000 a day); targets: ×torch32 >= 2.5, RSS <= 3000 MB")
+    for model, row in speed.items():
+        cost = row["sentiment"]
+        print(f"sentiment and risk, {model}: elapsed {cost['wall_off_s']} s off, {cost['wall_on_s']} s on "  # type: ignore[index]
+              f"(added {cost['added_share']:+.1%}, target <= +5%); stage busy {cost['stage_busy_s']} s")  # type: ignore[index]  # fmt: skip
     for model, figures in checks.items():
         print(f"quality {model} ({args.backend} against torch float32): {json.dumps(figures)}")
     first = speed[args.models[0]]

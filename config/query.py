@@ -21,7 +21,18 @@ import re
 from dataclasses import dataclass
 
 TEXT_FIELDS = ("title", "body")
-KEYWORD_FIELDS = ("source", "domain", "lang", "watchlist", "story", "kind", "topic")
+KEYWORD_FIELDS = (
+    "source",
+    "domain",
+    "lang",
+    "watchlist",
+    "story",
+    "kind",
+    "topic",
+    "sentiment",
+    "risk",
+    "toward",
+)
 FIELD_ALIASES = {"text": "body", "language": "lang", "site": "source"}
 TOKEN = re.compile(r'\s*(?:(\()|(\))|"([^"]*)"|(NEAR/\S*)|(-)(?=["(])|([^\s()"]+))', re.IGNORECASE)
 FIELD_PREFIX = re.compile(r"[A-Za-z_]+:(?!//)")

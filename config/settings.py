@@ -64,6 +64,17 @@ class Watchlist(Strict):
         default=None,
         description='Boolean query (AND, OR, NOT, "phrases", NEAR/n, parentheses) that also hits this list.',
     )
+    risk_terms: list[str] | None = Field(
+        default=None,
+        description="Words that make an item about this list risky (recall, fine, 召回 ...), matched like "
+        "aliases: whole words in Latin script, anywhere in Chinese, case-insensitive. Empty list: none; "
+        "unset: the defaults for the list's `kind` (docs/risk.md lists them).",
+    )
+    risk_exclude: list[str] = Field(
+        default_factory=list,
+        description="Exclusion contexts for risk terms (e.g. 'fine print'): a risk term within "
+        "`exclude_window` characters of one is not counted; added to the defaults' own exclusions.",
+    )
 
     @model_validator(mode="after")
     def _needs_something(self) -> Watchlist:
@@ -328,6 +339,56 @@ class LogSettings(Strict):
     format: Literal["text", "json"] = Field(default="text", description="`json` for one object per line.")
 
 
+class SentimentSettings(Strict):
+    enabled: bool = Field(
+        default=True,
+        description="Give every item a sentiment (negative, neutral, positive) with a confidence, and the "
+        "sentiment toward each watched entity it mentions.",
+    )
+    model: Path | None = Field(
+        default=None,
+        description="A folder written by `opinionwatch models train sentiment`; unset: the shipped default "
+        "(trained on the public sets named in NOTICE, for multilingual-e5-small; with another embedding "
+        "model only its text part is used).",
+    )
+
+
+class RiskSettings(Strict):
+    enabled: bool = Field(
+        default=True, description="Give every item and story a risk level with its reasons."
+    )
+    levels: dict[str, int] = Field(
+        default_factory=lambda: {"low": 1, "medium": 3, "high": 5, "critical": 7},
+        description="Points from which each level starts (below `low`: none). Points: a risk term in the "
+        "title `title_term`, only in the body `body_term`, each further distinct term 1; negative toward "
+        "the entity `negative` (`negative_strong` at confidence 0.8 or more); reach (below).",
+    )
+    title_term: int = Field(default=3, ge=0, le=20, description="Points for a risk term in the title.")
+    body_term: int = Field(default=2, ge=0, le=20, description="Points for a risk term only in the body.")
+    negative: int = Field(
+        default=1, ge=0, le=20, description="Points for negative sentiment toward the entity."
+    )
+    negative_strong: int = Field(
+        default=2, ge=0, le=20, description="Points for negative sentiment toward it at confidence 0.8+."
+    )
+    reach_hours: float = Field(
+        default=3.0,
+        gt=0,
+        le=168,
+        description="Sites count toward reach when they ran the story within "
+        "this many hours of its first item.",
+    )
+    reach_sites: list[float] = Field(
+        default_factory=lambda: [3.0, 6.0],
+        description="Weighted site counts that add one point each (default: 3 sites one point, 6 two).",
+    )
+    source_weights: dict[str, float] = Field(
+        default_factory=dict,
+        description="Weight of a site in reach by source name (default 1.0; e.g. 2.0 for a national "
+        "paper, 0.5 for an aggregator).",
+    )
+
+
 class Settings(Strict):
     data_dir: Path = Field(
         default=Path("opinionwatch-data"),
@@ -345,6 +406,10 @@ class Settings(Strict):
     topics: TopicSettings = Field(
         default_factory=TopicSettings, description="Topics over stories (BERTopic)."
     )
+    sentiment: SentimentSettings = Field(
+        default_factory=SentimentSettings, description="Sentiment of items and toward entities."
+    )
+    risk: RiskSettings = Field(default_factory=RiskSettings, description="Risk levels and their reasons.")
     index: IndexSettings = Field(default_factory=EmbeddedIndexSettings, description="Search index backend.")
     teams: list[Team] = Field(default_factory=list, description="Who gets which digest.")
     mail: MailSettings = Field(default_factory=MailSettings, description="Outgoing mail server.")

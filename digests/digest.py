@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from config.settings import Settings, Team, Watchlist
 from index.base import Index, SearchRequest
 from nlp.normalize import has_cjk
+from nlp.records import EntitySentiment
+from nlp.risk import story_entity_sentiments
 from nlp.stories import Story, StoryStore
 
 PAGE = 500
@@ -75,6 +78,11 @@ class DigestStory:
     language: str = ""
     also: tuple[OtherLanguage, ...] = ()
     """The story's coverage in the other languages, when it was joined across languages."""
+    risk: str = "none"
+    """The story's risk for this watchlist: its riskiest item of the day's (``nlp.risk``)."""
+    risk_reasons: tuple[str, ...] = ()
+    tone: tuple[str, ...] = ()
+    """The sentiment of the day's items toward the watchlist's entities, e.g. ``negative toward NovaMart``."""
 
     @property
     def undated(self) -> bool:
@@ -207,7 +215,25 @@ def _entry(
             for other, reach in story.by_language.items()
             if other != shown_language
         ),
+        **_risk_and_tone(docs_today, watchlist),
     )
+
+
+def _risk_and_tone(docs: list[dict[str, Any]], watchlist: str) -> dict[str, Any]:
+    """The riskiest of the day's items (its level and reasons), and the tone toward the watchlist's
+    entities over the day's items; nothing when sentiment and risk were off."""
+    riskiest = max(docs, key=lambda d: int(d.get("risk_points", 0)))
+    toward = story_entity_sentiments(
+        [
+            [EntitySentiment(**e) for e in d.get("entity_sentiments", []) if e["watchlist"] == watchlist]
+            for d in docs
+        ]
+    )
+    return {
+        "risk": str(riskiest.get("risk", "none")),
+        "risk_reasons": tuple(riskiest.get("risk_reasons", ())),
+        "tone": tuple(f"{e.label} toward {e.entity}" for e in toward if e.label != "neutral"),
+    }
 
 
 def _reasons(doc: dict[str, object], watchlist: str) -> tuple[Reason, ...]:

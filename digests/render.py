@@ -39,6 +39,10 @@ def render_text(digest: Digest) -> str:
             lines.extend(f"   {other.describe()}" for other in entry.also)
             if entry.reasons:
                 lines.append(f"   matched: {entry.matched}")
+            if entry.risk != "none":
+                lines.append(f"   risk {entry.risk}: {'; '.join(entry.risk_reasons)}")
+            if entry.tone:
+                lines.append(f"   {'; '.join(entry.tone)}")
             lines.append(f"   {entry.url}")
         lines.append("")
     return "\n".join(lines)

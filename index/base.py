@@ -8,9 +8,12 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 
-from nlp.records import Item
+from nlp.records import RISK_LEVELS, Item
 
-FACET_FIELDS = ("source", "domain", "language", "watchlists", "kind", "story_id", "topic_id")
+FACET_FIELDS = (
+    "source", "domain", "language", "watchlists", "kind", "story_id", "topic_id",
+    "sentiment", "risk", "toward",
+)  # fmt: skip
 KEYWORD_FIELDS = {
     "source": "source",
     "domain": "domain",
@@ -19,6 +22,9 @@ KEYWORD_FIELDS = {
     "story": "story_id",
     "kind": "kind",
     "topic": "topic_id",
+    "sentiment": "sentiment",
+    "risk": "risk",
+    "toward": "toward",
 }
 """Query-language fields (``lang:zh``) and the index fields they filter on exactly."""
 
@@ -51,6 +57,20 @@ class IndexDoc:
     topic_id: str = ""
     """The topic of its story (``nlp.topic_daily``), empty when it has none."""
     topic_label: str = ""
+    sentiment: str = "neutral"
+    sentiment_confidence: float = 0.0
+    entity_sentiments: tuple[dict[str, Any], ...] = ()
+    """``{"watchlist", "entity", "label", "confidence", "passages"}`` per watched entity it mentions."""
+    risk: str = "none"
+    risk_points: int = 0
+    risk_reasons: tuple[str, ...] = ()
+
+    @property
+    def toward(self) -> tuple[str, ...]:
+        """Keywords ``entity:label`` (and ``watchlist:label``) for the query ``toward:NovaMart:negative``."""
+        found = {f"{e['entity']}:{e['label']}" for e in self.entity_sentiments}
+        found |= {f"{e['watchlist']}:{e['label']}" for e in self.entity_sentiments}
+        return tuple(sorted(found))
 
     @classmethod
     def from_item(cls, item: Item, vector: np.ndarray | None) -> IndexDoc:
@@ -72,6 +92,12 @@ class IndexDoc:
             matched=match_reasons(item),
             topic_id="" if item.topic_id is None else str(item.topic_id),
             topic_label=item.topic_label,
+            sentiment=item.sentiment.label,
+            sentiment_confidence=item.sentiment.confidence,
+            entity_sentiments=tuple(entity.model_dump() for entity in item.entity_sentiments),
+            risk=item.risk.level,
+            risk_points=item.risk.points,
+            risk_reasons=tuple(item.risk.reasons),
         )
 
 
@@ -102,6 +128,13 @@ def stored_form(doc: IndexDoc) -> dict[str, Any]:
         "matched": [dict(reason) for reason in doc.matched],
         "topic_id": doc.topic_id,
         "topic_label": doc.topic_label,
+        "sentiment": doc.sentiment,
+        "sentiment_confidence": doc.sentiment_confidence,
+        "entity_sentiments": [dict(entity) for entity in doc.entity_sentiments],
+        "toward": list(doc.toward),
+        "risk": doc.risk,
+        "risk_points": doc.risk_points,
+        "risk_reasons": list(doc.risk_reasons),
     }
 
 
@@ -125,6 +158,12 @@ def doc_from_stored(stored: dict[str, Any], vector: np.ndarray | None) -> IndexD
         matched=tuple(stored.get("matched", ())),
         topic_id=str(stored.get("topic_id", "")),
         topic_label=str(stored.get("topic_label", "")),
+        sentiment=str(stored.get("sentiment", "neutral")),
+        sentiment_confidence=float(stored.get("sentiment_confidence", 0.0)),
+        entity_sentiments=tuple(stored.get("entity_sentiments", ())),
+        risk=str(stored.get("risk", "none")),
+        risk_points=int(stored.get("risk_points", 0)),
+        risk_reasons=tuple(stored.get("risk_reasons", ())),
     )
 
 
@@ -137,7 +176,11 @@ class SearchRequest:
     languages: tuple[str, ...] = ()
     watchlists: tuple[str, ...] = ()
     topics: tuple[str, ...] = ()
-    sort: Literal["relevance", "date"] = "relevance"
+    sentiments: tuple[str, ...] = ()
+    risks: tuple[str, ...] = ()
+    """Risk levels to keep, e.g. ``("high", "critical")`` (:func:`risk_at_least` gives a level and above)."""
+    sort: Literal["relevance", "date", "risk"] = "relevance"
+    """``risk``: highest risk points first, then newest."""
     limit: int = 10
     offset: int = 0
     facets: tuple[str, ...] = ()
@@ -145,6 +188,13 @@ class SearchRequest:
     """Fixed interval such as ``1d`` or ``1h`` for a histogram over ``published``."""
     vector: np.ndarray | None = None
     """When set, results are the k nearest neighbours (k = ``limit``) among documents passing the filters."""
+
+
+def risk_at_least(level: str) -> tuple[str, ...]:
+    """``level`` and every level above it, for :attr:`SearchRequest.risks`."""
+    if level not in RISK_LEVELS:
+        raise ValueError(f"unknown risk level {level!r}; one of {', '.join(RISK_LEVELS)}")
+    return RISK_LEVELS[RISK_LEVELS.index(level) :]
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,13 @@ def client_for(settings: ElasticsearchSettings) -> Elasticsearch:
     )
 
 
+SORTS: dict[str, list[Any]] = {
+    "date": [{"published": "desc"}, {"id": "asc"}],
+    "risk": [{"risk_points": "desc"}, {"published": "desc"}, {"id": "asc"}],
+    "relevance": ["_score", {"id": "asc"}],
+}
+
+
 class ElasticsearchIndex:
     """Implements :class:`index.base.Index` on an Elasticsearch cluster, with a durable outbox."""
 
@@ -114,6 +121,13 @@ class ElasticsearchIndex:
             "matched": {"type": "object", "enabled": False},
             "topic_id": keyword,
             "topic_label": keyword,
+            "sentiment": keyword,
+            "sentiment_confidence": {"type": "float"},
+            "entity_sentiments": {"type": "object", "enabled": False},
+            "toward": keyword,
+            "risk": keyword,
+            "risk_points": {"type": "integer"},
+            "risk_reasons": {"type": "object", "enabled": False},
             "title": text,
             "body": text,
             "title_terms": terms,
@@ -410,11 +424,7 @@ class ElasticsearchIndex:
             body.update(size=wanted)
         else:
             body.update(query=query, size=request.limit, from_=request.offset)
-            body["sort"] = (
-                [{"published": "desc"}, {"id": "asc"}]
-                if request.sort == "date"
-                else ["_score", {"id": "asc"}]
-            )
+            body["sort"] = SORTS[request.sort]
         try:
             if request.vector is None and request.offset + request.limit > self.max_window:
                 answer = self._deep_page(body, request.offset)

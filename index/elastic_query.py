@@ -24,6 +24,8 @@ def filters(request: SearchRequest) -> list[dict[str, Any]]:
         ("language", request.languages),
         ("watchlists", request.watchlists),
         ("topic_id", request.topics),
+        ("sentiment", request.sentiments),
+        ("risk", request.risks),
     ):
         if values:
             filters.append({"terms": {field: list(values)}})

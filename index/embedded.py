@@ -37,21 +37,27 @@ from index.highlight import highlight_hit
 from nlp import query as q
 
 log = logging.getLogger(__name__)
-SCHEMA_VERSION = 2
-"""2 added ``topic_id``; an index of format 1 is rebuilt from its stored documents when opened."""
-KEYWORDS = ("id", "source", "domain", "language", "kind", "story_id", "topic_id")
+SCHEMA_VERSION = 3
+"""2 added ``topic_id``, 3 sentiment and risk; an index of an older format is rebuilt from its stored
+documents when opened."""
+KEYWORDS = ("id", "source", "domain", "language", "kind", "story_id", "topic_id", "sentiment", "risk")
+ADDED_IN = {"topic_id": 2, "sentiment": 3, "risk": 3, "toward": 3, "risk_key": 3}
 WRITER_HEAP = 64_000_000
+RISK_SHIFT = 36
+"""Bits of seconds below the risk points in ``risk_key`` (enough for any date of the next 2,000 years)."""
 KNN_FIRST_CHUNK = 256
 
 
 def _schema(version: int = SCHEMA_VERSION) -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
-    keywords = KEYWORDS if version >= 2 else tuple(name for name in KEYWORDS if name != "topic_id")
-    for name in (*keywords, "watchlists"):
-        builder.add_text_field(name, stored=False, tokenizer_name="raw", fast=True)
+    for name in (*KEYWORDS, "watchlists", "toward"):
+        if ADDED_IN.get(name, 1) <= version:
+            builder.add_text_field(name, stored=False, tokenizer_name="raw", fast=True)
     builder.add_text_field("title", stored=False, tokenizer_name="whitespace")
     builder.add_text_field("body", stored=False, tokenizer_name="whitespace")
     builder.add_date_field("published", stored=False, indexed=True, fast=True)
+    if version >= ADDED_IN["risk_key"]:
+        builder.add_unsigned_field("risk_key", stored=False, indexed=False, fast=True)
     builder.add_unsigned_field("key", stored=False, indexed=False, fast=True)
     builder.add_bytes_field("doc", stored=True)
     return builder.build()
@@ -77,8 +83,8 @@ class EmbeddedIndex:
 
     def _check_version(self, marker: Path, text_dir: Path) -> None:
         found = int(marker.read_text().strip() or 0) if marker.exists() else SCHEMA_VERSION
-        if found == 1:
-            self._rebuild_from_v1(text_dir)
+        if 1 <= found < SCHEMA_VERSION:
+            self._rebuild_from(found, text_dir)
         elif found != SCHEMA_VERSION:
             raise IndexError_(
                 f"{self.path} holds an index of format {found}, this version reads {SCHEMA_VERSION}; "
@@ -86,13 +92,14 @@ class EmbeddedIndex:
             )
         marker.write_text(f"{SCHEMA_VERSION}\n")
 
-    def _rebuild_from_v1(self, text_dir: Path) -> None:
-        """Format 1 lacked ``topic_id``: re-add every stored document under the current schema (the vectors
-        are kept as they are); the old text index is removed only once the new one has committed."""
+    def _rebuild_from(self, version: int, text_dir: Path) -> None:
+        """An older format lacks fields added since (:data:`ADDED_IN`): re-add every stored document under
+        the current schema (the vectors are kept as they are); the old text index is removed only once the
+        new one has committed."""
         log.info(
             "rebuilding the embedded index for format %s", SCHEMA_VERSION, extra={"path": str(self.path)}
         )
-        old = tantivy.Index(_schema(1), path=str(text_dir), reuse=True)
+        old = tantivy.Index(_schema(version), path=str(text_dir), reuse=True)
         old.reload()
         searcher = old.searcher()
         found = searcher.search(Query.all_query(), max(1, int(searcher.num_docs)), count=False).hits
@@ -164,6 +171,9 @@ class EmbeddedIndex:
             document.add_text(name, getattr(doc, name))
         for watchlist in doc.watchlists:
             document.add_text("watchlists", watchlist)
+        for toward in doc.toward:
+            document.add_text("toward", toward)
+        document.add_unsigned("risk_key", _risk_key(doc))
         document.add_text("title", analyzed_text(doc.title))
         document.add_text("body", analyzed_text(doc.body))
         document.add_date("published", doc.published.astimezone(UTC))
@@ -207,16 +217,18 @@ class EmbeddedIndex:
     def _ranked(
         self, searcher: Any, query: Query, request: SearchRequest
     ) -> tuple[list[tuple[float, Any]], int]:
-        if request.sort == "date":
+        if request.sort in ("date", "risk"):
             result = searcher.search(
                 query,
                 max(1, request.limit),
                 count=True,
-                order_by_field="published",
+                order_by_field="published" if request.sort == "date" else "risk_key",
                 offset=request.offset,
                 order=Order.Desc,
             )
-            hits = [(float(key) / 1e9, address) for key, address in result.hits][: request.limit]
+            hits = [(_sort_score(request.sort, key), address) for key, address in result.hits][
+                : request.limit
+            ]
             return hits, int(result.count)
         result = searcher.search(query, max(1, request.limit), count=True, offset=request.offset)
         hits = [(float(score), address) for score, address in result.hits][: request.limit]
@@ -351,6 +363,8 @@ class EmbeddedIndex:
             ("language", request.languages),
             ("watchlists", request.watchlists),
             ("topic_id", request.topics),
+            ("sentiment", request.sentiments),
+            ("risk", request.risks),
         ):
             if values:
                 clauses.append((Occur.Must, Query.term_set_query(self.schema, field, list(values))))
@@ -360,3 +374,13 @@ class EmbeddedIndex:
 def _key(doc_id: str) -> int:
     """A 63-bit number for a document id, kept in a fast field to map search hits back to vector rows."""
     return int.from_bytes(hashlib.blake2b(doc_id.encode("utf-8"), digest_size=8).digest(), "big") >> 1
+
+
+def _risk_key(doc: IndexDoc) -> int:
+    """Risk points, then publication time (seconds), in one number: sorting by it gives the riskiest
+    first and, among equals, the newest."""
+    return (max(0, doc.risk_points) << RISK_SHIFT) | max(0, int(doc.published.timestamp()))
+
+
+def _sort_score(sort: str, key: int | float) -> float:
+    return float(key) / 1e9 if sort == "date" else float(int(key) >> RISK_SHIFT)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 Field_ = Literal["title", "body"]
 StoryLevel = Literal["new", "known", "exact", "near", "semantic", "crosslingual"]
@@ -32,6 +32,38 @@ class Rejection(BaseModel):
     field: Field_
     start: int
     reason: str
+
+
+SentimentLabel = Literal["negative", "neutral", "positive"]
+RiskLevel = Literal["none", "low", "medium", "high", "critical"]
+RISK_LEVELS: tuple[RiskLevel, ...] = ("none", "low", "medium", "high", "critical")
+
+
+class Sentiment(BaseModel):
+    """A label with the model's probability for it; ``reason`` says why a text got no real judgement."""
+
+    label: SentimentLabel = "neutral"
+    confidence: float = 0.0
+    reason: str = ""
+
+
+class EntitySentiment(BaseModel):
+    """The sentiment toward one watched entity, judged from the clauses around its mentions."""
+
+    watchlist: str
+    entity: str
+    label: SentimentLabel
+    confidence: float
+    passages: int = Field(description="Clauses it was judged from.")
+
+
+class Risk(BaseModel):
+    """A risk level, its points and the reasons in words, e.g. "`召回` in the title"."""
+
+    level: RiskLevel = "none"
+    points: int = 0
+    reasons: list[str] = Field(default_factory=list)
+    watchlist: str = ""
 
 
 class Item(BaseModel):
@@ -69,6 +101,16 @@ class Item(BaseModel):
         default=None, description="The topic of its story at the latest fit, or nearest."
     )
     topic_label: str = ""
+    sentiment: Sentiment = Field(default_factory=Sentiment)
+    entity_sentiments: list[EntitySentiment] = Field(default_factory=list)
+    risk_terms: list[Mention] = Field(
+        default_factory=list, description="Risk terms of the watchlists it hits (``via`` is `risk`)."
+    )
+    risk: Risk = Field(default_factory=Risk)
+    _text_log_probs: Any = PrivateAttr(default=None)
+    """The text part of the document's sentiment, between the processing stage and the encoder."""
+    _passages: list[Any] = PrivateAttr(default_factory=list)
+    """Clauses around watched entities (``nlp.sentiment.Passage``), between the same two stages."""
 
     @property
     def filed_at(self) -> datetime:

@@ -31,8 +31,9 @@ from crawlers.state import CrawlState
 from digests.digest import build_digest, default_day
 from digests.mail import SmtpNotifier
 from digests.render import render_html, render_text, subject
-from index.base import SearchRequest, SearchResult
+from index.base import SearchRequest, SearchResult, risk_at_least
 from index.fusion import hybrid_search, search_stories
+from nlp.sentiment_model import LABELS
 from opinionwatch import logs, output
 from opinionwatch.cli_index import index_app
 from opinionwatch.cli_models import models_app
@@ -154,8 +155,15 @@ def search(
     topic: Annotated[
         list[str] | None, typer.Option("--topic", "-t", metavar="ID", help="Only items of these topics.")
     ] = None,
+    sentiment: Annotated[
+        list[str] | None,
+        typer.Option("--sentiment", metavar="LABEL", help="Only items of these sentiments (negative, ...)."),
+    ] = None,
+    risk: Annotated[
+        str | None, typer.Option(metavar="LEVEL", help="Only items of this risk level or above (e.g. high).")
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000, help="Results to show.")] = 10,
-    sort: Annotated[str, typer.Option(help="relevance or date.")] = "relevance",
+    sort: Annotated[str, typer.Option(help="relevance, date or risk (riskiest first).")] = "relevance",
     semantic: Annotated[bool, typer.Option(help="Rank by embedding similarity to the query.")] = False,
     hybrid: Annotated[bool, typer.Option(help="Fuse text and embedding rankings (reciprocal rank).")] = False,
     stories: Annotated[bool, typer.Option(help="One result per story, with its matching items.")] = False,
@@ -164,8 +172,11 @@ def search(
     """Search the index: ranked, highlighted results."""
     with failures():
         settings = command_settings(config)
-        if sort not in ("relevance", "date"):
-            raise ValueError(f"--sort must be relevance or date, not {sort!r}")
+        if sort not in ("relevance", "date", "risk"):
+            raise ValueError(f"--sort must be relevance, date or risk, not {sort!r}")
+        for label in sentiment or ():
+            if label not in LABELS:
+                raise ValueError(f"--sentiment must be one of {', '.join(LABELS)}, not {label!r}")
         if sum((semantic, hybrid, stories)) > 1:
             raise ValueError("choose one of --semantic, --hybrid and --stories")
         with Services(settings) as services:
@@ -177,10 +188,14 @@ def search(
                 languages=tuple(lang or ()),
                 watchlists=tuple(watchlist or ()),
                 topics=tuple(topic or ()),
-                sort="date" if sort == "date" else "relevance",
+                sentiments=tuple(sentiment or ()),
+                risks=risk_at_least(risk) if risk else (),
+                sort=sort,  # type: ignore[arg-type]  # checked above
                 limit=limit,
                 vector=vector if semantic else None,
-                facets=("source", "language", "watchlists", "topic_id") if as_json else (),
+                facets=("source", "language", "watchlists", "topic_id", "sentiment", "risk")
+                if as_json
+                else (),
             )
             result = _read(services, request, vector if hybrid else None, stories)
         if as_json:

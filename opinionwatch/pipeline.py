@@ -23,6 +23,8 @@ from index.base import IndexDoc, TopicTags
 from nlp.embed import embedding_text
 from nlp.process import process
 from nlp.records import Item
+from nlp.risk import item_risk
+from nlp.sentiment import read_sentiment, settle_sentiments
 from nlp.topic_daily import DailyFit, fit_day
 from opinionwatch.wiring import Services
 
@@ -151,10 +153,17 @@ def _publication_order(item: Item) -> tuple[datetime, str, str]:
 
 def _process_chunk(services: Services, raws: list[RawItem], report: CycleReport) -> list[Item]:
     timer = time.monotonic()
+    reading = [0.0]
+
+    def read(item: Item) -> None:
+        started = time.monotonic()
+        read_signals(services, item)
+        reading[0] += time.monotonic() - started
+
     items = []
     for raw in raws:
         try:
-            item = process(raw, services.detector, services.matcher)
+            item = process(raw, services.detector, services.matcher, read)
         except Exception:  # one bad page never stops the batch; it is counted and logged
             report.failed += 1
             report.problems["processing_failed"] += 1
@@ -163,7 +172,8 @@ def _process_chunk(services: Services, raws: list[RawItem], report: CycleReport)
         report.problems.update(item.problems)
         items.append(item)
     report.processed += len(items)
-    _busy(report, "process", timer)
+    _busy(report, "process", timer + reading[0])  # less the reading of sentiment and risk terms
+    report.seconds["sentiment"] = report.seconds.get("sentiment", 0.0) + reading[0]
     return items
 
 
@@ -176,7 +186,34 @@ def _model_batch(services: Services, items: list[Item], report: CycleReport) -> 
         services.topic_assigner.assign(items, vectors)
     report.new_stories += sum(1 for item in items if item.story_level == "new")
     _busy(report, "stories", timer + report.seconds.get("embed", 0.0) - embed_seconds)  # less the encoder
+    settle_signals(services, items, vectors, report)
     return vectors
+
+
+def read_signals(services: Services, item: Item) -> None:
+    """What the processing stage judges from the text alone: risk terms, sentiment toward entities and the
+    text part of the item's sentiment."""
+    if services.settings.risk.enabled:
+        item.risk_terms = services.risk_matcher.match(item)
+    if services.sentiment_model is not None:
+        read_sentiment(item, services.sentiment_model)
+
+
+def settle_signals(
+    services: Services, items: list[Item], vectors: np.ndarray, report: CycleReport | None = None
+) -> None:
+    """Each item's sentiment (with its vector) and risk (with its story's reach), recorded for its story."""
+    timer = time.monotonic()
+    model = services.sentiment_model
+    if model is not None:
+        settle_sentiments(items, model, vectors, services.embedder.embed)
+    if services.settings.risk.enabled:
+        reach = services.signals.reach(item.story_id or item.id for item in items)
+        for item in items:
+            item.risk = item_risk(item, reach.get(item.story_id or item.id), services.settings.risk)
+    services.signals.record(items)
+    if report is not None:
+        _busy(report, "sentiment", timer)
 
 
 def _embed(services: Services, items: list[Item], report: CycleReport) -> np.ndarray:

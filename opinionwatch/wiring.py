@@ -13,7 +13,10 @@ from index.factory import open_index
 from nlp.embed import CachedEmbedder, Embedder
 from nlp.language import ItemLanguageDetector
 from nlp.onnx_embed import embedder_for
+from nlp.risk import RiskMatcher
+from nlp.sentiment_model import SentimentModel
 from nlp.stories import StoryStore, crosslingual_threshold_for, semantic_threshold_for
+from nlp.story_signals import StorySignals
 from nlp.topic_daily import TopicAssigner
 from nlp.watchlists import WatchlistMatcher
 from opinionwatch.clock import Clock, SystemClock
@@ -67,6 +70,23 @@ class Services:
     @cached_property
     def matcher(self) -> WatchlistMatcher:
         return WatchlistMatcher(self.settings.watchlists)
+
+    @cached_property
+    def sentiment_model(self) -> SentimentModel | None:
+        """The sentiment model (shipped default unless ``sentiment.model``); ``None`` when off."""
+        sentiment = self.settings.sentiment
+        if not sentiment.enabled:
+            return None
+        return SentimentModel.load(sentiment.model, self.settings.embedding.model)
+
+    @cached_property
+    def risk_matcher(self) -> RiskMatcher:
+        return RiskMatcher(self.settings.watchlists)
+
+    @cached_property
+    def signals(self) -> StorySignals:
+        """Per-item sentiment and risk beside the story store, and each story's aggregate."""
+        return StorySignals(self.stories, self.settings.risk)
 
     def close(self) -> None:
         for name in ("state", "stories", "index", "embedder"):

@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from opinionwatch.cli import app
@@ -13,11 +14,17 @@ RUNNER = CliRunner()
 COMMANDS = sorted(command.name or command.callback.__name__ for command in app.registered_commands)  # type: ignore[union-attr]
 
 
-GROUPS = {group.name: group.typer_instance for group in app.registered_groups}
+def _subcommands(group: typer.Typer, prefix: str) -> list[str]:
+    found = [f"{prefix} {command.name}" for command in group.registered_commands]
+    for inner in group.registered_groups:
+        found += _subcommands(inner.typer_instance, f"{prefix} {inner.name}")  # type: ignore[arg-type]
+    return found
+
+
 SUBCOMMANDS = sorted(
-    f"{name} {command.name}"
-    for name, group in GROUPS.items()
-    for command in group.registered_commands  # type: ignore[union-attr]
+    name
+    for group in app.registered_groups
+    for name in _subcommands(group.typer_instance, str(group.name))  # type: ignore[arg-type]
 )
 
 
@@ -30,6 +37,7 @@ def test_commands_are_the_documented_ones() -> None:
         "index status",
         "models build",
         "models list",
+        "models train sentiment",
         "topics fit",
         "topics show",
     ]

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.base import Index, IndexDoc, IndexError_, SearchRequest
+from index.base import Index, IndexDoc, IndexError_, SearchRequest, risk_at_least
 from index.embedded import EmbeddedIndex
 from index.fusion import hybrid_search, search_stories
 from tests.conftest import fresh_elasticsearch_index
@@ -203,3 +203,39 @@ def test_topics_filter_facet_and_are_retagged_after_a_fit(index: Index) -> None:
     facets = dict(index.search(SearchRequest(facets=("topic_id",))).facets["topic_id"])
     assert facets["7"] == 1 and facets["9"] == 1
     assert index.search(SearchRequest(query="NovaMart AND -topic:7")).total == 1  # d
+
+
+def test_sentiment_and_risk_query_filter_facet_and_sort(empty_index: Index) -> None:
+    toward = (
+        {
+            "watchlist": "novamart",
+            "entity": "NovaMart",
+            "label": "negative",
+            "confidence": 0.9,
+            "passages": 2,
+        },
+    )
+    empty_index.upsert(
+        [
+            replace(DOCS[0], sentiment="negative", entity_sentiments=toward, risk="high", risk_points=6,
+                    risk_reasons=("`recall` in the title", "negative toward NovaMart (0.90)")),
+            replace(DOCS[1], sentiment="positive", risk="none"),
+            replace(DOCS[2], sentiment="neutral", risk="low", risk_points=1),
+            replace(DOCS[3], sentiment="negative", risk="critical", risk_points=8),
+        ]
+    )  # fmt: skip
+    assert ids(empty_index, query="sentiment:negative", sort="date") == ["d", "a"]
+    assert ids(empty_index, query="risk:high") == ["a"]
+    assert ids(empty_index, query="toward:NovaMart:negative") == ["a"]
+    assert ids(empty_index, query="toward:novamart:negative") == ["a"]
+    assert ids(empty_index, sort="risk") == ["d", "a", "c", "b"]
+    assert ids(empty_index, risks=risk_at_least("high"), sort="risk") == ["d", "a"]
+    assert ids(empty_index, sentiments=("positive", "neutral"), sort="date") == ["c", "b"]
+    found = empty_index.search(SearchRequest(query="NovaMart", facets=("sentiment", "risk")))
+    assert dict(found.facets["sentiment"]) == {"negative": 2}
+    assert dict(found.facets["risk"]) == {"high": 1, "critical": 1}
+    hit = empty_index.search(SearchRequest(query="risk:high")).hits[0]
+    assert hit.doc["risk_reasons"] == ["`recall` in the title", "negative toward NovaMart (0.90)"]
+    assert hit.doc["entity_sentiments"] == [dict(toward[0])]
+    with pytest.raises(ValueError, match="unknown risk level 'severe'"):
+        risk_at_least("severe")

@@ -23,39 +23,47 @@ def test_format_version_is_checked(tmp_path: Path) -> None:
         EmbeddedIndex(tmp_path / "i")
 
 
-def test_an_index_of_format_1_is_rebuilt_with_topics_and_loses_nothing(tmp_path: Path) -> None:
-    """Format 1 had no ``topic_id``: written here with that schema, opened by this version."""
+@pytest.mark.parametrize("version", [1, 2])
+def test_an_index_of_an_older_format_is_rebuilt_and_loses_nothing(tmp_path: Path, version: int) -> None:
+    """Format 1 had no ``topic_id``, format 2 no sentiment or risk: written here with that schema, opened
+    by this version."""
     import json
 
     import numpy as np
     import tantivy
 
     from index.base import TopicTags, stored_form
-    from index.embedded import _schema
+    from index.embedded import SCHEMA_VERSION, _schema
 
+    new_fields = ("topic", "sentiment", "entity_sentiments", "toward", "risk") if version == 1 else (
+        "sentiment", "entity_sentiments", "toward", "risk"
+    )  # fmt: skip
     folder = tmp_path / "i"
     (folder / "text").mkdir(parents=True)
-    old = tantivy.Index(_schema(1), path=str(folder / "text"))
+    old = tantivy.Index(_schema(version), path=str(folder / "text"))
     writer = old.writer(heap_size=15_000_000, num_threads=1)
     for number in range(3):
         record = doc(f"d{number}", f"NovaMart story {number}", "recall of power banks", vector=np.ones(3))
-        stored = {key: value for key, value in stored_form(record).items() if not key.startswith("topic")}
+        stored = {key: value for key, value in stored_form(record).items() if not key.startswith(new_fields)}
         document = tantivy.Document()
-        for name in ("id", "source", "domain", "language", "kind", "story_id"):
+        for name in ("id", "source", "domain", "language", "kind", "story_id") + (
+            ("topic_id",) if version > 1 else ()
+        ):
             document.add_text(name, getattr(record, name))
         document.add_text("title", record.title.lower())
         document.add_bytes("doc", json.dumps(stored).encode("utf-8"))
         writer.add_document(document)
     writer.commit()
-    (folder / "VERSION").write_text("1\n")
+    (folder / "VERSION").write_text(f"{version}\n")
     index = EmbeddedIndex(folder)
-    assert (folder / "VERSION").read_text().strip() == "2" and index.count() == 3
+    assert (folder / "VERSION").read_text().strip() == str(SCHEMA_VERSION) and index.count() == 3
     assert sorted(ids(index, query="NovaMart", limit=10)) == ["d0", "d1", "d2"]
+    assert sorted(ids(index, query="risk:none sentiment:neutral", limit=10)) == ["d0", "d1", "d2"]
     tags = TopicTags(doc("x", "", "").published, doc("x", "", "", days=1).published, {"d1": ("3", "recall")})
     assert index.set_topics(tags) == 1
     assert ids(index, query="topic:3") == ["d1"]
     index.close()
-    assert EmbeddedIndex(folder).count() == 3  # opened again: format 2, nothing rebuilt or lost
+    assert EmbeddedIndex(folder).count() == 3  # opened again: the current format, nothing rebuilt or lost
 
 
 WRITER = textwrap.dedent(

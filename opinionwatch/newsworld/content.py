@@ -22,6 +22,8 @@ class StoryText:
     tags: tuple[str, ...] = field(default_factory=tuple)
     event: str = ""
     """The key of the story this one tells in another language (the same event); empty: its own."""
+    tone: tuple[tuple[str, str], ...] = ()
+    """Planted sentiment toward entities, ``(entity, label)``: the truth for entity-level sentiment."""
 
     @property
     def event_key(self) -> str:
@@ -206,6 +208,86 @@ CALM = (
             "better seller checks.",
         ),
         watchlists=("platform_regulation", "product_safety"),
+    ),
+)
+
+CONTRAST = (
+    StoryText(
+        key="contrast-reviews",
+        lang="en",
+        title="NovaMart fined over fake reviews as Apple wins praise for app privacy",
+        paragraphs=(
+            "Consumer regulators fined NovaMart 2 million euros on Wednesday after finding thousands of "
+            "fake five-star reviews on its marketplace; officials said the company had ignored warnings.",
+            "Apple, meanwhile, was praised by the same regulators for clear privacy labels in its App Store, "
+            "which they called a model for the industry.",
+            "NovaMart said it would appeal the fine.",
+        ),
+        watchlists=("novamart", "apple"),
+        negative=True,
+        tone=(("NovaMart", "negative"), ("Apple", "positive")),
+    ),
+    StoryText(
+        key="contrast-battery",
+        lang="en",
+        title="Apple sued over battery claims; NovaMart sales soar on holiday demand",
+        paragraphs=(
+            "A group of customers sued Apple on Monday, accusing it of overstating the battery life of its "
+            "latest iPhone and seeking damages for millions of buyers.",
+            "NovaMart reported record holiday sales, up 30 percent, and raised its forecast for the year "
+            "as shoppers flocked to its same-day delivery service.",
+        ),
+        watchlists=("novamart", "apple"),
+        tone=(("Apple", "negative"), ("NovaMart", "positive")),
+    ),
+    StoryText(
+        key="contrast-award",
+        lang="en",
+        title="NovaMart wins best marketplace award while Apple faces antitrust probe",
+        paragraphs=(
+            "NovaMart won the annual award for the best online marketplace, with judges praising its fast "
+            "refunds and its support for small sellers.",
+            "Apple is facing a new antitrust investigation into its App Store fees, which developers have "
+            "criticised as unfair.",
+        ),
+        watchlists=("novamart", "apple"),
+        tone=(("NovaMart", "positive"), ("Apple", "negative")),
+    ),
+    StoryText(
+        key="contrast-delays-zh",
+        lang="zh",
+        title="诺瓦商城物流严重延误引发差评 苹果公司售后服务获好评",
+        paragraphs=(
+            "大量用户反映，诺瓦商城的节日订单物流严重延误，部分包裹超过二十天仍未送达，差评激增。",
+            "与此同时，苹果公司的售后服务受到用户好评，手机维修周期缩短至三天。",
+        ),
+        watchlists=("novamart", "apple"),
+        negative=True,
+        tone=(("NovaMart", "negative"), ("Apple", "positive")),
+    ),
+    StoryText(
+        key="contrast-complaints-zh",
+        lang="zh",
+        title="苹果公司遭消费者集体投诉 诺瓦商城服务口碑提升",
+        paragraphs=(
+            "多名消费者集体投诉苹果公司手机电池续航严重缩水，要求退款赔偿，维权群人数持续增加。",
+            "而诺瓦商城凭借快速退款和贴心服务赢得消费者称赞，用户满意度大幅提升。",
+        ),
+        watchlists=("novamart", "apple"),
+        tone=(("Apple", "negative"), ("NovaMart", "positive")),
+    ),
+    StoryText(
+        key="contrast-refunds",
+        lang="en",
+        title="NovaMart criticised over delayed refunds; Apple praised for quick fixes",
+        paragraphs=(
+            "Shoppers criticised NovaMart for refunds that took weeks to arrive, and some said they would "
+            "stop using the marketplace.",
+            "Apple was praised by customers for fixing a payment bug within hours.",
+        ),
+        watchlists=("novamart", "apple"),
+        negative=True,
+        tone=(("NovaMart", "negative"), ("Apple", "positive")),
     ),
 )
 

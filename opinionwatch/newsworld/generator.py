@@ -50,6 +50,8 @@ class Article:
     author: str = "Staff reporter"
     topic: str = ""
     """The planted theme (calendar world), for topic truth."""
+    tone: tuple[tuple[str, str], ...] = ()
+    """Planted sentiment toward entities, ``(entity, label)``."""
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,16 @@ def _plant_stories(planter: _Planter, burst: date) -> None:
     planter.place(iphone_zh, "huaxia-caijing", day(1), 3, "original")
     planter.place(rules_zh, "nanfang-shangbao", day(2), 6, "original")
     planter.place(dsa, "metro-ledger", day(1), 5, "original")
+    contrast_sites = (
+        "metro-ledger",
+        "techwire",
+        "harbor-daily",
+        "nanfang-shangbao",
+        "huaxia-caijing",
+        "techwire",
+    )
+    for number, (contrast, site) in enumerate(zip(content.CONTRAST, contrast_sites, strict=True)):
+        planter.place(contrast, site, day(6 + number % 3), 14 + number, "original")
     harvest_zh, diet_zh, apple_daily, orchard = content.CONFUSERS
     planter.place(harvest_zh, "nanfang-shangbao", day(5), 4, "original")
     planter.place(diet_zh, "huaxia-caijing", day(3), 8, "original")
@@ -222,6 +234,7 @@ class _Planter:
             confuser=story.confuser,
             crawlable=crawlable,
             topic=story.tags[0] if story.tags else "",
+            tone=story.tone,
         )
         self.articles.append(article)
         return article

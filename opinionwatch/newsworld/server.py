@@ -112,6 +112,7 @@ class NewsWorldServer:
                     "confuser": a.confuser,
                     "crawlable": a.crawlable,
                     "topic": a.topic,
+                    "tone": dict(a.tone),
                 }
                 for a in world.articles
             ],
