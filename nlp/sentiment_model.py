@@ -147,7 +147,9 @@ class SentimentModel:
         meta.replace(folder / "sentiment.json")
 
     def head(self, language: str) -> LanguageHead:
-        return self.heads.get(language.split("-")[0]) or self.heads[FALLBACK_LANGUAGE]
+        """The head of ``language``; else English's; else (a model trained on one other language) its own."""
+        found = self.heads.get(language.split("-")[0]) or self.heads.get(FALLBACK_LANGUAGE)
+        return found or next(iter(self.heads.values()))
 
     def features(self, head: LanguageHead, texts: list[str]) -> sparse.csr_matrix:
         return tfidf(self.vectorizer.transform([text[:MAX_CHARS] for text in texts]), head.idf)

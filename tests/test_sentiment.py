@@ -74,6 +74,8 @@ def test_training_is_deterministic_and_a_saved_model_reads_back_the_same(tmp_pat
     assert meta["languages"]["en"]["trained_on"] == {"english": 12}
     assert loaded.heads["en"].vector_coef is not None
     assert SentimentModel.load(tmp_path / "a", "multilingual-e5-small").heads["en"].vector_coef is None
+    chinese_only = fit({"chinese": sets["chinese"]}, None, "hashing-32")  # a user's own labels, one language
+    assert chinese_only.classify(["an English text"], "en")[0].label in ("negative", "neutral", "positive")
 
 
 def test_cross_validation_never_scores_a_text_with_a_model_that_saw_it() -> None:

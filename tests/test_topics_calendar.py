@@ -183,3 +183,24 @@ def test_the_topics_commands(calendar_run: Run, tmp_path: Path) -> None:
     assert dict(found["facets"]["topic_id"]) == {str(burst): found["total"]}
     missing = runner.invoke(app, ["topics", "show", "999", "--config", config])
     assert missing.exit_code == 1 and "no topic 999" in missing.output
+
+
+def test_the_planted_negative_turn_shows_in_sentiment_toward_novamart(calendar_run: Run) -> None:
+    """NovaMart's coverage turns negative on a known day: its items before are not negative toward it,
+    most of its items from then on are, and they carry risk."""
+    turn = date.fromisoformat(calendar_run.world.calendar["negative_turn"]["day"])
+    index = calendar_run.services.index
+    found = index.search(SearchRequest(query="watchlist:novamart", limit=1000, sort="date"))
+    before, after = Counter[str](), Counter[str]()
+    risky_after = 0
+    for hit in found.hits:
+        if calendar_run.planted.get(str(hit.doc["story_id"])) != "novamart":
+            continue
+        toward = {e["entity"]: e["label"] for e in hit.doc["entity_sentiments"]}  # type: ignore[union-attr]
+        late = date.fromisoformat(str(hit.doc["published"])[:10]) >= turn
+        (after if late else before)[toward.get("NovaMart", "none")] += 1
+        risky_after += late and hit.doc["risk"] != "none"
+    assert sum(before.values()) >= 5 and sum(after.values()) >= 5, (before, after)
+    assert before["negative"] <= 0.1 * sum(before.values()), before
+    assert after["negative"] >= 0.6 * sum(after.values()), after
+    assert risky_after >= 0.5 * sum(after.values())
