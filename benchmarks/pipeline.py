@@ -193,7 +193,7 @@ def sentiment_cost(settings: Settings, raws: list[RawItem]) -> dict[str, float]:
                 process_and_index(services, raws, report, lambda step, done, total: None)
             walls[enabled].append(report.seconds["wall"])
             if enabled:
-                stage.append(report.seconds.get("sentiment", 0.0))
+                stage.append(report.seconds.get("sentiment", 0.0) + report.seconds.get("sentiment_read", 0.0))
     off, on = float(np.median(walls[False])), float(np.median(walls[True]))
     return {
         "wall_off_s": round(off, 2),

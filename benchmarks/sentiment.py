@@ -45,7 +45,7 @@ from nlp.embed import CachedEmbedder, embedding_text  # noqa: E402
 from nlp.onnx_embed import embedder_for  # noqa: E402
 from nlp.records import Item, Mention  # noqa: E402
 from nlp.risk import RiskMatcher  # noqa: E402
-from nlp.sentiment import read_sentiment, settle_sentiments  # noqa: E402
+from nlp.sentiment import read_sentiments, settle_sentiments  # noqa: E402
 from nlp.sentiment_model import LABELS, SentimentModel  # noqa: E402
 from nlp.sentiment_train import (  # noqa: E402
     NEUTRAL_BELOW,
@@ -164,8 +164,7 @@ def contrast_items() -> tuple[list[Item], list[dict[str, str]]]:
 
 def entity_figures(model: SentimentModel, embedder: CachedEmbedder) -> dict[str, object]:
     items, truth = contrast_items()
-    for item in items:
-        read_sentiment(item, model)
+    read_sentiments(items, model)
     vectors = embedder.embed([embedding_text(item.title, item.text, 1000) for item in items])
     settle_sentiments(items, model, vectors, embedder.embed)
     right = article_right = total = 0
@@ -203,7 +202,7 @@ def speed(model: SentimentModel, embedder: CachedEmbedder) -> dict[str, float]:
     started = time.monotonic()
     for item in items:
         item.risk_terms = risk.match(item)
-        read_sentiment(item, model)
+    read_sentiments(items, model)
     settle_sentiments(items, model, vectors, embedder.embed)
     seconds = time.monotonic() - started
     figures = {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 
 from crawlers.records import RawItem
 from crawlers.urls import domain_of
@@ -19,20 +18,13 @@ def item_id(url: str) -> str:
     return hashlib.sha1(url.encode("utf-8")).hexdigest()
 
 
-def process(
-    raw: RawItem,
-    detector: ItemLanguageDetector,
-    matcher: WatchlistMatcher,
-    read: Callable[[Item], None] | None = None,
-) -> Item:
-    """``read``, when given, adds what the processing stage can judge from the text alone (sentiment
-    toward entities, risk terms: :func:`opinionwatch.pipeline.read_signals`)."""
+def process(raw: RawItem, detector: ItemLanguageDetector, matcher: WatchlistMatcher) -> Item:
     extracted = extract(raw)
     language = detector.detect(
         f"{extracted.title}\n{extracted.text}", hint=raw.language_hint or extracted.html_lang
     )
     mentions, rejections = matcher.match(extracted.title, extracted.text)
-    item = Item(
+    return Item(
         id=item_id(raw.url),
         url=raw.url,
         source=raw.source,
@@ -53,6 +45,3 @@ def process(
         rejections=rejections,
         content_hash=content_hash(extracted.text or extracted.title),
     )
-    if read is not None:
-        read(item)
-    return item

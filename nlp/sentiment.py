@@ -2,7 +2,7 @@
 
 Two plain functions, split so that the encoder never waits:
 
-- :func:`read_sentiment` (processing stage, one item, before the encoder): the text model's judgement of
+- :func:`read_sentiments` (extraction thread, a chunk, before the encoder): the text model's judgement of
   the document and of the clauses around each watched entity's mentions, cut at contrasts ("NovaMart
   fined; rival praised" is negative for NovaMart and positive for the rival);
 - :func:`settle_sentiments` (after the encoder, a batch): each judgement fused with the vector head, over
@@ -25,7 +25,7 @@ from nlp.sentiment_model import LABELS, SentimentModel
 
 Embed = Callable[[list[str]], np.ndarray]
 
-LEAD_CHARS = 1500
+LEAD_CHARS = 500
 """Characters of body text read for the document's sentiment, after the title."""
 MAX_PASSAGES = 8
 """Clauses per entity at most (the title's and the first ones of the body)."""
@@ -65,19 +65,27 @@ class Passage:
     text_log_probs: np.ndarray
 
 
-def read_sentiment(item: Item, model: SentimentModel) -> None:
-    """The text parts of ``item``'s sentiment and of the clauses around its entities' mentions, kept on the
-    item for :func:`settle_sentiments`."""
-    document = _document_text(item)
-    if not has_words(document):
-        item.sentiment = Sentiment(reason=NO_WORDS)
-        item.problems.append(NO_WORDS)
-    else:
-        item._text_log_probs = model.text_log_probs([document], item.language)[0]
-    found = entity_passages(item)
-    if found:
-        scores = model.text_log_probs([text for _, _, _, text, _ in found], item.language)
-        item._passages = [Passage(*where, scores[row]) for row, where in enumerate(found)]
+def read_sentiments(items: list[Item], model: SentimentModel) -> None:
+    """The text parts of each item's sentiment and of the clauses around its entities' mentions, kept on
+    the items for :func:`settle_sentiments` (one call of the text model per language: a call's fixed cost
+    is larger than a text's)."""
+    by_language: dict[str, list[Item]] = defaultdict(list)
+    for item in items:
+        by_language[item.language].append(item)
+    for language, group in by_language.items():
+        documents = {item.id: _document_text(item) for item in group}
+        readable = [item for item in group if has_words(documents[item.id])]
+        for item in group:
+            if not has_words(documents[item.id]):
+                item.sentiment = Sentiment(reason=NO_WORDS)
+                item.problems.append(NO_WORDS)
+        found = [(item, where) for item in group for where in entity_passages(item)]
+        texts = [documents[item.id] for item in readable] + [where[3] for _, where in found]
+        scores = model.text_log_probs(texts, language) if texts else np.zeros((0, len(LABELS)))
+        for row, item in enumerate(readable):
+            item._text_log_probs = scores[row]
+        for row, (item, where) in enumerate(found, start=len(readable)):
+            item._passages.append(Passage(*where, scores[row]))
 
 
 def settle_sentiments(

@@ -161,7 +161,7 @@ class SentimentModel:
         head = self.head(language)
         return head.judge(head.log_probs(self.features(head, texts), vectors))
 
-    def text_log_probs(self, texts: list[str], language: str) -> np.ndarray:
+    def text_log_probs(self, texts: list[str], language: str) -> np.ndarray:  # one call for many texts
         """Log-probabilities over :data:`LABELS` from the text part only (a missing class: -inf)."""
         head = self.head(language)
         found = head.text_log_probs(self.features(head, texts))

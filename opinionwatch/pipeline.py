@@ -13,6 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import partial
 
 import numpy as np
 
@@ -24,7 +25,7 @@ from nlp.embed import embedding_text
 from nlp.process import process
 from nlp.records import Item
 from nlp.risk import item_risk
-from nlp.sentiment import read_sentiment, settle_sentiments
+from nlp.sentiment import read_sentiments, settle_sentiments
 from nlp.topic_daily import DailyFit, fit_day
 from opinionwatch.wiring import Services
 
@@ -34,6 +35,7 @@ Progress = Callable[[str, int, int], None]
 CHUNK = 256
 """Pages per extraction chunk: the model starts after the first one."""
 EMPTY = "empty_text"
+SENTIMENT_FAILED = "sentiment_failed"
 MAX_BATCH = 4096
 """At most this many items per model call: the model sorts a call's texts by length, so the larger
 the call, the less padding; extraction runs ahead of the model, so later calls take all that is ready."""
@@ -153,17 +155,10 @@ def _publication_order(item: Item) -> tuple[datetime, str, str]:
 
 def _process_chunk(services: Services, raws: list[RawItem], report: CycleReport) -> list[Item]:
     timer = time.monotonic()
-    reading = [0.0]
-
-    def read(item: Item) -> None:
-        started = time.monotonic()
-        read_signals(services, item)
-        reading[0] += time.monotonic() - started
-
     items = []
     for raw in raws:
         try:
-            item = process(raw, services.detector, services.matcher, read)
+            item = process(raw, services.detector, services.matcher)
         except Exception:  # one bad page never stops the batch; it is counted and logged
             report.failed += 1
             report.problems["processing_failed"] += 1
@@ -172,9 +167,25 @@ def _process_chunk(services: Services, raws: list[RawItem], report: CycleReport)
         report.problems.update(item.problems)
         items.append(item)
     report.processed += len(items)
-    _busy(report, "process", timer + reading[0])  # less the reading of sentiment and risk terms
-    report.seconds["sentiment"] = report.seconds.get("sentiment", 0.0) + reading[0]
+    _busy(report, "process", timer)
+    reading = time.monotonic()
+    try:
+        read_signals(services, items)
+    except Exception:  # never stops the batch: item by item, and those that fail keep no judgement
+        log.exception("reading sentiment failed for a chunk; item by item")
+        for item in items:
+            _judged_alone(partial(read_signals, services, [item]), item, report)
+    report.seconds["sentiment_read"] = report.seconds.get("sentiment_read", 0.0) + time.monotonic() - reading
     return items
+
+
+def _judged_alone(judge: Callable[[], None], item: Item, report: CycleReport) -> None:
+    try:
+        judge()
+    except Exception:
+        item.problems.append(SENTIMENT_FAILED)
+        report.problems[SENTIMENT_FAILED] += 1
+        log.exception("sentiment or risk failed", extra={"url": item.url, "source": item.source})
 
 
 def _model_batch(services: Services, items: list[Item], report: CycleReport) -> np.ndarray:
@@ -186,17 +197,24 @@ def _model_batch(services: Services, items: list[Item], report: CycleReport) -> 
         services.topic_assigner.assign(items, vectors)
     report.new_stories += sum(1 for item in items if item.story_level == "new")
     _busy(report, "stories", timer + report.seconds.get("embed", 0.0) - embed_seconds)  # less the encoder
-    settle_signals(services, items, vectors, report)
+    try:
+        settle_signals(services, items, vectors, report)
+    except Exception:  # never stops the batch: item by item, and those that fail keep no judgement
+        log.exception("settling sentiment failed for a batch; item by item")
+        for row, item in enumerate(items):
+            _judged_alone(partial(settle_signals, services, [item], vectors[row : row + 1]), item, report)
     return vectors
 
 
-def read_signals(services: Services, item: Item) -> None:
-    """What the processing stage judges from the text alone: risk terms, sentiment toward entities and the
-    text part of the item's sentiment."""
+def read_signals(services: Services, items: list[Item]) -> None:
+    """What the extraction thread judges from the text alone, a chunk at a time (the ``sentiment_read``
+    stage): risk terms, then the text parts of each item's sentiment and of the clauses around its
+    entities; settling them with the vectors is the ``sentiment`` stage."""
     if services.settings.risk.enabled:
-        item.risk_terms = services.risk_matcher.match(item)
+        for item in items:
+            item.risk_terms = services.risk_matcher.match(item)
     if services.sentiment_model is not None:
-        read_sentiment(item, services.sentiment_model)
+        read_sentiments(items, services.sentiment_model)
 
 
 def settle_signals(

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from config.settings import CrawlSettings, Entity, Settings, Source, Watchlist
@@ -14,6 +15,7 @@ from crawlers.records import RawItem
 from index.base import SearchRequest
 from nlp.embed import HashingEmbedder
 from nlp.records import Item
+from nlp.sentiment_model import SentimentModel
 from opinionwatch.newsworld import World
 from opinionwatch.newsworld.render import article_page
 from opinionwatch.pipeline import CycleReport, process_and_index, run_cycle
@@ -151,3 +153,38 @@ def test_an_index_failure_in_the_store_thread_stops_the_stream(world: World, tmp
                 services, _raw_pages(world, 40), CycleReport(), lambda *a: None, chunk=4, max_batch=4
             )
         assert failing.calls == 2  # nothing indexed after the failure
+
+
+class FailingOnOneText(SentimentModel):
+    """The shipped model, failing on any call that includes a text with ``marker``."""
+
+    marker = ""
+
+    def text_log_probs(self, texts: list[str], language: str) -> np.ndarray:
+        if any(self.marker in text for text in texts):
+            raise ValueError("a text the model cannot read")
+        return super().text_log_probs(texts, language)
+
+
+def test_a_text_the_sentiment_model_fails_on_costs_only_its_own_judgement(
+    world: World, tmp_path: Path
+) -> None:
+    raws = _raw_pages(world, 12)
+    shipped = SentimentModel.load()
+    failing = FailingOnOneText(shipped.meta, shipped.heads)
+    failing.marker = next(a.title for a in world.articles if a.crawlable and a.id == "harbor-daily/0001")
+    config = Settings(
+        data_dir=tmp_path, watchlists=[Watchlist(name="novamart", entities=[Entity(name="NovaMart")])]
+    )
+    report = CycleReport()
+    with Services(config, embedder_override=HashingEmbedder()) as services:
+        services.__dict__["sentiment_model"] = failing  # the test double in place of the loaded model
+        items = process_and_index(services, raws, report, lambda step, done, total: None)
+        assert services.index.count() == report.indexed == len(items) - 1  # all but the binary page
+    failed = [item for item in items if "sentiment_failed" in item.problems]
+    poisoned = [item for item in items if failing.marker in item.title]  # the original and its exact reprint
+    assert len(poisoned) == 2 and [i.id for i in failed] == [i.id for i in poisoned]
+    assert report.problems["sentiment_failed"] == 2
+    judged = [i for i in items if i.id not in {f.id for f in failed} and "empty_text" not in i.problems]
+    assert all(item.sentiment.confidence > 0 for item in judged)
+    assert report.seconds["sentiment_read"] > 0 and report.seconds["sentiment"] > 0

@@ -13,7 +13,7 @@ from config.settings import Entity, RiskSettings, StorySettings, Watchlist
 from nlp.embed import HashingEmbedder
 from nlp.records import EntitySentiment, Item, Mention, Risk, RiskLevel, Sentiment, SentimentLabel
 from nlp.risk import Reach, RiskMatcher, item_risk, level_for, story_risk
-from nlp.sentiment import NO_WORDS, clause_around, read_sentiment, settle_sentiments
+from nlp.sentiment import NO_WORDS, clause_around, read_sentiments, settle_sentiments
 from nlp.sentiment_model import SentimentModel, SentimentModelError
 from nlp.sentiment_train import Labelled, LabelledDataError, cross_validate, fit, read_labelled
 from nlp.stories import StoryStore
@@ -105,7 +105,7 @@ def model() -> SentimentModel:
 
 
 def judged(model: SentimentModel, item: Item, vector: np.ndarray | None = None) -> Item:
-    read_sentiment(item, model)
+    read_sentiments([item], model)
     settle_sentiments([item], model, None if vector is None else vector[None, :])
     return item
 
