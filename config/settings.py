@@ -72,8 +72,8 @@ class Watchlist(Strict):
     )
     risk_exclude: list[str] = Field(
         default_factory=list,
-        description="Exclusion contexts for risk terms (e.g. 'fine print'): a risk term within "
-        "`exclude_window` characters of one is not counted; added to the defaults' own exclusions.",
+        description="Exclusion contexts for risk terms (e.g. 'fine print'): a risk term within 12 "
+        "characters of one is not counted; added to the defaults' own exclusions.",
     )
 
     @model_validator(mode="after")
@@ -387,6 +387,18 @@ class RiskSettings(Strict):
         description="Weight of a site in reach by source name (default 1.0; e.g. 2.0 for a national "
         "paper, 0.5 for an aggregator).",
     )
+
+    @field_validator("levels")
+    @classmethod
+    def _levels_rise(cls, levels: dict[str, int]) -> dict[str, int]:
+        known = ("low", "medium", "high", "critical")
+        unknown = sorted(set(levels) - set(known))
+        if unknown:
+            raise ValueError(f"unknown risk levels {unknown}; levels are {', '.join(known)}")
+        starts = [levels[name] for name in known if name in levels]
+        if starts != sorted(starts) or any(start < 1 for start in starts):
+            raise ValueError("each level must start at 1 point or more, and no lower than the level below")
+        return levels
 
 
 class Settings(Strict):

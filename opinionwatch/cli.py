@@ -44,6 +44,7 @@ from opinionwatch.newsworld import NewsWorldServer, build_world, environment
 from opinionwatch.newsworld.calendar import MIN_DAYS, build_calendar
 from opinionwatch.pipeline import Progress as PipelineProgress
 from opinionwatch.pipeline import run_cycle
+from opinionwatch.runlock import run_lock
 from opinionwatch.scheduler import build_scheduler
 from opinionwatch.timeparse import parse_day, parse_since
 from opinionwatch.wiring import Services
@@ -91,11 +92,11 @@ def run(
         typer.Option("--source", "-s", metavar="NAME", help="Only these sources (repeatable)."),
     ] = None,
 ) -> None:
-    """Crawl, process and index: once, or forever on each source's schedule."""
+    """Crawl, process and index: once, or forever on each source's schedule (one run per data_dir)."""
     with failures():
         settings = command_settings(config)
         _check_sources(settings, source)
-        with Services(settings) as services:
+        with Services(settings) as services, run_lock(settings.data_dir, services.clock.now()):
             if once:
                 with _progress() as progress:
                     report = run_cycle(services, source, progress)

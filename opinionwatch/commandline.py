@@ -20,8 +20,10 @@ from index.base import IndexError_
 from nlp.embed import EmbeddingError
 from nlp.model_build import ModelBuildError
 from nlp.query import QuerySyntaxError
+from nlp.sentiment_model import SentimentModelError
 from nlp.topic_state import TopicStateError
 from opinionwatch import logs
+from opinionwatch.runlock import RunLockError
 
 errors = Console(stderr=True, soft_wrap=True)
 ConfigOption = Annotated[
@@ -36,6 +38,8 @@ KNOWN_ERRORS = (
     ModelBuildError,
     QuerySyntaxError,
     TopicStateError,
+    SentimentModelError,
+    RunLockError,
     MailError,
     ValueError,
     KeyError,

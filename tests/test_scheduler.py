@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,8 +13,10 @@ from config.settings import Settings
 from nlp.embed import HashingEmbedder
 from opinionwatch.clock import FixedClock
 from opinionwatch.newsworld import World
+from opinionwatch.runlock import LOCK_FILE
 from opinionwatch.scheduler import build_scheduler
 from opinionwatch.wiring import Services
+from tests.conftest import write_demo_config
 
 
 class _Recorder:
@@ -79,3 +83,32 @@ def test_scheduled_cycles_run_and_do_not_refetch(demo_settings: Settings, world:
     latest = services.state.recent_runs("harbor-daily", limit=1)[0]
     assert latest.new == 0 and latest.skipped == {"not_modified": 1}  # conditional GET: feed unchanged
     services.close()
+
+
+def test_one_run_per_data_folder_and_a_killed_runs_lock_is_taken_over(
+    tmp_path: Path, world_env: dict[str, str]
+) -> None:
+    config = write_demo_config(tmp_path, tmp_path / "data")
+    command = [sys.executable, "-m", "opinionwatch.cli", "run", "--config", str(config)]
+    first = subprocess.Popen(
+        command, env=world_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    lock = tmp_path / "data" / LOCK_FILE
+    try:
+        deadline = time.monotonic() + 120
+        while f"pid {first.pid} " not in (lock.read_text() if lock.exists() else ""):
+            assert first.poll() is None and time.monotonic() < deadline, (
+                first.stderr.read() if first.stderr else ""
+            )
+            time.sleep(0.2)
+        second = subprocess.run(
+            [*command, "--once"], env=world_env, capture_output=True, text=True, timeout=120
+        )
+        assert second.returncode == 1
+        assert f"another `opinionwatch run` uses {tmp_path / 'data'} (pid {first.pid} since" in second.stderr
+    finally:
+        first.kill()  # kill -9: no clean-up runs, the OS releases the lock
+        first.wait(timeout=30)
+    third = subprocess.run([*command, "--once"], env=world_env, capture_output=True, text=True, timeout=300)
+    assert third.returncode == 0, third.stderr
+    assert "pid" in lock.read_text() and f"pid {first.pid} " not in lock.read_text()

@@ -248,3 +248,11 @@ def test_reach_counts_weighted_sites_within_the_window_and_stories_aggregate_the
     assert judged.sentiment == Sentiment(label="neutral", confidence=0.4)  # 2 of 5 members, equal confidence
     assert [(e.entity, e.label, e.passages) for e in judged.entity_sentiments] == [("NovaMart", "neutral", 5)]
     stories.close()
+
+
+def test_risk_levels_in_the_settings_are_checked() -> None:
+    assert RiskSettings(levels={"low": 2, "high": 4}).levels == {"low": 2, "high": 4}
+    with pytest.raises(ValueError, match="unknown risk levels \\['severe'\\]"):
+        RiskSettings(levels={"severe": 3})
+    with pytest.raises(ValueError, match="no lower than the level below"):
+        RiskSettings(levels={"low": 5, "high": 2})
