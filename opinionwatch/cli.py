@@ -45,7 +45,8 @@ from opinionwatch.newsworld.calendar import MIN_DAYS, build_calendar
 from opinionwatch.pipeline import Progress as PipelineProgress
 from opinionwatch.pipeline import run_cycle
 from opinionwatch.runlock import run_lock
-from opinionwatch.scheduler import build_scheduler
+from opinionwatch.scheduler import build_scheduler, run_once
+from opinionwatch.status import status_report
 from opinionwatch.timeparse import parse_day, parse_since
 from opinionwatch.wiring import Services
 
@@ -97,9 +98,10 @@ def run(
         settings = command_settings(config)
         _check_sources(settings, source)
         with Services(settings) as services, run_lock(settings.data_dir, services.clock.now()):
+            services.runs.mark_interrupted(services.clock.now())  # the lock: no other run is writing
             if once:
                 with _progress() as progress:
-                    report = run_cycle(services, source, progress)
+                    report = run_once(services, source, progress)
                 output.cycle_summary(console, report)
                 return
             scheduler = build_scheduler(services)
@@ -320,6 +322,22 @@ def newsworld(
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
+
+
+@app.command()
+def status(
+    config: ConfigOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for programs.")] = False,
+) -> None:
+    """Sources and their health, each job's last and next run, the index and its outbox, the last digests."""
+    with failures():
+        settings = command_settings(config)
+        with Services(settings) as services:
+            report = status_report(services)
+        if as_json:
+            print(json.dumps(report, ensure_ascii=False, indent=2))
+        else:
+            output.status_tables(console, report)
 
 
 @app.command("check-config")

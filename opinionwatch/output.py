@@ -128,3 +128,28 @@ def cycle_summary(console: Console, report: CycleReport) -> None:
 
 def _counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{reason}={n}" for reason, n in sorted(counts.items()))
+
+
+def status_tables(console: Console, report: dict[str, Any]) -> None:
+    """``opinionwatch status`` for people: sources, jobs, index, digests."""
+    sources = Table(title="Sources")
+    for column in ("source", "health", "why"):
+        sources.add_column(column, overflow="fold")
+    for source in report["sources"]:
+        sources.add_row(
+            source["name"], source["health"] if source["enabled"] else "disabled", source["reason"]
+        )
+    jobs = Table(title=f"Jobs (now {report['now']} UTC)")
+    for column in ("job", "last run", "outcome", "counts", "next run"):
+        jobs.add_column(column, overflow="fold")
+    for job in report["jobs"]:
+        last = job["last"] or {}
+        counts = ", ".join(f"{name} {value}" for name, value in (last.get("counts") or {}).items())
+        outcome = last.get("outcome", "never run") + (f": {last['error']}" if last.get("error") else "")
+        jobs.add_row(job["name"], last.get("started") or "", outcome, counts, job["next"] or "")
+    console.print(sources, jobs)
+    console.print("index: " + ", ".join(f"{name} {value}" for name, value in report["index"].items()))
+    for team, last in report["digests"].items():
+        console.print(
+            f"digest {team}: " + (f"{last['outcome']} at {last['started']}" if last else "never sent")
+        )

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date, timedelta
+from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.base import BaseScheduler
@@ -16,7 +18,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 from digests.digest import build_digest, default_day
 from digests.mail import Notifier, SmtpNotifier
 from digests.render import render_html, render_text, subject
-from opinionwatch.pipeline import fit_topics, run_cycle
+from opinionwatch.pipeline import CycleReport, Progress, fit_topics, run_cycle
+from opinionwatch.runs import Counts
 from opinionwatch.wiring import Services
 
 log = logging.getLogger(__name__)
@@ -38,11 +41,12 @@ def build_scheduler(
         if source.enabled:
             by_interval[source.interval_seconds].append(source.name)
     for seconds, names in sorted(by_interval.items()):
+        job = f"crawl-every-{seconds}s"
         scheduler.add_job(
-            run_cycle,
+            recorded,
             IntervalTrigger(seconds=seconds),
-            args=[services, names],
-            id=f"crawl-every-{seconds}s",
+            args=[services, job, crawl, services, names],
+            id=job,
             max_instances=1,
             coalesce=True,
             misfire_grace_time=seconds,
@@ -53,9 +57,9 @@ def build_scheduler(
     topics = services.settings.topics
     if topics.enabled:
         scheduler.add_job(
-            fit_yesterday,
+            recorded,
             CronTrigger(hour=topics.fit_time.hour, minute=topics.fit_time.minute, timezone="UTC"),
-            args=[services],
+            args=[services, "topics-fit", fit_yesterday, services],
             id="topics-fit",
             max_instances=1,
             coalesce=True,
@@ -69,9 +73,9 @@ def build_scheduler(
             continue
         trigger = CronTrigger(hour=team.send_time.hour, minute=team.send_time.minute, timezone=team.timezone)
         scheduler.add_job(
-            send_digest,
+            recorded,
             trigger,
-            args=[services, team.name, mailer, None],
+            args=[services, f"digest-{team.name}", send_digest, services, team.name, mailer, None],
             id=f"digest-{team.name}",
             max_instances=1,
             coalesce=True,
@@ -82,12 +86,44 @@ def build_scheduler(
     return scheduler
 
 
-def fit_yesterday(services: Services) -> None:
+def recorded(services: Services, job: str, work: Callable[..., Counts], *args: Any) -> None:
+    """Run a job's ``work(*args)`` with a row in the runs log around it (``opinionwatch status``)."""
+    services.runs.record(job, services.clock.now, lambda: work(*args))
+
+
+def run_once(services: Services, names: list[str] | None, progress: Progress | None = None) -> CycleReport:
+    """One cycle outside the schedule (``run --once``), recorded in the runs log as job ``once``."""
+    reports: list[CycleReport] = []
+
+    def work() -> Counts:
+        reports.append(run_cycle(services, names, progress))
+        return cycle_counts(reports[0])
+
+    services.runs.record("once", services.clock.now, work)
+    return reports[0]
+
+
+def crawl(services: Services, names: list[str] | None) -> Counts:
+    report = run_cycle(services, names)
+    return cycle_counts(report)
+
+
+def cycle_counts(report: CycleReport) -> Counts:
+    return {
+        "collected": report.collected,
+        "indexed": report.indexed,
+        "failed": report.failed,
+        "new_stories": report.new_stories,
+    }
+
+
+def fit_yesterday(services: Services) -> Counts:
     """The daily topic fit of the UTC day that has just ended."""
-    fit_topics(services, services.clock.now().date() - timedelta(days=1))
+    fit = fit_topics(services, services.clock.now().date() - timedelta(days=1))
+    return {"topics": len(fit.labels)}
 
 
-def send_digest(services: Services, team_name: str, notifier: Notifier, day: date | None) -> None:
+def send_digest(services: Services, team_name: str, notifier: Notifier, day: date | None) -> Counts:
     settings = services.settings
     team = settings.team(team_name)
     now = services.clock.now()
@@ -96,3 +132,5 @@ def send_digest(services: Services, team_name: str, notifier: Notifier, day: dat
     )
     notifier.send(team.recipients, subject(digest), render_text(digest), render_html(digest))
     log.info("digest sent", extra={"team": team.name, "recipients": len(team.recipients)})
+    stories = sum(len(section.stories) for section in digest.sections)
+    return {"recipients": len(team.recipients), "stories": stories}

@@ -20,6 +20,7 @@ from nlp.story_signals import StorySignals
 from nlp.topic_daily import TopicAssigner
 from nlp.watchlists import WatchlistMatcher
 from opinionwatch.clock import Clock, SystemClock
+from opinionwatch.runs import RunLog
 
 
 @dataclass
@@ -80,6 +81,11 @@ class Services:
         return SentimentModel.load(sentiment.model, self.settings.embedding.model)
 
     @cached_property
+    def runs(self) -> RunLog:
+        """What the scheduler (and ``run --once``) ran, for ``opinionwatch status``."""
+        return RunLog(self.settings.data_dir / "runs.sqlite")
+
+    @cached_property
     def risk_matcher(self) -> RiskMatcher:
         return RiskMatcher(self.settings.watchlists)
 
@@ -89,7 +95,7 @@ class Services:
         return StorySignals(self.stories, self.settings.risk)
 
     def close(self) -> None:
-        for name in ("state", "stories", "index", "embedder"):
+        for name in ("state", "stories", "index", "embedder", "runs"):
             if name in self.__dict__:
                 self.__dict__[name].close()
 

@@ -29,7 +29,7 @@ SUBCOMMANDS = sorted(
 
 
 def test_commands_are_the_documented_ones() -> None:
-    assert COMMANDS == ["check-config", "crawl", "demo", "digest", "newsworld", "run", "search"]
+    assert COMMANDS == ["check-config", "crawl", "demo", "digest", "newsworld", "run", "search", "status"]
     assert SUBCOMMANDS == [
         "index init",
         "index migrate",

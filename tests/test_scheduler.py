@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -14,6 +16,7 @@ from nlp.embed import HashingEmbedder
 from opinionwatch.clock import FixedClock
 from opinionwatch.newsworld import World
 from opinionwatch.runlock import LOCK_FILE
+from opinionwatch.runs import RunLog
 from opinionwatch.scheduler import build_scheduler
 from opinionwatch.wiring import Services
 from tests.conftest import write_demo_config
@@ -34,7 +37,7 @@ def test_jobs_follow_source_schedules_and_team_send_times(demo_settings: Setting
     assert set(jobs) == {"crawl-every-900s", "crawl-every-1800s", "digest-pr-policy", "topics-fit"}
     topics = jobs["topics-fit"].trigger.get_next_fire_time(None, datetime(2026, 11, 23, 1, 0, tzinfo=UTC))
     assert topics == datetime(2026, 11, 24, 0, 20, tzinfo=UTC)
-    assert jobs["crawl-every-900s"].args[1] == [
+    assert jobs["crawl-every-900s"].args[-1] == [
         "harbor-daily",
         "metro-ledger",
         "huaxia-caijing",
@@ -82,7 +85,34 @@ def test_scheduled_cycles_run_and_do_not_refetch(demo_settings: Settings, world:
     assert services.index.count() == sum(len(world.articles_of(site)) for site in sites)
     latest = services.state.recent_runs("harbor-daily", limit=1)[0]
     assert latest.new == 0 and latest.skipped == {"not_modified": 1}  # conditional GET: feed unchanged
+    runs = services.runs.db.execute(
+        "SELECT outcome, counts FROM runs WHERE job = 'crawl-every-2s'"
+    ).fetchall()
+    assert len(runs) >= 2 and {outcome for outcome, _ in runs} == {"ok"}  # each run recorded
+    assert sum(json.loads(counts)["indexed"] for _, counts in runs) == services.index.count()
     services.close()
+
+
+def test_the_runs_log_records_outcomes_and_marks_runs_cut_short(tmp_path: Path) -> None:
+    clock = FixedClock(datetime(2026, 11, 23, 6, tzinfo=UTC))
+    log = RunLog(tmp_path / "runs.sqlite")
+    assert log.record("crawl", clock.now, lambda: {"collected": 3}) == {"collected": 3}
+
+    def broken() -> dict[str, int]:
+        raise OSError("disk full")
+
+    with pytest.raises(OSError):
+        log.record("digest-pr", clock.now, broken)
+    log.db.execute("INSERT INTO runs (job, started, outcome) VALUES ('topics-fit', ?, 'running')", (
+        clock.now().isoformat(),
+    ))  # fmt: skip  # a process killed in the middle of a run
+    log.db.commit()
+    assert RunLog(tmp_path / "runs.sqlite").mark_interrupted(clock.now()) == 1
+    latest = log.latest()
+    assert (latest["crawl"].outcome, latest["crawl"].counts) == ("ok", {"collected": 3})
+    assert (latest["digest-pr"].outcome, latest["digest-pr"].error) == ("failed", "OSError: disk full")
+    assert latest["topics-fit"].outcome == "interrupted" and latest["topics-fit"].ended == clock.now()
+    log.close()
 
 
 def test_one_run_per_data_folder_and_a_killed_runs_lock_is_taken_over(
@@ -112,3 +142,15 @@ def test_one_run_per_data_folder_and_a_killed_runs_lock_is_taken_over(
     third = subprocess.run([*command, "--once"], env=world_env, capture_output=True, text=True, timeout=300)
     assert third.returncode == 0, third.stderr
     assert "pid" in lock.read_text() and f"pid {first.pid} " not in lock.read_text()
+    shown = subprocess.run(
+        [sys.executable, "-m", "opinionwatch.cli", "status", "--json", "--config", str(config)],
+        env=world_env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    status = json.loads(shown.stdout)
+    assert {source["name"] for source in status["sources"]} >= {"harbor-daily", "huaxia-caijing"}
+    jobs = {job["id"]: job for job in status["jobs"]}
+    assert {"crawl-every-900s", "crawl-every-1800s", "topics-fit", "digest-pr-policy", "once"} <= set(jobs)
+    assert jobs["once"]["last"]["outcome"] == "ok" and jobs["topics-fit"]["next"]
+    outcomes = {job["last"]["outcome"] for job in status["jobs"] if job["last"]}
+    assert "running" not in outcomes  # what the killed run left running is marked interrupted
+    assert status["index"]["backend"] == "embedded" and status["digests"] == {"pr-policy": None}

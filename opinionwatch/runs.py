@@ -1,0 +1,98 @@
+"""What the scheduler ran: one row per job run (job, start, end, outcome, counts, error) in
+``data_dir/runs.sqlite``, written around the job so that a run cut short by a crash stays visible.
+
+A run still marked ``running`` when a new scheduler starts was cut short (the run lock guarantees that no
+other scheduler is writing): it is marked ``interrupted``.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY, job TEXT NOT NULL, started TEXT NOT NULL, ended TEXT,
+    outcome TEXT NOT NULL, counts TEXT NOT NULL DEFAULT '{}', error TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS runs_job ON runs (job, started);
+"""
+Counts = dict[str, int]
+
+
+@dataclass(frozen=True)
+class JobRun:
+    job: str
+    started: datetime
+    ended: datetime | None
+    outcome: str
+    """``running``, ``ok``, ``failed`` or ``interrupted``."""
+    counts: Counts
+    error: str
+
+
+class RunLog:
+    """The ``runs`` table; one connection, used by the scheduler's one worker thread at a time."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(path, timeout=30, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def mark_interrupted(self, now: datetime) -> int:
+        """Runs left ``running`` by a process that ended without finishing them; how many."""
+        with self.db:
+            cursor = self.db.execute(
+                "UPDATE runs SET outcome = 'interrupted', ended = ? WHERE outcome = 'running'",
+                (now.isoformat(),),
+            )
+        return cursor.rowcount
+
+    def record(self, job: str, clock: Callable[[], datetime], work: Callable[[], Counts]) -> Counts:
+        """Run ``work`` as ``job``: a row before it starts, its outcome, counts or error after; an error is
+        recorded and raised again."""
+        with self.db:
+            run_id = self.db.execute(
+                "INSERT INTO runs (job, started, outcome) VALUES (?, ?, 'running')",
+                (job, clock().isoformat()),
+            ).lastrowid
+        try:
+            counts = work()
+        except Exception as exc:
+            self._finish(run_id, clock(), "failed", {}, f"{type(exc).__name__}: {exc}")
+            raise
+        self._finish(run_id, clock(), "ok", counts, "")
+        return counts
+
+    def _finish(self, run_id: int | None, now: datetime, outcome: str, counts: Counts, error: str) -> None:
+        with self.db:
+            self.db.execute(
+                "UPDATE runs SET ended = ?, outcome = ?, counts = ?, error = ? WHERE id = ?",
+                (now.isoformat(), outcome, json.dumps(counts), error[:2000], run_id),
+            )
+
+    def latest(self) -> dict[str, JobRun]:
+        """Each job's latest run."""
+        rows = self.db.execute(
+            "SELECT job, started, ended, outcome, counts, error FROM runs WHERE id IN "
+            "(SELECT MAX(id) FROM runs GROUP BY job) ORDER BY job"
+        )
+        return {
+            job: JobRun(
+                job,
+                datetime.fromisoformat(started),
+                datetime.fromisoformat(ended) if ended else None,
+                outcome,
+                json.loads(counts),
+                error,
+            )
+            for job, started, ended, outcome, counts, error in rows
+        }
