@@ -347,7 +347,8 @@ class SentimentSettings(Strict):
     )
     model: Path | None = Field(
         default=None,
-        description="A folder written by `opinionwatch models train sentiment`; unset: the shipped default "
+        description="A folder written by `opinionwatch models train sentiment` (a relative path is relative "
+        "to `data_dir`); unset: the shipped default "
         "(trained on the public sets named in NOTICE, for multilingual-e5-small; with another embedding "
         "model only its text part is used).",
     )

@@ -177,4 +177,4 @@ def train_sentiment(
         target = out or settings.data_dir / "models" / "sentiment"
         model.save(target)
         console.print(str(target))
-        errors.print(f"select it with `sentiment.model: {target}`", highlight=False)
+        errors.print(f"select it with `sentiment.model: {target.resolve()}`", highlight=False)

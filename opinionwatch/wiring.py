@@ -78,7 +78,10 @@ class Services:
         sentiment = self.settings.sentiment
         if not sentiment.enabled:
             return None
-        return SentimentModel.load(sentiment.model, self.settings.embedding.model)
+        folder = sentiment.model.expanduser() if sentiment.model else None
+        if folder is not None and not folder.is_absolute():
+            folder = self.settings.data_dir / folder
+        return SentimentModel.load(folder, self.settings.embedding.model)
 
     @cached_property
     def runs(self) -> RunLog:

@@ -19,7 +19,7 @@ from nlp.sentiment_train import Labelled, LabelledDataError, cross_validate, fit
 from nlp.stories import StoryStore
 from nlp.story_signals import StorySignals
 from nlp.watchlists import WatchlistMatcher
-from tests.conftest import make_item
+from tests.conftest import make_item, write_demo_config
 
 WHEN = datetime(2026, 3, 2, 9, tzinfo=UTC)
 NOVAMART = Watchlist(
@@ -256,3 +256,25 @@ def test_risk_levels_in_the_settings_are_checked() -> None:
         RiskSettings(levels={"severe": 3})
     with pytest.raises(ValueError, match="no lower than the level below"):
         RiskSettings(levels={"low": 5, "high": 2})
+
+
+def test_the_train_command_learns_a_users_own_labels(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from opinionwatch.cli import app
+
+    labelled = tmp_path / "mine.jsonl"
+    rows = [{"text": t, "label": label, "lang": "en"} for label, texts in
+            (("positive", POSITIVE), ("negative", NEGATIVE), ("neutral", NEUTRAL)) for t in texts]  # fmt: skip
+    labelled.write_text("\n".join(json.dumps(row) for row in rows) + "\n", "utf-8")
+    config = write_demo_config(tmp_path, tmp_path / "data")
+    out = tmp_path / "my-sentiment"
+    command = ["models", "train", "sentiment", "--labelled", str(labelled), "--out", str(out)]
+    result = CliRunner().invoke(app, [*command, "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert f"sentiment.model: {out}" in result.output and "training on mine (12)" in result.output
+    trained = SentimentModel.load(out, "multilingual-e5-small")
+    assert trained.meta["languages"]["en"]["trained_on"] == {"mine": 12}
+    assert trained.heads["en"].vector_coef is not None  # a head over the pipeline's own embeddings
+    missing = CliRunner().invoke(app, ["models", "train", "sentiment", "--config", str(config)])
+    assert missing.exit_code == 1 and "no labelled data" in missing.output
