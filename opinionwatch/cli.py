@@ -45,7 +45,7 @@ from opinionwatch.newsworld.calendar import MIN_DAYS, build_calendar
 from opinionwatch.pipeline import Progress as PipelineProgress
 from opinionwatch.pipeline import run_cycle
 from opinionwatch.runlock import run_lock
-from opinionwatch.scheduler import build_scheduler, run_once
+from opinionwatch.scheduler import build_scheduler, run_once, stop_on_signals
 from opinionwatch.status import status_report
 from opinionwatch.timeparse import parse_day, parse_since
 from opinionwatch.wiring import Services
@@ -105,8 +105,12 @@ def run(
                 output.cycle_summary(console, report)
                 return
             scheduler = build_scheduler(services)
-            console.print(f"scheduler started with {len(scheduler.get_jobs())} jobs; Ctrl-C stops it")
+            stop_on_signals(scheduler)
+            console.print(
+                f"scheduler started with {len(scheduler.get_jobs())} jobs; Ctrl-C or SIGTERM stops it"
+            )
             scheduler.start()
+            console.print("scheduler stopped: the job that was running finished")
 
 
 @app.command("crawl")

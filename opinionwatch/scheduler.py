@@ -4,6 +4,7 @@ digests at send time."""
 from __future__ import annotations
 
 import logging
+import signal
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -84,6 +85,18 @@ def build_scheduler(
             executor=SERIAL,
         )
     return scheduler
+
+
+def stop_on_signals(scheduler: BaseScheduler) -> None:
+    """SIGTERM and SIGINT stop the scheduler: no new job starts, the one running finishes (and is recorded),
+    then ``start()`` returns and the process exits 0. Call from the main thread before ``start()``."""
+
+    def stop(number: int, frame: object) -> None:
+        log.info("stopping on signal %s: waiting for the running job", number)
+        scheduler.shutdown(wait=True)
+
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, stop)
 
 
 def recorded(services: Services, job: str, work: Callable[..., Counts], *args: Any) -> None:

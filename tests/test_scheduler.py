@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -154,3 +157,32 @@ def test_one_run_per_data_folder_and_a_killed_runs_lock_is_taken_over(
     outcomes = {job["last"]["outcome"] for job in status["jobs"] if job["last"]}
     assert "running" not in outcomes  # what the killed run left running is marked interrupted
     assert status["index"]["backend"] == "embedded" and status["digests"] == {"pr-policy": None}
+
+
+def test_sigterm_lets_the_running_job_finish_and_exits_0(tmp_path: Path, world_env: dict[str, str]) -> None:
+    config = write_demo_config(tmp_path, tmp_path / "data")
+    command = [sys.executable, "-m", "opinionwatch.cli", "run", "--config", str(config)]
+    running = subprocess.Popen(
+        command, env=world_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    runs = tmp_path / "data" / "runs.sqlite"
+    deadline = time.monotonic() + 120
+    while not _outcomes(runs):  # the first crawl starts at once
+        assert running.poll() is None and time.monotonic() < deadline
+        time.sleep(0.1)
+    running.send_signal(signal.SIGTERM)
+    out, err = running.communicate(timeout=300)
+    assert running.returncode == 0, err
+    assert "scheduler stopped" in out
+    outcomes = _outcomes(runs)
+    assert outcomes and set(outcomes) == {"ok"}, outcomes  # finished and recorded, nothing left running
+
+
+def _outcomes(path: Path) -> list[str]:
+    if not path.exists():
+        return []
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        try:
+            return [row[0] for row in db.execute("SELECT outcome FROM runs")]
+        except sqlite3.OperationalError:  # the table is being created
+            return []
