@@ -298,7 +298,12 @@ class Team(Strict):
     name: str = Field(pattern=NAME_PATTERN, description="Team identifier.")
     recipients: list[str] = Field(default_factory=list, description="Digest e-mail recipients.")
     watchlists: list[str] = Field(description="Names of the watchlists in this team's digest.")
-    send_time: time = Field(default=time(7, 30), description="Local time the digest is sent (HH:MM).")
+    send_time: time = Field(
+        default=time(7, 30),
+        description="Local time the digest is sent (HH:MM), once a day: on the day clocks go forward a time "
+        "in the skipped hour sends an hour later by the wall clock (02:30 becomes 03:30); on the day they go "
+        "back a time in the repeated hour sends at its first occurrence only.",
+    )
     timezone: str = Field(default="UTC", description="IANA timezone of the team, e.g. `Asia/Shanghai`.")
     top_stories: int = Field(default=5, ge=1, le=50, description="Stories listed per watchlist.")
     language: Literal["en", "zh"] = Field(

@@ -17,7 +17,8 @@ from pathlib import Path
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY, job TEXT NOT NULL, started TEXT NOT NULL, ended TEXT,
-    outcome TEXT NOT NULL, counts TEXT NOT NULL DEFAULT '{}', error TEXT NOT NULL DEFAULT ''
+    outcome TEXT NOT NULL, counts TEXT NOT NULL DEFAULT '{}', error TEXT NOT NULL DEFAULT '',
+    key TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS runs_job ON runs (job, started);
 """
@@ -43,6 +44,8 @@ class RunLog:
         self.db = sqlite3.connect(path, timeout=30, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.executescript(SCHEMA)
+        if "key" not in {row[1] for row in self.db.execute("PRAGMA table_info(runs)")}:
+            self.db.execute("ALTER TABLE runs ADD COLUMN key TEXT NOT NULL DEFAULT ''")
 
     def close(self) -> None:
         self.db.close()
@@ -56,13 +59,15 @@ class RunLog:
             )
         return cursor.rowcount
 
-    def record(self, job: str, clock: Callable[[], datetime], work: Callable[[], Counts]) -> Counts:
+    def record(
+        self, job: str, clock: Callable[[], datetime], work: Callable[[], Counts], key: str = ""
+    ) -> Counts:
         """Run ``work`` as ``job``: a row before it starts, its outcome, counts or error after; an error is
-        recorded and raised again."""
+        recorded and raised again. ``key`` names what the run is for (a digest's day), for :meth:`done`."""
         with self.db:
             run_id = self.db.execute(
-                "INSERT INTO runs (job, started, outcome) VALUES (?, ?, 'running')",
-                (job, clock().isoformat()),
+                "INSERT INTO runs (job, started, outcome, key) VALUES (?, ?, 'running', ?)",
+                (job, clock().isoformat(), key),
             ).lastrowid
         try:
             counts = work()
@@ -78,6 +83,15 @@ class RunLog:
                 "UPDATE runs SET ended = ?, outcome = ?, counts = ?, error = ? WHERE id = ?",
                 (now.isoformat(), outcome, json.dumps(counts), error[:2000], run_id),
             )
+
+    def done(self, job: str, key: str) -> bool:
+        """Whether a run of ``job`` for ``key`` has succeeded, or may have (it was cut short: a digest that
+        was perhaps sent is not sent again)."""
+        found = self.db.execute(
+            "SELECT 1 FROM runs WHERE job = ? AND key = ? AND outcome IN ('ok', 'running', 'interrupted')",
+            (job, key),
+        ).fetchone()
+        return found is not None
 
     def latest(self) -> dict[str, JobRun]:
         """Each job's latest run."""

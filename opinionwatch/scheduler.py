@@ -8,6 +8,7 @@ import signal
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import date, timedelta
+from functools import partial
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -74,9 +75,9 @@ def build_scheduler(
             continue
         trigger = CronTrigger(hour=team.send_time.hour, minute=team.send_time.minute, timezone=team.timezone)
         scheduler.add_job(
-            recorded,
+            daily_digest,
             trigger,
-            args=[services, f"digest-{team.name}", send_digest, services, team.name, mailer, None],
+            args=[services, team.name, mailer],
             id=f"digest-{team.name}",
             max_instances=1,
             coalesce=True,
@@ -134,6 +135,20 @@ def fit_yesterday(services: Services) -> Counts:
     """The daily topic fit of the UTC day that has just ended."""
     fit = fit_topics(services, services.clock.now().date() - timedelta(days=1))
     return {"topics": len(fit.labels)}
+
+
+def daily_digest(services: Services, team_name: str, notifier: Notifier) -> None:
+    """The scheduled digest of the team's previous local day, sent once per day: a second firing for the
+    same day (a send time in the hour that repeats when clocks go back fires twice) is skipped, and so
+    is a day whose sending was cut short (the digest may have gone out)."""
+    team = services.settings.team(team_name)
+    day = default_day(services.clock.now(), team.timezone)
+    job = f"digest-{team.name}"
+    if services.runs.done(job, day.isoformat()):
+        log.info("digest already sent or attempted", extra={"team": team.name, "day": day.isoformat()})
+        return
+    work = partial(send_digest, services, team.name, notifier, day)
+    services.runs.record(job, services.clock.now, work, key=day.isoformat())
 
 
 def send_digest(services: Services, team_name: str, notifier: Notifier, day: date | None) -> Counts:

@@ -7,12 +7,14 @@ import sqlite3
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
 
 from config.settings import Settings
 from nlp.embed import HashingEmbedder
@@ -20,7 +22,7 @@ from opinionwatch.clock import FixedClock
 from opinionwatch.newsworld import World
 from opinionwatch.runlock import LOCK_FILE
 from opinionwatch.runs import RunLog
-from opinionwatch.scheduler import build_scheduler
+from opinionwatch.scheduler import build_scheduler, daily_digest
 from opinionwatch.wiring import Services
 from tests.conftest import write_demo_config
 
@@ -186,3 +188,53 @@ def _outcomes(path: Path) -> list[str]:
             return [row[0] for row in db.execute("SELECT outcome FROM runs")]
         except sqlite3.OperationalError:  # the table is being created
             return []
+
+
+@pytest.mark.parametrize(
+    ("zone", "forward", "back"),
+    [("America/New_York", date(2026, 3, 8), date(2026, 11, 1)), ("Europe/London", date(2026, 3, 29), date(2026, 10, 25))],
+)  # fmt: skip
+def test_digests_across_both_clock_changes_go_out_once_a_day(
+    demo_settings: Settings, zone: str, forward: date, back: date
+) -> None:
+    """APScheduler's cron trigger fires a send time in the skipped hour once, an hour late by the wall
+    clock, and one in the repeated hour twice; the digest job sends once per day all the same."""
+    local = ZoneInfo(zone)
+
+    def fires(hour: int, minute: int, first: date, days: int) -> list[datetime]:
+        trigger = CronTrigger(hour=hour, minute=minute, timezone=zone)
+        found: list[datetime] = []
+        previous, now = None, datetime.combine(first, datetime.min.time(), local).astimezone(UTC)
+        for _ in range(3 * days):  # bounded: the trigger may give one instant again
+            upcoming = trigger.get_next_fire_time(previous, now)
+            assert upcoming is not None
+            if upcoming.astimezone(UTC) not in {f.astimezone(UTC) for f in found}:
+                found.append(upcoming)
+            previous, now = upcoming, upcoming.astimezone(UTC) + timedelta(minutes=1)
+        return found[:days]
+
+    usual = fires(7, 30, forward - timedelta(days=1), 3)
+    assert [f.astimezone(UTC).astimezone(local).strftime("%d %H:%M") for f in usual] == [
+        f"{d.day:02d} 07:30" for d in (forward - timedelta(days=1), forward, forward + timedelta(days=1))
+    ]
+    assert usual[2].astimezone(UTC) - usual[0].astimezone(UTC) == timedelta(hours=47)  # an hour less
+    skipped_hour = 2 if zone.startswith("America") else 1
+    skipped = [
+        f
+        for f in fires(skipped_hour, 30, forward, 2)
+        if f.astimezone(UTC).astimezone(local).date() == forward
+    ]
+    assert [f.astimezone(UTC).astimezone(local).strftime("%H:%M") for f in skipped] == [
+        f"{skipped_hour + 1:02d}:30"
+    ]
+    repeated = [f for f in fires(1, 30, back, 3) if f.astimezone(UTC).astimezone(local).date() == back]
+    assert len({f.astimezone(UTC) for f in repeated}) == 2  # 01:30 before and after clocks go back
+    team = demo_settings.teams[0].model_copy(update={"timezone": zone})
+    settings = demo_settings.model_copy(update={"teams": [team]})
+    recorder = _Recorder()
+    for when in sorted({f.astimezone(UTC) for f in repeated}):
+        with Services(settings, clock=FixedClock(when)) as services:
+            daily_digest(services, team.name, recorder)
+    assert [subject for _, subject in recorder.sent] == [
+        f"OpinionWatch {team.name} digest, {back - timedelta(days=1)}: 0 items"
+    ]
