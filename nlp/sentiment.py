@@ -123,16 +123,9 @@ def _fused(
     """Log-probabilities over :data:`LABELS`: the vector head's plus ``text_weight`` times the text part's
     (the text part alone without a vector or a head for this embedding model)."""
     head = model.head(language)
-    if vector is None or head.vector_coef is None or head.vector_bias is None:
-        return text_part
-    if len(vector) != head.vector_coef.shape[1]:  # another embedder (a test double): the text part alone
-        return text_part
     columns = [LABELS.index(label) for label in head.classes]
-    logits = np.asarray(vector, dtype=np.float32) @ head.vector_coef.T + head.vector_bias
-    shifted = logits - logits.max()
     fused = np.full(len(LABELS), -np.inf, dtype=np.float32)
-    fused[columns] = shifted - np.log(np.exp(shifted).sum()) + head.text_weight * text_part[columns]
-    fused[columns] -= np.log(np.exp(fused[columns] - fused[columns].max()).sum()) + fused[columns].max()
+    fused[columns] = head.fuse(text_part[None, columns], None if vector is None else vector[None, :])[0]
     return fused
 
 

@@ -72,10 +72,17 @@ class LanguageHead:
         return _log_softmax(np.asarray(features @ self.text_coef.T) + self.text_bias)
 
     def log_probs(self, features: sparse.csr_matrix, vectors: np.ndarray | None) -> np.ndarray:
-        text = self.text_log_probs(features)
+        return self.fuse(self.text_log_probs(features), vectors)
+
+    def fuse(self, text: np.ndarray, vectors: np.ndarray | None) -> np.ndarray:
+        """Log-probabilities over :attr:`classes`, a row per text: the vector head's plus ``text_weight``
+        times the text part's; the text part alone without vectors, without a vector head, or with vectors
+        of another size (another embedder)."""
         if vectors is None or self.vector_coef is None or self.vector_bias is None:
             return text
-        vector = _log_softmax(vectors @ self.vector_coef.T + self.vector_bias)
+        if vectors.shape[-1] != self.vector_coef.shape[1]:
+            return text
+        vector = _log_softmax(np.asarray(vectors, dtype=np.float32) @ self.vector_coef.T + self.vector_bias)
         return _log_softmax(vector + self.text_weight * text)
 
     def judge(self, log_probs: np.ndarray) -> list[Sentiment]:
