@@ -337,6 +337,24 @@ class MailSettings(Strict):
     username: str | None = Field(default=None, description="SMTP user, if the server needs login.")
     password: SecretStr | None = Field(default=None, description="SMTP password, from `${VAR}` only.")
     starttls: bool = Field(default=False, description="Upgrade the connection with STARTTLS.")
+    ssl: bool = Field(default=False, description="Connect over TLS from the start (SMTPS, usually port 465).")
+    timeout_s: float = Field(default=30.0, gt=0, description="Seconds to wait for the server at each step.")
+    retry_first_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="Wait before the first retry of a transient failure (4xx, dropped connection, timeout); "
+        "it doubles with each further try.",
+    )
+    retry_most_s: float = Field(default=3600.0, gt=0, description="The longest wait between two tries.")
+    max_attempts: int = Field(
+        default=8, ge=1, description="Tries of one message before it is reported as failed for good."
+    )
+
+    @model_validator(mode="after")
+    def _one_tls(self) -> MailSettings:
+        if self.ssl and self.starttls:
+            raise ValueError("choose one of `mail.ssl` (TLS from the start) and `mail.starttls`")
+        return self
 
 
 class LogSettings(Strict):

@@ -87,8 +87,16 @@ class CrawlState:
             )
 
     def recent_runs(self, source: str, limit: int = 20) -> list[SourceReport]:
+        return [report for _, report in self.timed_runs(source, limit)]
+
+    def timed_runs(self, source: str, limit: int = 20) -> list[tuple[datetime, SourceReport]]:
+        """The source's latest runs with their start times, newest first."""
         rows = self.db.execute(
-            "SELECT report FROM source_runs WHERE source = ? ORDER BY started_at DESC, id DESC LIMIT ?",
+            "SELECT started_at, report FROM source_runs WHERE source = ? "
+            "ORDER BY started_at DESC, id DESC LIMIT ?",
             (source, limit),
         )
-        return [SourceReport.model_validate(json.loads(row[0])) for row in rows]
+        return [
+            (datetime.fromisoformat(started), SourceReport.model_validate(json.loads(report)))
+            for started, report in rows
+        ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
@@ -9,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from config.settings import Settings, Team, Watchlist
+from digests.panels import PanelContext, Panels, build_panels
 from index.base import Index, SearchRequest
 from nlp.normalize import has_cjk
 from nlp.records import EntitySentiment
@@ -16,6 +18,10 @@ from nlp.risk import story_entity_sentiments
 from nlp.stories import Story, StoryStore
 
 PAGE = 500
+KIND_ORDER = ("company", "policy", "industry", "other")
+"""Sections in this order: the company first, then the policies that govern it, then its industry."""
+ATTENTION_RISKS = ("medium", "high", "critical")
+"""A story at these risk levels needs attention (the headline counts it)."""
 SNIPPET_CHARS = 280
 BYLINE = re.compile(
     r"^(by\s|from\s|\(?(reporting|editing|writing) by|photo:|image:|来源|作者|记者|编辑|责编|责任编辑|"
@@ -62,6 +68,17 @@ class Reason:
 
 
 @dataclass(frozen=True)
+class Member:
+    """One item a story entry was built from: where, when (in the team's zone) and its link."""
+
+    outlet: str
+    published: datetime
+    url: str
+    title: str
+    language: str
+
+
+@dataclass(frozen=True)
 class DigestStory:
     story: Story
     title: str
@@ -81,8 +98,19 @@ class DigestStory:
     risk: str = "none"
     """The story's risk for this watchlist: its riskiest item of the day's (``nlp.risk``)."""
     risk_reasons: tuple[str, ...] = ()
-    tone: tuple[str, ...] = ()
-    """The sentiment of the day's items toward the watchlist's entities, e.g. ``negative toward NovaMart``."""
+    risk_points: int = 0
+    tone: tuple[tuple[str, str], ...] = ()
+    """The sentiment of the day's items toward the watchlist's entities, not neutral ones:
+    ``(("negative", "NovaMart"),)``."""
+    negative: bool = False
+    """Negative toward one of the watchlist's entities."""
+    members: tuple[Member, ...] = ()
+    """The day's items of the story, earliest first: what this entry cites."""
+    also_in: tuple[str, ...] = ()
+    """The other watchlists of the team that matched the story (it is listed once, under the first)."""
+    score: float = 0.0
+    since: date | None = None
+    """The local day the story began, when that is before the digest's day (an ongoing story)."""
 
     @property
     def undated(self) -> bool:
@@ -91,11 +119,7 @@ class DigestStory:
     @property
     def when(self) -> str:
         """The time as the reader sees it, in the team's zone."""
-        zone = self.published.strftime("%Z") or "UTC"
-        if self.date_precision == "date":
-            return self.published.strftime("%Y-%m-%d")
-        stamp = self.published.strftime("%Y-%m-%d %H:%M")
-        return f"undated · first seen {stamp} {zone}" if self.undated else f"{stamp} {zone}"
+        return _when(self.published, self.date_precision)
 
     @property
     def matched(self) -> str:
@@ -105,12 +129,28 @@ class DigestStory:
     def reprints(self) -> int:
         return self.story.member_count - 1
 
+    @property
+    def sites(self) -> int:
+        return len(self.story.domains)
+
+    @property
+    def first(self) -> Member:
+        """The story's first item of the day (its first source and time)."""
+        return self.members[0]
+
+    @property
+    def attention(self) -> bool:
+        """Needs the team's attention: medium risk or more, or negative toward a watched entity."""
+        return self.risk in ATTENTION_RISKS or self.negative
+
 
 @dataclass(frozen=True)
 class DigestSection:
     watchlist: Watchlist
     stories: list[DigestStory]
     items: int
+    matched_stories: int = 0
+    """Stories of the day that matched the watchlist, listed here or under an earlier section."""
 
 
 @dataclass(frozen=True)
@@ -121,6 +161,11 @@ class Digest:
     end: datetime
     generated_at: datetime
     sections: list[DigestSection]
+    items: int = 0
+    """Distinct matching items of the day (an item in two sections counts once)."""
+    stories: int = 0
+    """Distinct stories of the day."""
+    panels: Panels = field(default_factory=lambda: Panels())
 
     @property
     def generated_local(self) -> datetime:
@@ -128,7 +173,15 @@ class Digest:
 
     @property
     def total_items(self) -> int:
-        return sum(section.items for section in self.sections)
+        return self.items
+
+    @property
+    def entries(self) -> list[DigestStory]:
+        return [entry for section in self.sections for entry in section.stories]
+
+    @property
+    def attention(self) -> list[DigestStory]:
+        return [entry for entry in self.entries if entry.attention]
 
 
 def day_window(day: date, timezone: str) -> tuple[datetime, datetime]:
@@ -143,50 +196,83 @@ def default_day(now: datetime, timezone: str) -> date:
     return now.astimezone(ZoneInfo(timezone)).date() - timedelta(days=1)
 
 
+def section_order(settings: Settings, team: Team) -> list[Watchlist]:
+    """The team's watchlists, company first, then policy, industry and the rest; config order within."""
+    watchlists = [settings.watchlist(name) for name in team.watchlists]
+    return sorted(watchlists, key=lambda w: KIND_ORDER.index(w.kind))
+
+
 def build_digest(
-    settings: Settings, team: Team, day: date, index: Index, stories: StoryStore, now: datetime
-) -> Digest:
-    start, end = day_window(day, team.timezone)
-    zone = ZoneInfo(team.timezone)
-    sections = [
-        _section(settings.watchlist(name), start, end, index, stories, team, zone) for name in team.watchlists
-    ]
-    return Digest(team=team, day=day, start=start, end=end, generated_at=now, sections=sections)
-
-
-def _section(
-    watchlist: Watchlist,
-    start: datetime,
-    end: datetime,
+    settings: Settings,
+    team: Team,
+    day: date,
     index: Index,
     stories: StoryStore,
-    team: Team,
-    zone: ZoneInfo,
-) -> DigestSection:
-    docs = _all_hits(index, SearchRequest(watchlists=(watchlist.name,), since=start, until=end, sort="date"))
-    by_story: dict[str, list[dict[str, object]]] = {}
+    now: datetime,
+    context: PanelContext | None = None,
+) -> Digest:
+    """The team's digest of ``day``: a section per watchlist with its top stories (each story listed once,
+    under its first section, tagged with the others), and the panels ``context`` can fill."""
+    start, end = day_window(day, team.timezone)
+    zone = ZoneInfo(team.timezone)
+    watchlists = section_order(settings, team)
+    day_docs = {w.name: _by_story(index, w.name, start, end) for w in watchlists}
+    known = stories.stories({sid for docs in day_docs.values() for sid in docs})
+    home = {sid: w.name for w in reversed(watchlists) for sid in day_docs[w.name]}
+    titles = {w.name: w.display_title for w in watchlists}
+    sections = []
+    for watchlist in watchlists:
+        by_story = day_docs[watchlist.name]
+        entries = [
+            replace(
+                _entry(known[sid], docs, watchlist.name, zone, team.language, (start, end)),
+                also_in=tuple(titles[w.name] for w in watchlists if w.name != watchlist.name
+                              and sid in day_docs[w.name]),
+            )
+            for sid, docs in by_story.items()
+            if sid in known and home[sid] == watchlist.name
+        ]  # fmt: skip
+        entries.sort(key=lambda e: (-e.score, e.title))
+        items = sum(len(docs) for docs in by_story.values())
+        sections.append(DigestSection(watchlist, entries[: team.top_stories], items, len(by_story)))
+    items = len({doc["id"] for docs in day_docs.values() for group in docs.values() for doc in group})
+    digest = Digest(
+        team=team, day=day, start=start, end=end, generated_at=now, sections=sections, items=items,
+        stories=len(home),
+    )  # fmt: skip
+    return replace(digest, panels=build_panels(digest, index, context or PanelContext()))
+
+
+def _by_story(
+    index: Index, watchlist: str, start: datetime, end: datetime
+) -> dict[str, list[dict[str, Any]]]:
+    docs = _all_hits(index, SearchRequest(watchlists=(watchlist,), since=start, until=end, sort="date"))
+    by_story: dict[str, list[dict[str, Any]]] = {}
     for doc in docs:
         by_story.setdefault(str(doc["story_id"]), []).append(doc)
-    known = stories.stories(by_story)
-    ranked = sorted(
-        (sid for sid in by_story if sid in known),
-        key=lambda sid: (
-            len(known[sid].domains),
-            known[sid].member_count,
-            len(by_story[sid]),
-            known[sid].last_seen,
-        ),
-        reverse=True,
+    return by_story
+
+
+def rank_score(sites: int, members: int, risk_points: int, negative: bool, age_hours: float) -> float:
+    """How high a story ranks: reach first (distinct sites, then reprints, both on a log scale), then
+    risk points, then a negative tone toward a watched entity, then recency (newer within the day)."""
+    recency = max(0.0, 1.0 - age_hours / 24.0)
+    return (
+        2.0 * math.log2(1 + sites)
+        + math.log2(1 + members)
+        + 0.5 * risk_points
+        + (1.5 if negative else 0.0)
+        + 0.5 * recency
     )
-    entries = [
-        _entry(known[sid], by_story[sid], watchlist.name, zone, team.language)
-        for sid in ranked[: team.top_stories]
-    ]
-    return DigestSection(watchlist=watchlist, stories=entries, items=len(docs))
 
 
 def _entry(
-    story: Story, docs_today: list[dict[str, object]], watchlist: str, zone: ZoneInfo, language: str
+    story: Story,
+    docs_today: list[dict[str, Any]],
+    watchlist: str,
+    zone: ZoneInfo,
+    language: str,
+    window: tuple[datetime, datetime],
 ) -> DigestStory:
     """The story as the reader sees it: its version in the reader's language where it has one (that
     version's canonical item, else its first item of the day), else its canonical item."""
@@ -197,6 +283,13 @@ def _entry(
         in_language or docs_today, key=lambda d: str(d["published"])
     )
     shown_language = str(shown.get("language", ""))
+    members = tuple(sorted((_member(d, zone) for d in docs_today), key=lambda m: (m.published, m.url)))
+    signals = _risk_and_tone(docs_today, watchlist)
+    start, end = window
+    age = (end - members[-1].published).total_seconds() / 3600
+    began = story.first_seen.astimezone(zone)
+    score = rank_score(len(story.domains), story.member_count, signals["risk_points"],
+                       signals["negative"], age)  # fmt: skip
     return DigestStory(
         story=story,
         title=str(shown["title"]),
@@ -205,7 +298,7 @@ def _entry(
         published=datetime.fromisoformat(str(shown["published"])).astimezone(zone),
         snippet=_snippet(str(shown["body"]), str(shown["title"])),
         items_today=len(docs_today),
-        outlet=str(shown.get("outlet") or shown.get("domain") or shown["source"]),
+        outlet=_outlet(shown),
         domain=str(shown.get("domain", "")),
         date_precision=str(shown.get("date_precision", "datetime")),
         reasons=_reasons(shown, watchlist),
@@ -215,8 +308,33 @@ def _entry(
             for other, reach in story.by_language.items()
             if other != shown_language
         ),
-        **_risk_and_tone(docs_today, watchlist),
+        members=members,
+        score=round(score, 3),
+        since=began.date() if began < start else None,
+        **signals,
     )
+
+
+def _member(doc: dict[str, Any], zone: ZoneInfo) -> Member:
+    return Member(
+        outlet=_outlet(doc),
+        published=datetime.fromisoformat(str(doc["published"])).astimezone(zone),
+        url=str(doc["url"]),
+        title=str(doc["title"]),
+        language=str(doc.get("language", "")),
+    )
+
+
+def _outlet(doc: dict[str, Any]) -> str:
+    return str(doc.get("outlet") or doc.get("domain") or doc["source"])
+
+
+def _when(published: datetime, precision: str) -> str:
+    zone = published.strftime("%Z") or "UTC"
+    if precision == "date":
+        return published.strftime("%Y-%m-%d")
+    stamp = published.strftime("%Y-%m-%d %H:%M")
+    return f"undated · first seen {stamp} {zone}" if precision == "none" else f"{stamp} {zone}"
 
 
 def _risk_and_tone(docs: list[dict[str, Any]], watchlist: str) -> dict[str, Any]:
@@ -232,7 +350,9 @@ def _risk_and_tone(docs: list[dict[str, Any]], watchlist: str) -> dict[str, Any]
     return {
         "risk": str(riskiest.get("risk", "none")),
         "risk_reasons": tuple(riskiest.get("risk_reasons", ())),
-        "tone": tuple(f"{e.label} toward {e.entity}" for e in toward if e.label != "neutral"),
+        "risk_points": int(riskiest.get("risk_points", 0)),
+        "tone": tuple((e.label, e.entity) for e in toward if e.label != "neutral"),
+        "negative": any(e.label == "negative" for e in toward),
     }
 
 
@@ -268,8 +388,8 @@ def _snippet(body: str, title: str = "") -> str:
     return cut.rstrip() + "…"
 
 
-def _all_hits(index: Index, request: SearchRequest) -> list[dict[str, object]]:
-    docs: list[dict[str, object]] = []
+def _all_hits(index: Index, request: SearchRequest) -> list[dict[str, Any]]:
+    docs: list[dict[str, Any]] = []
     offset = 0
     while True:
         page = index.search(replace(request, limit=PAGE, offset=offset))

@@ -28,9 +28,9 @@ from config.settings import Settings
 from crawlers.health import health_after
 from crawlers.run import crawl
 from crawlers.state import CrawlState
+from digests.delivery import digest_prefix
 from digests.digest import build_digest, default_day
-from digests.mail import SmtpNotifier
-from digests.render import render_html, render_text, subject
+from digests.render import render_html
 from index.base import SearchRequest, SearchResult, risk_at_least
 from index.fusion import hybrid_search, search_stories
 from nlp.sentiment_model import LABELS
@@ -40,12 +40,13 @@ from opinionwatch.cli_models import models_app
 from opinionwatch.cli_topics import topics_app
 from opinionwatch.clock import SystemClock
 from opinionwatch.commandline import ConfigOption, command_settings, errors, failures
+from opinionwatch.digesting import digest_for, send_digest
 from opinionwatch.newsworld import NewsWorldServer, build_world, environment
 from opinionwatch.newsworld.calendar import MIN_DAYS, build_calendar
 from opinionwatch.pipeline import Progress as PipelineProgress
 from opinionwatch.pipeline import run_cycle
 from opinionwatch.runlock import run_lock
-from opinionwatch.scheduler import build_scheduler, run_once, stop_on_signals
+from opinionwatch.scheduler import build_scheduler, catch_up, run_once, stop_on_signals
 from opinionwatch.status import status_report
 from opinionwatch.timeparse import parse_day, parse_since
 from opinionwatch.wiring import Services
@@ -105,9 +106,11 @@ def run(
                 output.cycle_summary(console, report)
                 return
             scheduler = build_scheduler(services)
+            late = catch_up(services, scheduler)
             stop_on_signals(scheduler)
             console.print(
                 f"scheduler started with {len(scheduler.get_jobs())} jobs; Ctrl-C or SIGTERM stops it"
+                + (f"; sending the missed digest of {', '.join(late)} late" if late else "")
             )
             scheduler.start()
             console.print("scheduler stopped: the job that was running finished")
@@ -213,31 +216,38 @@ def search(
 
 @app.command()
 def digest(
-    out: Annotated[Path, typer.Option(help="Write the HTML digest here.")],
     config: ConfigOption = None,
     date: Annotated[
         str | None, typer.Option("--date", help="Day to report (default: yesterday in the team's zone).")
     ] = None,
     team: Annotated[str | None, typer.Option(help="Team (default: the first in the config).")] = None,
-    send: Annotated[bool, typer.Option(help="Also e-mail it to the team's recipients.")] = False,
+    out: Annotated[
+        Path | None, typer.Option(help="Write the HTML digest here (charts inside as data URIs).")
+    ] = None,
+    send: Annotated[
+        bool, typer.Option(help="E-mail it through the outbox: once per recipient and day, ever.")
+    ] = False,
 ) -> None:
-    """Render a team's daily digest as HTML (and optionally send it)."""
+    """Render a team's daily digest to a file, or send it to the team's recipients (or both)."""
     with failures():
+        if not out and not send:
+            raise ValueError("say where the digest goes: --out FILE, --send, or both")
         settings = command_settings(config)
         if not settings.teams:
             raise ValueError("the config has no teams; add one under `teams:`")
         chosen = settings.team(team) if team else settings.teams[0]
         with Services(settings) as services:
-            now = services.clock.now()
-            day = parse_day(date) if date else default_day(now, chosen.timezone)
-            built = build_digest(settings, chosen, day, services.index, services.stories, now)
-        html = render_html(built)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(html, encoding="utf-8")
-        console.print(f"digest for {chosen.name} on {day}: {built.total_items} items -> {out}")
-        if send:
-            SmtpNotifier(settings.mail).send(chosen.recipients, subject(built), render_text(built), html)
-            console.print(f"sent to {len(chosen.recipients)} recipients")
+            day = parse_day(date) if date else default_day(services.clock.now(), chosen.timezone)
+            if out:
+                built = digest_for(services, chosen, day)
+                out.parent.mkdir(parents=True, exist_ok=True)
+                out.write_text(render_html(built), encoding="utf-8")
+                console.print(f"digest for {chosen.name} on {day}: {built.total_items} items -> {out}")
+            if send:
+                counts = send_digest(services, chosen.name, day)
+                output.delivery_summary(console, chosen, services.outbox.states(digest_prefix(chosen, day)))
+                if counts["failed"]:
+                    raise typer.Exit(1)
 
 
 @app.command()

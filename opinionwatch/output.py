@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from config.settings import Team
 from crawlers.health import SourceHealth
 from crawlers.records import SourceReport
 from digests.digest import Reason
@@ -130,6 +131,14 @@ def _counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{reason}={n}" for reason, n in sorted(counts.items()))
 
 
+STATE_WORDS = {
+    "sent": "sent",
+    "pending": "not sent yet: the server failed for now; the running service retries it",
+    "failed": "failed for good (see `opinionwatch status`)",
+    "uncertain": "may have been sent before a crash; not sent again",
+}
+
+
 def status_tables(console: Console, report: dict[str, Any]) -> None:
     """``opinionwatch status`` for people: sources, jobs, index, digests."""
     sources = Table(title="Sources")
@@ -153,3 +162,16 @@ def status_tables(console: Console, report: dict[str, Any]) -> None:
         console.print(
             f"digest {team}: " + (f"{last['outcome']} at {last['started']}" if last else "never sent")
         )
+    outbox = report["outbox"]
+    console.print(
+        "outbox: " + ", ".join(f"{state} {n}" for state, n in outbox["depth"].items() if n) or "empty"
+    )
+    for problem in outbox["problems"]:
+        console.print(f"  {problem['state']}: {problem['key']} ({problem['error']})")
+
+
+def delivery_summary(console: Console, team: Team, states: dict[str, str]) -> None:
+    """Where each recipient's copy of a digest stands after ``digest --send``."""
+    for recipient in team.recipients:
+        state = next((s for key, s in states.items() if key.endswith("/" + recipient)), "not queued")
+        console.print(f"{recipient}: {STATE_WORDS.get(state, state)}")

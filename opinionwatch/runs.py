@@ -85,13 +85,23 @@ class RunLog:
             )
 
     def done(self, job: str, key: str) -> bool:
-        """Whether a run of ``job`` for ``key`` has succeeded, or may have (it was cut short: a digest that
-        was perhaps sent is not sent again)."""
+        """Whether a run of ``job`` for ``key`` has succeeded. (A run cut short is done again: what it
+        sends goes through the outbox, which never sends one message twice.)"""
         found = self.db.execute(
-            "SELECT 1 FROM runs WHERE job = ? AND key = ? AND outcome IN ('ok', 'running', 'interrupted')",
-            (job, key),
+            "SELECT 1 FROM runs WHERE job = ? AND key = ? AND outcome = 'ok'", (job, key)
         ).fetchone()
         return found is not None
+
+    def last_key(self, job: str) -> str | None:
+        """The greatest key of the job's successful runs (a digest's latest day)."""
+        row = self.db.execute("SELECT MAX(key) FROM runs WHERE job = ? AND outcome = 'ok'", (job,)).fetchone()
+        return row[0] if row and row[0] else None
+
+    def first_started(self, exclude: tuple[str, ...] = ()) -> datetime | None:
+        """When the first recorded run (of a job not in ``exclude``) started."""
+        marks = ", ".join("?" * len(exclude)) or "''"
+        row = self.db.execute(f"SELECT MIN(started) FROM runs WHERE job NOT IN ({marks})", exclude).fetchone()
+        return datetime.fromisoformat(row[0]) if row and row[0] else None
 
     def latest(self) -> dict[str, JobRun]:
         """Each job's latest run."""

@@ -17,9 +17,9 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from digests.digest import build_digest, default_day
-from digests.mail import Notifier, SmtpNotifier
-from digests.render import render_html, render_text, subject
+from digests.digest import default_day
+from digests.panels import LateNote
+from opinionwatch.digesting import digest_job, missed_digest, send_digest
 from opinionwatch.pipeline import CycleReport, Progress, fit_topics, run_cycle
 from opinionwatch.runs import Counts
 from opinionwatch.wiring import Services
@@ -28,16 +28,18 @@ log = logging.getLogger(__name__)
 SERIAL = "serial"
 
 
-def build_scheduler(
-    services: Services, scheduler: BaseScheduler | None = None, notifier: Notifier | None = None
-) -> BaseScheduler:
-    """Add one crawl job per distinct source interval, the daily topic fit (``topics.fit_time``, UTC) and
-    one digest job per team with recipients.
+def build_scheduler(services: Services, scheduler: BaseScheduler | None = None) -> BaseScheduler:
+    """Add one crawl job per distinct source interval, the daily topic fit (``topics.fit_time``, UTC), one
+    digest job per team with recipients, and the outbox's retry job.
 
     All jobs run one at a time on one worker thread: each store is one SQLite connection, not made for
-    concurrent use, and a crawl and a digest should not race for the index anyway."""
+    concurrent use, and a crawl and a digest should not race for the index anyway. Every job has
+    ``max_instances=1`` and ``coalesce=True`` (runs that piled up while one was busy become one); a job
+    whose time passed while another ran still runs if it is late by less than its ``misfire_grace_time``
+    (a crawl: its interval; the topic fit: 6 hours; a digest: 1 hour, after which ``catch_up`` owns it)."""
     scheduler = scheduler or BlockingScheduler(timezone="UTC")
     scheduler.add_executor(ThreadPoolExecutor(max_workers=1), alias=SERIAL)
+    common: dict[str, Any] = {"max_instances": 1, "coalesce": True, "executor": SERIAL}
     by_interval: dict[int, list[str]] = defaultdict(list)
     for source in services.settings.sources:
         if source.enabled:
@@ -45,47 +47,50 @@ def build_scheduler(
     for seconds, names in sorted(by_interval.items()):
         job = f"crawl-every-{seconds}s"
         scheduler.add_job(
-            recorded,
-            IntervalTrigger(seconds=seconds),
-            args=[services, job, crawl, services, names],
-            id=job,
-            max_instances=1,
-            coalesce=True,
-            misfire_grace_time=seconds,
-            next_run_time=services.clock.now(),
-            name=f"crawl {', '.join(names)}",
-            executor=SERIAL,
-        )
+            recorded, IntervalTrigger(seconds=seconds), args=[services, job, crawl, services, names], id=job,
+            misfire_grace_time=seconds, next_run_time=services.clock.now(), name=f"crawl {', '.join(names)}",
+            **common,
+        )  # fmt: skip
     topics = services.settings.topics
     if topics.enabled:
+        trigger = CronTrigger(hour=topics.fit_time.hour, minute=topics.fit_time.minute, timezone="UTC")
         scheduler.add_job(
-            recorded,
-            CronTrigger(hour=topics.fit_time.hour, minute=topics.fit_time.minute, timezone="UTC"),
-            args=[services, "topics-fit", fit_yesterday, services],
-            id="topics-fit",
-            max_instances=1,
-            coalesce=True,
-            misfire_grace_time=6 * 3600,
-            name="daily topic fit",
-            executor=SERIAL,
-        )
-    mailer = notifier or SmtpNotifier(services.settings.mail)
+            recorded, trigger, args=[services, "topics-fit", fit_yesterday, services], id="topics-fit",
+            misfire_grace_time=6 * 3600, name="daily topic fit", **common,
+        )  # fmt: skip
     for team in services.settings.teams:
         if not team.recipients:
             continue
         trigger = CronTrigger(hour=team.send_time.hour, minute=team.send_time.minute, timezone=team.timezone)
         scheduler.add_job(
-            daily_digest,
-            trigger,
-            args=[services, team.name, mailer],
-            id=f"digest-{team.name}",
-            max_instances=1,
-            coalesce=True,
-            misfire_grace_time=3600,
-            name=f"digest {team.name}",
-            executor=SERIAL,
-        )
+            daily_digest, trigger, args=[services, team.name], id=digest_job(team),
+            misfire_grace_time=3600, name=f"digest {team.name}", **common,
+        )  # fmt: skip
+    scheduler.add_job(
+        deliver_due, IntervalTrigger(seconds=services.settings.mail.retry_first_s), args=[services],
+        id="outbox", name="outbox retries", misfire_grace_time=None, **common,
+    )  # fmt: skip
     return scheduler
+
+
+def catch_up(services: Services, scheduler: BaseScheduler) -> list[str]:
+    """On start: each team's digest missed while the service was down is sent once, now, late, and says
+    so in its header (crawls need no catch-up: each starts at once and reads what it missed). Returns
+    the teams caught up."""
+    teams = []
+    for team in services.settings.teams:
+        missed = missed_digest(services, team) if team.recipients else None
+        if missed is None:
+            continue
+        day, late = missed
+        scheduler.add_job(
+            daily_digest, "date", run_date=services.clock.now(), args=[services, team.name, day, late],
+            id=f"catch-up-{team.name}", name=f"late digest {team.name}", max_instances=1, executor=SERIAL,
+            misfire_grace_time=None,
+        )  # fmt: skip
+        log.warning("a digest was missed; sending it late", extra={"team": team.name, "day": day.isoformat()})
+        teams.append(team.name)
+    return teams
 
 
 def stop_on_signals(scheduler: BaseScheduler) -> None:
@@ -137,28 +142,23 @@ def fit_yesterday(services: Services) -> Counts:
     return {"topics": len(fit.labels)}
 
 
-def daily_digest(services: Services, team_name: str, notifier: Notifier) -> None:
-    """The scheduled digest of the team's previous local day, sent once per day: a second firing for the
-    same day (a send time in the hour that repeats when clocks go back fires twice) is skipped, and so
-    is a day whose sending was cut short (the digest may have gone out)."""
+def daily_digest(
+    services: Services, team_name: str, day: date | None = None, late: LateNote | None = None
+) -> None:
+    """The digest of the team's previous local day (or ``day``), once per day: a second firing for a day
+    already sent (a send time in the hour that repeats when clocks go back fires twice) does nothing."""
     team = services.settings.team(team_name)
-    day = default_day(services.clock.now(), team.timezone)
-    job = f"digest-{team.name}"
+    day = day or default_day(services.clock.now(), team.timezone)
+    job = digest_job(team)
     if services.runs.done(job, day.isoformat()):
-        log.info("digest already sent or attempted", extra={"team": team.name, "day": day.isoformat()})
+        log.info("digest already sent", extra={"team": team.name, "day": day.isoformat()})
         return
-    work = partial(send_digest, services, team.name, notifier, day)
+    work = partial(send_digest, services, team.name, day, late)
     services.runs.record(job, services.clock.now, work, key=day.isoformat())
 
 
-def send_digest(services: Services, team_name: str, notifier: Notifier, day: date | None) -> Counts:
-    settings = services.settings
-    team = settings.team(team_name)
-    now = services.clock.now()
-    digest = build_digest(
-        settings, team, day or default_day(now, team.timezone), services.index, services.stories, now
-    )
-    notifier.send(team.recipients, subject(digest), render_text(digest), render_html(digest))
-    log.info("digest sent", extra={"team": team.name, "recipients": len(team.recipients)})
-    stories = sum(len(section.stories) for section in digest.sections)
-    return {"recipients": len(team.recipients), "stories": stories}
+def deliver_due(services: Services) -> None:
+    """Retry what is due in the outbox (transient failures wait there with a back-off)."""
+    delivered = services.outbox.deliver(services.notifiers, services.clock.now)
+    if delivered.sent or delivered.failed:
+        log.info("outbox", extra={"sent": len(delivered.sent), "failed": len(delivered.failed)})

@@ -39,6 +39,7 @@ def status_report(services: Services) -> dict[str, Any]:
         "jobs": jobs,
         "index": _index(services),
         "digests": digests,
+        "outbox": {"depth": services.outbox.depth(), "problems": services.outbox.problems()},
     }
 
 

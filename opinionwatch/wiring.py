@@ -8,6 +8,10 @@ from pathlib import Path
 
 from config.settings import Settings
 from crawlers.state import CrawlState
+from digests.history import DigestHistory
+from digests.mail import CHANNEL as EMAIL
+from digests.mail import SmtpNotifier
+from digests.outbox import Notifier, Outbox, RetryPolicy
 from index.base import Index
 from index.factory import open_index
 from nlp.embed import CachedEmbedder, Embedder
@@ -30,6 +34,7 @@ class Services:
     settings: Settings
     clock: Clock = field(default_factory=SystemClock)
     embedder_override: Embedder | None = None
+    notifiers_override: dict[str, Notifier] | None = None
 
     @cached_property
     def state(self) -> CrawlState:
@@ -97,8 +102,24 @@ class Services:
         """Per-item sentiment and risk beside the story store, and each story's aggregate."""
         return StorySignals(self.stories, self.settings.risk)
 
+    @cached_property
+    def outbox(self) -> Outbox:
+        """Digests (and alerts) waiting to go out, and what went out (``data_dir/outbox.sqlite``)."""
+        mail = self.settings.mail
+        retry = RetryPolicy(mail.retry_first_s, mail.retry_most_s, mail.max_attempts)
+        return Outbox(self.settings.data_dir / "outbox.sqlite", retry, stale_after_s=10 * mail.timeout_s)
+
+    @cached_property
+    def notifiers(self) -> dict[str, Notifier]:
+        """The outbox's channels by name."""
+        return self.notifiers_override or {EMAIL: SmtpNotifier(self.settings.mail)}
+
+    @cached_property
+    def digest_history(self) -> DigestHistory:
+        return DigestHistory(self.settings.data_dir / "digests.sqlite")
+
     def close(self) -> None:
-        for name in ("state", "stories", "index", "embedder", "runs"):
+        for name in ("state", "stories", "index", "embedder", "runs", "outbox", "digest_history"):
             if name in self.__dict__:
                 self.__dict__[name].close()
 

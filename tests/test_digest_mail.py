@@ -1,19 +1,12 @@
 from __future__ import annotations
 
-import socket
-import time
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from email import message_from_bytes
-from email.message import Message
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from config.settings import MailSettings, Settings, Team, Watchlist
 from digests.digest import build_digest, day_window, default_day
-from digests.mail import MailError, SmtpNotifier
 from digests.render import render_html, render_text, subject
 from index.base import IndexDoc
 from index.embedded import EmbeddedIndex
@@ -131,60 +124,80 @@ def test_day_window_follows_the_team_timezone() -> None:
     assert default_day(datetime(2026, 11, 22, 17, 0, tzinfo=UTC), "UTC") == date(2026, 11, 21)
 
 
-class _Inbox:
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], Message]] = []
+def _two_section_stores(tmp_path: Path) -> tuple[Settings, EmbeddedIndex, StoryStore]:
+    """A company and a policy watchlist; the recall story matches both, is high risk and negative toward
+    NovaMart; a second story has a hostile link."""
+    from nlp.records import EntitySentiment, Risk
 
-    async def handle_DATA(self, server: object, session: object, envelope) -> str:  # type: ignore[no-untyped-def]  # noqa: N802
-        self.messages.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content)))
-        return "250 OK"
+    def mention(watchlist: str, term: str) -> Mention:
+        return Mention(watchlist=watchlist, term=term, field="body", start=0, end=len(term), via=term)
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[tuple[_Inbox, int]]:
-    inbox = _Inbox()
-    port = _free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield inbox, port
-    controller.stop()
-
-
-def test_digest_is_delivered_by_smtp(
-    stores: tuple[EmbeddedIndex, StoryStore], smtp_server: tuple[_Inbox, int]
-) -> None:
-    inbox, port = smtp_server
-    config = settings()
-    built = build_digest(config, config.teams[0], date(2026, 11, 22), *stores, now=NOW)
-    notifier = SmtpNotifier(MailSettings(host="127.0.0.1", port=port, sender="ow@example.com"))
-    notifier.send(["pr@example.com"], subject(built), render_text(built), render_html(built))
-    deadline = time.monotonic() + 5
-    while not inbox.messages and time.monotonic() < deadline:
-        time.sleep(0.05)
-    recipients, message = inbox.messages[0]
-    assert recipients == ["pr@example.com"] and message["Subject"] == subject(built)
-    parts = {
-        part.get_content_type(): part.get_payload(decode=True).decode()
-        for part in message.walk()
-        if not part.is_multipart()
-    }
-    assert (
-        "NovaMart recalls power banks" in parts["text/html"] and "[2 items, 2 sites]" in parts["text/plain"]
+    body = "NovaMart recalls power banks after the safety regulator found fire risks. " * 6
+    recall = [
+        make_item(key, body, datetime(2026, 11, 22, hour, tzinfo=UTC), source=source,
+                  title="NovaMart recalls power banks", mentions=(mention("novamart", "NovaMart"),
+                                                                  mention("safety-rules", "regulator")))
+        for key, source, hour in (("a", "harbor", 3), ("b", "metro", 5), ("c", "wire", 9))
+    ]  # fmt: skip
+    for item in recall:
+        item.risk = Risk(level="high", points=5, reasons=["`recall` in the title"], watchlist="novamart")
+        item.entity_sentiments = [EntitySentiment(watchlist="novamart", entity="NovaMart", label="negative",
+                                                  confidence=0.9, passages=1)]  # fmt: skip
+    hostile = make_item("d", "A NovaMart note.", datetime(2026, 11, 22, 6, tzinfo=UTC), source="blog",
+                        title="NovaMart <b>note</b>", mentions=(mention("novamart", "NovaMart"),))  # fmt: skip
+    hostile.url = "javascript:alert(1)"
+    stories = StoryStore(tmp_path / "stories.sqlite", Settings().stories)
+    stories.assign([*recall, hostile])
+    index = EmbeddedIndex(tmp_path / "index")
+    index.upsert([IndexDoc.from_item(item, None) for item in [*recall, hostile]])
+    config = Settings(
+        watchlists=[
+            Watchlist(name="safety-rules", kind="policy", query="regulator"),
+            Watchlist(name="novamart", title="NovaMart", entities=[{"name": "NovaMart"}]),  # type: ignore[list-item]
+        ],
+        teams=[Team(name="pr", watchlists=["safety-rules", "novamart"], recipients=["pr@example.com"])],
     )
+    return config, index, stories
 
 
-def test_mail_failure_is_clear_and_hides_the_password() -> None:
-    notifier = SmtpNotifier(
-        MailSettings(host="127.0.0.1", port=_free_port(), password="hunter2", username="u")
-    )  # type: ignore[arg-type]
-    with pytest.raises(MailError) as error:
-        notifier.send(["a@example.com"], "s", "t", "<p>h</p>")
-    assert "127.0.0.1" in str(error.value) and "hunter2" not in str(error.value)
-    with pytest.raises(MailError, match="no recipients"):
-        notifier.send([], "s", "t", "h")
+def test_the_digest_leads_with_what_needs_attention_and_cites_its_items(tmp_path: Path) -> None:
+    from digests.panels import LateNote, PanelContext, Snapshot
+    from digests.render import render_mail
+
+    config, index, stories = _two_section_stores(tmp_path)
+    team = config.teams[0]
+    first = build_digest(config, team, date(2026, 11, 22), index, stories, NOW)
+    assert [s.watchlist.name for s in first.sections] == ["novamart", "safety-rules"]  # company first
+    company, policy = first.sections
+    assert [e.title for e in company.stories] == ["NovaMart recalls power banks", "NovaMart <b>note</b>"]
+    assert policy.stories == [] and policy.matched_stories == 1  # listed once, under the company
+    recall = company.stories[0]
+    assert recall.also_in == ("safety-rules",) and recall.attention and recall.sites == 3
+    assert [(m.outlet, m.published.hour) for m in recall.members] == [("harbor.example", 3),
+                                                                      ("metro.example", 5), ("wire.example", 9)]  # fmt: skip
+    previous = Snapshot(date(2026, 11, 21), {recall.story.id: {"title": "t", "sites": 1, "members": 1,
+                                                               "risk": "low", "negative": False}})  # fmt: skip
+    late = LateNote(due=datetime(2026, 11, 22, 23, 30, tzinfo=UTC), sent=NOW, missed=(date(2026, 11, 20),))
+    built = build_digest(config, team, date(2026, 11, 22), index, stories, NOW,
+                         PanelContext(previous=previous, late=late))  # fmt: skip
+    subject, text, html, images = render_mail(built)
+    assert subject == "OpinionWatch pr digest, 2026-11-22: 1 need attention, 4 items"
+    assert list(images) == ["chart-novamart", "chart-safety-rules"] and 'src="cid:chart-novamart"' in html
+    assert all(png.startswith(b"\x89PNG") for png in images.values())
+    for needle in ("1 story needs attention", "Sent late: due 2026-11-22 23:30 UTC", "2026-11-20",
+                   "grew from 1 to 3 sites", "risk rose from low to high", "turned negative",
+                   "negative toward NovaMart", "also in: safety-rules", "harbor.example"):  # fmt: skip
+        assert needle in html and needle in text, needle
+    assert (
+        html.index("needs attention") < html.index('data-watchlist="novamart"') < html.index("Since the last")
+    )
+    for entry in built.entries:  # the text part lists every story of the HTML, with each item's link
+        cited = [member.url for member in entry.members if member.url.startswith("http")]
+        assert entry.title in text and all(url in text for url in cited)
+    assert "javascript:" not in html + text and "NovaMart &lt;b&gt;note&lt;/b&gt;" in html
+    assert "2 stories from 4 items" in text and "listed above" in html
+    assert "<style" not in html and 'style="' in html  # inline CSS only: mail clients drop <style>
+    chinese = build_digest(config, team.model_copy(update={"language": "zh"}), date(2026, 11, 22), index,
+                           stories, NOW)  # fmt: skip
+    zh_html = render_mail(chinese)[2]
+    assert "1 条报道需要关注" in zh_html and "风险 高" in zh_html and "对NovaMart负面" in zh_html

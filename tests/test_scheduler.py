@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from datetime import UTC, date, datetime, timedelta
+from email import message_from_bytes
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -17,6 +18,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from config.settings import Settings
+from digests.mail import RecordingNotifier
 from nlp.embed import HashingEmbedder
 from opinionwatch.clock import FixedClock
 from opinionwatch.newsworld import World
@@ -27,19 +29,11 @@ from opinionwatch.wiring import Services
 from tests.conftest import write_demo_config
 
 
-class _Recorder:
-    def __init__(self) -> None:
-        self.sent: list[tuple[list[str], str]] = []
-
-    def send(self, recipients: list[str], subject: str, text: str, html: str) -> None:
-        self.sent.append((recipients, subject))
-
-
 def test_jobs_follow_source_schedules_and_team_send_times(demo_settings: Settings) -> None:
     services = Services(demo_settings, clock=FixedClock(datetime(2026, 11, 23, tzinfo=UTC)))
-    scheduler = build_scheduler(services, BackgroundScheduler(timezone="UTC"), notifier=_Recorder())
+    scheduler = build_scheduler(services, BackgroundScheduler(timezone="UTC"))
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"crawl-every-900s", "crawl-every-1800s", "digest-pr-policy", "topics-fit"}
+    assert set(jobs) == {"crawl-every-900s", "crawl-every-1800s", "digest-pr-policy", "topics-fit", "outbox"}
     topics = jobs["topics-fit"].trigger.get_next_fire_time(None, datetime(2026, 11, 23, 1, 0, tzinfo=UTC))
     assert topics == datetime(2026, 11, 24, 0, 20, tzinfo=UTC)
     assert jobs["crawl-every-900s"].args[-1] == [
@@ -54,13 +48,18 @@ def test_jobs_follow_source_schedules_and_team_send_times(demo_settings: Setting
     assert fire.astimezone(UTC) == datetime(2026, 11, 23, 23, 30, tzinfo=UTC)
 
 
-def test_digest_job_sends_through_the_notifier(demo_settings: Settings, tmp_path: Path) -> None:
-    from opinionwatch.scheduler import send_digest
-
-    recorder = _Recorder()
-    with Services(demo_settings, clock=FixedClock(datetime(2026, 11, 23, 1, tzinfo=UTC))) as services:
-        send_digest(services, "pr-policy", recorder, None)
-    assert recorder.sent == [(["pr-team@example.com"], "OpinionWatch pr-policy digest, 2026-11-22: 0 items")]
+def test_digest_job_queues_and_delivers_through_the_outbox(demo_settings: Settings) -> None:
+    recorder = RecordingNotifier()
+    clock = FixedClock(datetime(2026, 11, 23, 1, tzinfo=UTC))
+    with Services(demo_settings, clock=clock, notifiers_override={"email": recorder}) as services:
+        daily_digest(services, "pr-policy")
+        daily_digest(services, "pr-policy")  # the same day again: nothing more
+        states = services.outbox.states()
+    assert states == {"digest/pr-policy/2026-11-22/pr-team@example.com": "sent"}
+    (sent,) = recorder.delivered
+    message = message_from_bytes(sent.payload)
+    assert sent.recipient == "pr-team@example.com" and message["To"] == "pr-team@example.com"
+    assert message["Subject"] == "OpinionWatch pr-policy digest, 2026-11-22: 0 items"
 
 
 def test_scheduled_cycles_run_and_do_not_refetch(demo_settings: Settings, world: World) -> None:
@@ -76,7 +75,7 @@ def test_scheduled_cycles_run_and_do_not_refetch(demo_settings: Settings, world:
         }
     )
     services = Services(fast, embedder_override=HashingEmbedder())
-    scheduler = build_scheduler(services, BackgroundScheduler(timezone="UTC"), notifier=_Recorder())
+    scheduler = build_scheduler(services, BackgroundScheduler(timezone="UTC"))
     events: list[JobExecutionEvent] = []
     scheduler.add_listener(events.append, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
     scheduler.start()
@@ -231,10 +230,10 @@ def test_digests_across_both_clock_changes_go_out_once_a_day(
     assert len({f.astimezone(UTC) for f in repeated}) == 2  # 01:30 before and after clocks go back
     team = demo_settings.teams[0].model_copy(update={"timezone": zone})
     settings = demo_settings.model_copy(update={"teams": [team]})
-    recorder = _Recorder()
+    recorder = RecordingNotifier()
     for when in sorted({f.astimezone(UTC) for f in repeated}):
-        with Services(settings, clock=FixedClock(when)) as services:
-            daily_digest(services, team.name, recorder)
-    assert [subject for _, subject in recorder.sent] == [
+        with Services(settings, clock=FixedClock(when), notifiers_override={"email": recorder}) as services:
+            daily_digest(services, team.name)
+    assert [message_from_bytes(e.payload)["Subject"] for e in recorder.delivered] == [
         f"OpinionWatch {team.name} digest, {back - timedelta(days=1)}: 0 items"
     ]

@@ -1,0 +1,103 @@
+"""The digest's words in the team's language (``team.language``: ``en`` or ``zh``). Story titles, snippets
+and risk reasons stay as written."""
+
+from __future__ import annotations
+
+from typing import Any
+
+LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "OpinionWatch daily digest",
+        "subject": "OpinionWatch {team} digest, {day}: {attention}{items} items",
+        "subject_attention": "{n} need attention, ",
+        "meta": "Team {team} · {day} ({zone}) · {items} matching items · generated {generated}",
+        "attention": "{n} stories need attention",
+        "attention_one": "1 story needs attention",
+        "calm": "Nothing needs attention: no story at medium risk or above, "
+        "none negative toward your entities.",
+        "overview": "{stories} stories from {items} items across {sections} watchlists.",
+        "late": "Sent late: due {due}, sent {sent}, because the service was not running at the send time.",
+        "missed": "Digests of these days were missed and not sent: {days} (send one with "
+        "`opinionwatch digest --date DAY --send`).",
+        "company": "Company", "policy": "Policy", "industry": "Industry", "other": "Other",
+        "items_n": "{n} items", "item_1": "1 item", "sites_n": "{n} sites", "site_1": "1 site",
+        "section_count": "{items} · {stories} stories",
+        "no_coverage": "No coverage on this day.",
+        "listed_above": "Its stories of the day are listed above, under the first list they matched.",
+        "first": "first", "since": "ongoing since {day}", "also_in": "also in",
+        "matched": "matched", "risk": "risk", "sources": "Sources",
+        "more_sources": "and {n} more",
+        "negative": "negative", "positive": "positive", "neutral": "neutral",
+        "toward": "{label} toward {entity}",
+        "none": "none", "low": "low", "medium": "medium", "high": "high", "critical": "critical",
+        "volume": "Matching items per day, last {n} days (bars), and the negative share (line)",
+        "topics": "New and growing topics",
+        "topic_line": "{trend} · {signal} signal · {stories} stories, {items} items today",
+        "topic_yours": "{n} of them in this digest",
+        "new": "new", "growing": "growing", "weak": "weak", "strong": "strong", "noise": "noise",
+        "health": "Source health",
+        "health_ok": "All sources are working.",
+        "broken_since": "broken since {when}",
+        "broken": "broken", "quiet": "quiet (reachable, fewer items than usual)",
+        "changes": "Since the last digest ({day})",
+        "changes_none": "No change in the listed stories.",
+        "change_new": "new", "change_grew": "grew from {before} to {after} sites",
+        "change_riskier": "risk rose from {before} to {after}", "change_negative": "turned negative",
+        "dropped": "{n} stories of the last digest are not in this one.",
+    },
+    "zh": {
+        "title": "OpinionWatch 每日舆情简报",
+        "subject": "OpinionWatch {team} 简报 {day}：{attention}{items} 条相关内容",
+        "subject_attention": "{n} 条需关注，",
+        "meta": "团队 {team} · {day}（{zone}）· {items} 条相关内容 · 生成于 {generated}",
+        "attention": "{n} 条报道需要关注",
+        "attention_one": "1 条报道需要关注",
+        "calm": "今日无需特别关注：没有中等及以上风险的报道，也没有对所关注对象的负面报道。",
+        "overview": "{sections} 个关注列表，共 {stories} 个事件、{items} 条内容。",
+        "late": "延迟发送：原定 {due}，实际 {sent}（发送时服务未运行）。",
+        "missed": "以下日期的简报未能发送：{days}（可用 `opinionwatch digest --date DAY --send` 补发）。",
+        "company": "公司", "policy": "政策", "industry": "行业", "other": "其他",
+        "items_n": "{n} 条", "item_1": "1 条", "sites_n": "{n} 个网站", "site_1": "1 个网站",
+        "section_count": "{items} · {stories} 个事件",
+        "no_coverage": "当日无相关报道。",
+        "listed_above": "当日相关事件已在上文所属的第一个关注列表下列出。",
+        "first": "首发", "since": "自 {day} 起持续", "also_in": "同时属于",
+        "matched": "命中", "risk": "风险", "sources": "来源",
+        "more_sources": "另有 {n} 条",
+        "negative": "负面", "positive": "正面", "neutral": "中性",
+        "toward": "对{entity}{label}",
+        "none": "无", "low": "低", "medium": "中", "high": "高", "critical": "严重",
+        "volume": "近 {n} 天每日相关内容数（柱）与负面占比（线）",
+        "topics": "新出现和增长中的话题",
+        "topic_line": "{trend} · {signal}信号 · 当日 {stories} 个事件、{items} 条内容",
+        "topic_yours": "其中 {n} 个在本简报中",
+        "new": "新出现", "growing": "增长中", "weak": "弱", "strong": "强", "noise": "噪声",
+        "health": "信源状态",
+        "health_ok": "所有信源运行正常。",
+        "broken_since": "自 {when} 起失效",
+        "broken": "失效", "quiet": "较平时安静（可访问，内容偏少）",
+        "changes": "自上期简报（{day}）以来的变化",
+        "changes_none": "所列事件无变化。",
+        "change_new": "新增", "change_grew": "传播网站由 {before} 个增至 {after} 个",
+        "change_riskier": "风险由{before}升至{after}", "change_negative": "转为负面",
+        "dropped": "上期简报中的 {n} 个事件未出现在本期。",
+    },
+}  # fmt: skip
+
+
+class Labels:
+    """``labels("key", **values)``: the team's wording of one label."""
+
+    def __init__(self, language: str) -> None:
+        self.words = LABELS.get(language, LABELS["en"])
+
+    def __call__(self, key: str, **values: Any) -> str:
+        return self.words[key].format(**values)
+
+    def count(self, n: int, unit: str) -> str:
+        """``3 items`` / ``1 site`` in the team's language (``unit``: ``items`` or ``sites``)."""
+        return self(f"{unit[:-1]}_1") if n == 1 else self(f"{unit}_n", n=n)
+
+    def word(self, value: str) -> str:
+        """A level, label or trend in the team's language (itself where there is no wording)."""
+        return self.words.get(value, value)
