@@ -357,6 +357,27 @@ class MailSettings(Strict):
         return self
 
 
+class MetricsSettings(Strict):
+    enabled: bool = Field(
+        default=True, description="`opinionwatch run` serves Prometheus metrics at `http://ADDRESS/metrics`."
+    )
+    address: str = Field(
+        default="127.0.0.1:9464",
+        pattern=r"^[^\s:]+:\d{1,5}$",
+        description="`HOST:PORT` to serve metrics on. The endpoint has no login: keep it on loopback (or "
+        "behind a proxy that has one). A port already in use is logged and the service runs on without "
+        "metrics.",
+    )
+
+    @property
+    def host(self) -> str:
+        return self.address.rsplit(":", 1)[0]
+
+    @property
+    def port(self) -> int:
+        return int(self.address.rsplit(":", 1)[1])
+
+
 class LogSettings(Strict):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", description="Log level.")
     format: Literal["text", "json"] = Field(default="text", description="`json` for one object per line.")
@@ -450,6 +471,7 @@ class Settings(Strict):
     teams: list[Team] = Field(default_factory=list, description="Who gets which digest.")
     mail: MailSettings = Field(default_factory=MailSettings, description="Outgoing mail server.")
     log: LogSettings = Field(default_factory=LogSettings, description="Logging.")
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings, description="Prometheus metrics.")
 
     @model_validator(mode="after")
     def _cross_references(self) -> Settings:

@@ -76,6 +76,11 @@ class Member:
     url: str
     title: str
     language: str
+    date_precision: str = "datetime"
+
+    @property
+    def when(self) -> str:
+        return _when(self.published, self.date_precision)
 
 
 @dataclass(frozen=True)
@@ -322,6 +327,7 @@ def _member(doc: dict[str, Any], zone: ZoneInfo) -> Member:
         url=str(doc["url"]),
         title=str(doc["title"]),
         language=str(doc.get("language", "")),
+        date_precision=str(doc.get("date_precision", "datetime")),
     )
 
 

@@ -16,7 +16,7 @@ LABELS: dict[str, dict[str, str]] = {
         "calm": "Nothing needs attention: no story at medium risk or above, "
         "none negative toward your entities.",
         "overview": "{stories} stories from {items} items across {sections} watchlists.",
-        "late": "Sent late: due {due}, sent {sent}, because the service was not running at the send time.",
+        "late": "Sent late: due {due}, sent {sent} (the service was down or busy at the send time).",
         "missed": "Digests of these days were missed and not sent: {days} (send one with "
         "`opinionwatch digest --date DAY --send`).",
         "company": "Company", "policy": "Policy", "industry": "Industry", "other": "Other",
@@ -54,7 +54,7 @@ LABELS: dict[str, dict[str, str]] = {
         "attention_one": "1 条报道需要关注",
         "calm": "今日无需特别关注：没有中等及以上风险的报道，也没有对所关注对象的负面报道。",
         "overview": "{sections} 个关注列表，共 {stories} 个事件、{items} 条内容。",
-        "late": "延迟发送：原定 {due}，实际 {sent}（发送时服务未运行）。",
+        "late": "延迟发送：原定 {due}，实际 {sent}（发送时服务未运行或忙碌）。",
         "missed": "以下日期的简报未能发送：{days}（可用 `opinionwatch digest --date DAY --send` 补发）。",
         "company": "公司", "policy": "政策", "industry": "行业", "other": "其他",
         "items_n": "{n} 条", "item_1": "1 条", "sites_n": "{n} 个网站", "site_1": "1 个网站",

@@ -148,7 +148,7 @@ def _text_story(number: int, entry: DigestStory, labels: Labels, tone: dict[str,
     lines = [f"{number}. {entry.title}  [{reach}]"]
     first = entry.first
     began = f" · {labels('since', day=entry.since.isoformat())}" if entry.since else ""
-    lines.append(f"   {labels('first')}: {first.outlet} · {member_when(first)}{began}")
+    lines.append(f"   {labels('first')}: {first.outlet} · {first.when}{began}")
     lines.extend(f"   {other.describe()}" for other in entry.also)
     if entry.reasons:
         lines.append(f"   {labels('matched')}: {entry.matched}")

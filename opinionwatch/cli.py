@@ -19,6 +19,7 @@ from typing import Annotated
 
 import numpy as np
 import typer
+from apscheduler.schedulers.base import BaseScheduler
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
@@ -38,7 +39,8 @@ from opinionwatch import logs, output
 from opinionwatch.cli_index import index_app
 from opinionwatch.cli_models import models_app
 from opinionwatch.cli_topics import topics_app
-from opinionwatch.clock import SystemClock
+from opinionwatch.clock import AcceleratedClock, SystemClock
+from opinionwatch.clocked import clocked_scheduler
 from opinionwatch.commandline import ConfigOption, command_settings, errors, failures
 from opinionwatch.digesting import digest_for, send_digest
 from opinionwatch.newsworld import NewsWorldServer, build_world, environment
@@ -93,27 +95,49 @@ def run(
         list[str] | None,
         typer.Option("--source", "-s", metavar="NAME", help="Only these sources (repeatable)."),
     ] = None,
+    clock: Annotated[
+        str | None,
+        typer.Option(
+            metavar="START@SPEED[@ANCHOR]",
+            help="Run on simulated time, for replays, demos and tests: START (ISO time with offset) at the "
+            "Unix time ANCHOR (default: now), SPEED simulated seconds per real second.",
+        ),
+    ] = None,
 ) -> None:
     """Crawl, process and index: once, or forever on each source's schedule (one run per data_dir)."""
     with failures():
         settings = command_settings(config)
         _check_sources(settings, source)
-        with Services(settings) as services, run_lock(settings.data_dir, services.clock.now()):
+        simulated = AcceleratedClock.parse(clock) if clock else None
+        with (
+            Services(settings, clock=simulated or SystemClock()) as services,
+            run_lock(settings.data_dir, services.clock.now()),
+        ):
             services.runs.mark_interrupted(services.clock.now())  # the lock: no other run is writing
             if once:
                 with _progress() as progress:
                     report = run_once(services, source, progress)
                 output.cycle_summary(console, report)
                 return
-            scheduler = build_scheduler(services)
-            late = catch_up(services, scheduler)
-            stop_on_signals(scheduler)
-            console.print(
-                f"scheduler started with {len(scheduler.get_jobs())} jobs; Ctrl-C or SIGTERM stops it"
-                + (f"; sending the missed digest of {', '.join(late)} late" if late else "")
-            )
-            scheduler.start()
-            console.print("scheduler stopped: the job that was running finished")
+            _serve(services, clocked_scheduler(simulated) if simulated else None)
+
+
+def _serve(services: Services, scheduler: BaseScheduler | None) -> None:
+    """The long-running mode: the jobs, a missed digest caught up, metrics served, until SIGTERM/Ctrl-C."""
+    scheduler = build_scheduler(services, scheduler)
+    late = catch_up(services, scheduler)
+    settings = services.settings
+    metrics = services.metrics.serve(settings.metrics) if settings.metrics.enabled else None
+    services.metrics.outbox_depth(services.outbox.depth())
+    stop_on_signals(scheduler)
+    console.print(
+        f"scheduler started with {len(scheduler.get_jobs())} jobs; Ctrl-C or SIGTERM stops it"
+        + (f"; sending the missed digest of {', '.join(late)} late" if late else "")
+    )
+    scheduler.start()
+    if metrics is not None:
+        metrics.shutdown()
+    console.print("scheduler stopped: the job that was running finished")
 
 
 @app.command("crawl")

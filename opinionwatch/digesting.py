@@ -40,6 +40,7 @@ def send_digest(services: Services, team_name: str, day: date, late: LateNote | 
     queued = queue_digest(services.outbox, digest, services.settings, services.clock.now())
     services.digest_history.save(team.name, Snapshot.of(digest))
     delivered = deliver_digest(services.outbox, services.notifiers, team, day, services.clock.now)
+    services.metrics.outbox_depth(services.outbox.depth())
     for key, error in delivered.failed:
         log.error("digest not delivered", extra={"key": key, "error": error})
     return {

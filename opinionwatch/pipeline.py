@@ -55,6 +55,9 @@ class CycleReport:
     """Items that needed a vector of their own; reprints take their original's and never reach it."""
     seconds: dict[str, float] = field(default_factory=dict)
     health: dict[str, SourceHealth] = field(default_factory=dict)
+    indexed_by_source: Counter[str] = field(default_factory=Counter)
+    failed_by_source: Counter[tuple[str, str]] = field(default_factory=Counter)
+    """``(source, reason)``: pages that failed processing, items dropped or left without sentiment."""
 
 
 def run_cycle(
@@ -162,9 +165,11 @@ def _process_chunk(services: Services, raws: list[RawItem], report: CycleReport)
         except Exception:  # one bad page never stops the batch; it is counted and logged
             report.failed += 1
             report.problems["processing_failed"] += 1
+            report.failed_by_source[(raw.source, "processing_failed")] += 1
             log.exception("processing failed", extra={"url": raw.url, "source": raw.source})
             continue
         report.problems.update(item.problems)
+        report.failed_by_source.update((item.source, p) for p in item.problems if p == EMPTY)
         items.append(item)
     report.processed += len(items)
     _busy(report, "process", timer)
@@ -185,6 +190,7 @@ def _judged_alone(judge: Callable[[], None], item: Item, report: CycleReport) ->
     except Exception:
         item.problems.append(SENTIMENT_FAILED)
         report.problems[SENTIMENT_FAILED] += 1
+        report.failed_by_source[(item.source, SENTIMENT_FAILED)] += 1
         log.exception("sentiment or risk failed", extra={"url": item.url, "source": item.source})
 
 
@@ -251,6 +257,7 @@ def _index_batch(services: Services, items: list[Item], vectors: np.ndarray, rep
         [IndexDoc.from_item(item, vector) for item, vector in zip(items, vectors, strict=True)]
     )
     report.indexed += len(items)
+    report.indexed_by_source.update(item.source for item in items)
     _busy(report, "index", timer)
 
 

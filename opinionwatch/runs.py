@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +24,7 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE INDEX IF NOT EXISTS runs_job ON runs (job, started);
 """
 Counts = dict[str, int]
+Observer = Callable[[str, str, float, float], None]
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,9 @@ class JobRun:
 class RunLog:
     """The ``runs`` table; one connection, used by the scheduler's one worker thread at a time."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, observer: Observer | None = None) -> None:
+        self.observer = observer
+        """Told of every finished run: ``observer(job, outcome, seconds, ended_unix_time)`` (metrics)."""
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(path, timeout=30, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
@@ -69,20 +73,32 @@ class RunLog:
                 "INSERT INTO runs (job, started, outcome, key) VALUES (?, ?, 'running', ?)",
                 (job, clock().isoformat(), key),
             ).lastrowid
+        timer = time.monotonic()
         try:
             counts = work()
         except Exception as exc:
-            self._finish(run_id, clock(), "failed", {}, f"{type(exc).__name__}: {exc}")
+            self._finish(job, run_id, clock(), "failed", {}, f"{type(exc).__name__}: {exc}", timer)
             raise
-        self._finish(run_id, clock(), "ok", counts, "")
+        self._finish(job, run_id, clock(), "ok", counts, "", timer)
         return counts
 
-    def _finish(self, run_id: int | None, now: datetime, outcome: str, counts: Counts, error: str) -> None:
+    def _finish(
+        self,
+        job: str,
+        run_id: int | None,
+        now: datetime,
+        outcome: str,
+        counts: Counts,
+        error: str,
+        timer: float,
+    ) -> None:
         with self.db:
             self.db.execute(
                 "UPDATE runs SET ended = ?, outcome = ?, counts = ?, error = ? WHERE id = ?",
                 (now.isoformat(), outcome, json.dumps(counts), error[:2000], run_id),
             )
+        if self.observer is not None:
+            self.observer(job, outcome, time.monotonic() - timer, now.timestamp())
 
     def done(self, job: str, key: str) -> bool:
         """Whether a run of ``job`` for ``key`` has succeeded. (A run cut short is done again: what it

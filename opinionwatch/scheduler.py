@@ -17,15 +17,15 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from digests.digest import default_day
 from digests.panels import LateNote
-from opinionwatch.digesting import digest_job, missed_digest, send_digest
+from opinionwatch.digesting import digest_job, due_before, missed_digest, send_digest
 from opinionwatch.pipeline import CycleReport, Progress, fit_topics, run_cycle
 from opinionwatch.runs import Counts
 from opinionwatch.wiring import Services
 
 log = logging.getLogger(__name__)
 SERIAL = "serial"
+LATE_AFTER = timedelta(minutes=15)
 
 
 def build_scheduler(services: Services, scheduler: BaseScheduler | None = None) -> BaseScheduler:
@@ -34,9 +34,12 @@ def build_scheduler(services: Services, scheduler: BaseScheduler | None = None) 
 
     All jobs run one at a time on one worker thread: each store is one SQLite connection, not made for
     concurrent use, and a crawl and a digest should not race for the index anyway. Every job has
-    ``max_instances=1`` and ``coalesce=True`` (runs that piled up while one was busy become one); a job
-    whose time passed while another ran still runs if it is late by less than its ``misfire_grace_time``
-    (a crawl: its interval; the topic fit: 6 hours; a digest: 1 hour, after which ``catch_up`` owns it)."""
+    ``max_instances=1`` and ``coalesce=True`` (runs that piled up while one was busy become one). A job
+    whose time came while another ran waits for the worker and then runs however late
+    (``misfire_grace_time=None``): a crawl of slow sources must not starve the others (with a grace of
+    one interval, a 30-minute crawl job queued behind a long 15-minute one was skipped every time), and a
+    late digest reports the day of its latest send time and says it is late. The topic fit may be 6 hours
+    late. Work missed while the service was down is :func:`catch_up`'s."""
     scheduler = scheduler or BlockingScheduler(timezone="UTC")
     scheduler.add_executor(ThreadPoolExecutor(max_workers=1), alias=SERIAL)
     common: dict[str, Any] = {"max_instances": 1, "coalesce": True, "executor": SERIAL}
@@ -48,7 +51,7 @@ def build_scheduler(services: Services, scheduler: BaseScheduler | None = None) 
         job = f"crawl-every-{seconds}s"
         scheduler.add_job(
             recorded, IntervalTrigger(seconds=seconds), args=[services, job, crawl, services, names], id=job,
-            misfire_grace_time=seconds, next_run_time=services.clock.now(), name=f"crawl {', '.join(names)}",
+            misfire_grace_time=None, next_run_time=services.clock.now(), name=f"crawl {', '.join(names)}",
             **common,
         )  # fmt: skip
     topics = services.settings.topics
@@ -64,7 +67,7 @@ def build_scheduler(services: Services, scheduler: BaseScheduler | None = None) 
         trigger = CronTrigger(hour=team.send_time.hour, minute=team.send_time.minute, timezone=team.timezone)
         scheduler.add_job(
             daily_digest, trigger, args=[services, team.name], id=digest_job(team),
-            misfire_grace_time=3600, name=f"digest {team.name}", **common,
+            misfire_grace_time=None, name=f"digest {team.name}", **common,
         )  # fmt: skip
     scheduler.add_job(
         deliver_due, IntervalTrigger(seconds=services.settings.mail.retry_first_s), args=[services],
@@ -116,6 +119,7 @@ def run_once(services: Services, names: list[str] | None, progress: Progress | N
 
     def work() -> Counts:
         reports.append(run_cycle(services, names, progress))
+        services.metrics.cycle(reports[0])
         return cycle_counts(reports[0])
 
     services.runs.record("once", services.clock.now, work)
@@ -124,6 +128,7 @@ def run_once(services: Services, names: list[str] | None, progress: Progress | N
 
 def crawl(services: Services, names: list[str] | None) -> Counts:
     report = run_cycle(services, names)
+    services.metrics.cycle(report)
     return cycle_counts(report)
 
 
@@ -145,10 +150,16 @@ def fit_yesterday(services: Services) -> Counts:
 def daily_digest(
     services: Services, team_name: str, day: date | None = None, late: LateNote | None = None
 ) -> None:
-    """The digest of the team's previous local day (or ``day``), once per day: a second firing for a day
-    already sent (a send time in the hour that repeats when clocks go back fires twice) does nothing."""
+    """The digest of the day before the team's latest send time (or of ``day``), once per day: a second
+    firing for a day already sent (a send time in the hour that repeats when clocks go back fires twice)
+    does nothing. A digest that starts more than ``LATE_AFTER`` after its send time (the worker was busy)
+    says so in its header."""
     team = services.settings.team(team_name)
-    day = day or default_day(services.clock.now(), team.timezone)
+    now = services.clock.now()
+    due = due_before(team, now)
+    if day is None:
+        day = due.date() - timedelta(days=1)
+        late = late or (LateNote(due=due, sent=now) if now - due > LATE_AFTER else None)
     job = digest_job(team)
     if services.runs.done(job, day.isoformat()):
         log.info("digest already sent", extra={"team": team.name, "day": day.isoformat()})
@@ -160,5 +171,6 @@ def daily_digest(
 def deliver_due(services: Services) -> None:
     """Retry what is due in the outbox (transient failures wait there with a back-off)."""
     delivered = services.outbox.deliver(services.notifiers, services.clock.now)
+    services.metrics.outbox_depth(services.outbox.depth())
     if delivered.sent or delivered.failed:
         log.info("outbox", extra={"sent": len(delivered.sent), "failed": len(delivered.failed)})

@@ -24,6 +24,7 @@ from nlp.story_signals import StorySignals
 from nlp.topic_daily import TopicAssigner
 from nlp.watchlists import WatchlistMatcher
 from opinionwatch.clock import Clock, SystemClock
+from opinionwatch.metrics import Metrics
 from opinionwatch.runs import RunLog
 
 
@@ -91,7 +92,12 @@ class Services:
     @cached_property
     def runs(self) -> RunLog:
         """What the scheduler (and ``run --once``) ran, for ``opinionwatch status``."""
-        return RunLog(self.settings.data_dir / "runs.sqlite")
+        return RunLog(self.settings.data_dir / "runs.sqlite", observer=self.metrics.job_finished)
+
+    @cached_property
+    def metrics(self) -> Metrics:
+        """This installation's Prometheus metrics (served by ``opinionwatch run``)."""
+        return Metrics()
 
     @cached_property
     def risk_matcher(self) -> RiskMatcher:

@@ -9,8 +9,8 @@ import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from email import message_from_bytes
-from email.message import Message
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -18,7 +18,7 @@ from aiosmtpd.controller import Controller
 
 class MailServer:
     def __init__(self) -> None:
-        self.messages: list[tuple[str, Message]] = []
+        self.messages: list[tuple[str, EmailMessage]] = []
         """(recipient, message) per message accepted."""
         self.busy = 0
         """Answer ``451`` to the next N messages."""
@@ -44,14 +44,16 @@ class MailServer:
             self.busy -= 1
             return "451 4.3.0 busy, try again later"
         for recipient in envelope.rcpt_tos:
-            self.messages.append((recipient, message_from_bytes(envelope.content)))
+            self.messages.append(
+                (recipient, message_from_bytes(envelope.content, _class=EmailMessage, policy=policy.default))
+            )
         if self.kill_pid is not None:
             pid, self.kill_pid = self.kill_pid, None
             os.kill(pid, signal.SIGKILL)
             time.sleep(0.2)  # the client dies before it can read the answer
         return "250 OK"
 
-    def to(self, recipient: str) -> list[Message]:
+    def to(self, recipient: str) -> list[EmailMessage]:
         return [message for address, message in self.messages if address == recipient]
 
 

@@ -167,14 +167,14 @@ def test_digest_leads_with_the_planted_top_story(
     assert done.returncode == 0, done.stderr
     html = out.read_text("utf-8")
     section = html[html.index('data-watchlist="novamart"') :]
-    first_story = section[section.index('class="title"') : section.index("</a>")]
+    first_entry = section[section.index('class="story"') : section.index("</td></tr>")]
     top = next(a for a in world.stories()[world.top_story["novamart"]] if a.variant == "original")
-    assert top.title in first_story
-    first_entry = section[: section.index("</li>")]
+    assert top.title in first_entry[: first_entry.index("</a>")]
     assert "6 items · 6 sites" in first_entry  # 4 English, 2 Chinese: one story
     assert "also in Chinese: 2 items · 2 sites" in first_entry
     assert re.search(
-        r'class="detail risk risk-(high|critical)">risk (high|critical): `[^`]+` in the title', first_entry
+        r'class="detail risk risk-(high|critical)"[^>]*>risk (high|critical): `[^`]+` in the title',
+        first_entry,
     )
     assert "negative toward NovaMart" in first_entry
 

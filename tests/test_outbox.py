@@ -72,7 +72,7 @@ def test_two_processes_never_send_the_same_message(tmp_path: Path) -> None:
     nested: list[tuple[str, ...]] = []
 
     class Racing(RecordingNotifier):
-        def deliver(self, envelope: Envelope, commit) -> None:  # type: ignore[no-untyped-def]
+        def deliver(self, envelope: Envelope, commit) -> None:
             nested.append(second.deliver({"email": inner}, clock.now).sent)  # the other process, meanwhile
             super().deliver(envelope, commit)
 

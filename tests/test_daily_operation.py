@@ -1,0 +1,171 @@
+"""The service left running, for real: `opinionwatch run` over the calendar news world on an accelerated
+clock (40 simulated minutes a second), two teams in two time zones, a local SMTP server.
+
+Three processes one after the other: the first is killed with SIGKILL in the middle of a day, the second
+is stopped with SIGTERM before a send time, and the third, started after it, catches the missed digest up.
+Every team gets one digest per day, exactly once; status and the metrics endpoint tell what happened."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from config import demo_config_text
+from opinionwatch.clock import AcceleratedClock
+from opinionwatch.newsworld import NewsWorldServer, World, environment
+from opinionwatch.newsworld.calendar import build_calendar
+from tests.smtp_servers import MailServer, free_port, mail_server
+
+START = date(2026, 11, 2)  # a Monday
+SPEED = 2400.0
+"""Simulated seconds per real second: a day in 36 s."""
+pytestmark = pytest.mark.slow
+
+
+def _config(folder: Path, smtp_port: int, metrics_port: int) -> Path:
+    config = yaml.safe_load(demo_config_text(folder / "data"))
+    config["teams"] = [
+        {"name": "shanghai", "recipients": ["a1@example.com", "a2@example.com"], "timezone": "Asia/Shanghai",
+         "send_time": "07:30", "watchlists": ["novamart", "product_safety", "crossborder"]},
+        {"name": "london", "recipients": ["b@example.com"], "timezone": "Europe/London", "send_time": "08:00",
+         "watchlists": ["novamart", "apple"]},
+    ]  # fmt: skip
+    config["mail"] = {"host": "127.0.0.1", "port": smtp_port, "sender": "ow@example.com", "timeout_s": 5}
+    config["metrics"] = {"address": f"127.0.0.1:{metrics_port}"}
+    config["topics"] = {"enabled": False}  # the daily fit has tests of its own
+    path = folder / "opinionwatch.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@contextlib.contextmanager
+def _world_follows(world: World, clock: AcceleratedClock) -> Iterator[None]:
+    """The news world publishes as simulated time passes."""
+    stop = threading.Event()
+
+    def follow() -> None:
+        while not stop.is_set():
+            world.as_of = clock.now()
+            stop.wait(0.05)
+
+    follower = threading.Thread(target=follow, daemon=True)
+    follower.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        follower.join()
+
+
+def _until(clock: AcceleratedClock, when: datetime, process: subprocess.Popen[str] | None = None) -> None:
+    while clock.now() < when:
+        assert process is None or process.poll() is None, process.returncode
+        time.sleep(0.05)
+
+
+def _digests(server: MailServer) -> list[tuple[str, str, str]]:
+    """(recipient, team, day) per message received, in order."""
+    found = []
+    for recipient, message in server.messages:
+        team, day = str(message["Subject"]).split(" ")[1], str(message["Subject"]).split(", ")[1][:10]
+        found.append((recipient, team, day))
+    return found
+
+
+def _scrape(port: int, awaited: str) -> str:
+    """The metrics page once it shows ``awaited`` (the counter follows the mail by a moment)."""
+    deadline = time.monotonic() + 30
+    while True:
+        page = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+        if awaited in page or time.monotonic() > deadline:
+            return page
+        time.sleep(0.2)
+
+
+def _runs(path: Path) -> list[tuple[str, str, str, str]]:
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        return db.execute("SELECT job, started, outcome, key FROM runs ORDER BY id").fetchall()
+
+
+def test_three_days_of_service_with_a_crash_a_stop_and_a_missed_digest(tmp_path: Path) -> None:
+    world = build_calendar(seed=11, start=START, days=5)
+    clock = AcceleratedClock(datetime(2026, 11, 2, 0, 0, tzinfo=UTC), SPEED)
+    at = clock.start
+    with NewsWorldServer(world) as news, mail_server() as smtp, _world_follows(world, clock):
+        metrics_port = free_port()
+        config = _config(tmp_path, smtp.port, metrics_port)
+        command = [sys.executable, "-m", "opinionwatch.cli", "run", "--config", str(config),
+                   "--clock", f"{clock.start.isoformat()}@{SPEED}@{clock.anchor}"]  # fmt: skip
+        env = {**os.environ, **environment(news)}
+
+        logs: list[Path] = []
+
+        def start() -> subprocess.Popen[str]:
+            """Output to a file: a pipe nobody reads fills up and blocks the service mid-crawl."""
+            logs.append(tmp_path / f"run-{len(logs) + 1}.log")
+            with logs[-1].open("w") as log:
+                return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+
+        first = start()  # Monday 00:00 UTC; killed on Tuesday at noon, after both teams' Tuesday digests
+        _until(clock, at + timedelta(days=1, hours=12), first)
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=60)
+        killed_at = clock.now()
+        second = start()  # takes over the lock; sends Shanghai's Tuesday digest; stopped before London's
+        _until(clock, at + timedelta(days=2, hours=2), second)
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(timeout=120) == 0, logs[1].read_text()
+        _until(clock, at + timedelta(days=2, hours=10))  # down over London's 08:00 on Wednesday
+        third = start()
+        deadline = time.monotonic() + 60
+        while len(smtp.messages) < 7 and time.monotonic() < deadline:
+            assert third.poll() is None, logs[2].read_text()
+            time.sleep(0.1)
+        scraped = _scrape(metrics_port, 'opinionwatch_job_runs_total{job="digest-london",outcome="ok"} 1.0')
+        status = subprocess.run([*command[:3], "status", "--json", "--config", str(config)], env=env,
+                                capture_output=True, text=True, timeout=120)  # fmt: skip
+        third.send_signal(signal.SIGTERM)
+        assert third.wait(timeout=120) == 0, logs[2].read_text()
+    received = _digests(smtp)
+    assert sorted(received) == sorted(
+        [("b@example.com", "london", "2026-11-01"),  # Monday 08:00 in London: Sunday's digest
+         ("a1@example.com", "shanghai", "2026-11-02"), ("a2@example.com", "shanghai", "2026-11-02"),
+         ("b@example.com", "london", "2026-11-02"),
+         ("a1@example.com", "shanghai", "2026-11-03"), ("a2@example.com", "shanghai", "2026-11-03"),
+         ("b@example.com", "london", "2026-11-03")]
+    ), received  # fmt: skip
+    assert len(received) == len(set(received))  # nobody got a digest twice
+    late = [
+        m for r, m in smtp.messages if "london" in str(m["Subject"]) and "2026-11-03" in str(m["Subject"])
+    ]
+    body = late[0].get_body(("plain",))
+    assert body is not None
+    text = body.get_content()
+    assert "Sent late: due 2026-11-04 08:00 GMT" in text
+    started = " ".join(logs[2].read_text().split())
+    assert "sending the missed digest of" in started and "london late" in started
+    runs = _runs(tmp_path / "data" / "runs.sqlite")
+    assert "interrupted" in {outcome for _, _, outcome, _ in runs}, runs  # what the SIGKILL cut short
+    crawls = [datetime.fromisoformat(started) for job, started, _, _ in runs if job.startswith("crawl")]
+    assert len(crawls) >= 20 and all(a <= b for a, b in zip(crawls, crawls[1:], strict=False))
+    assert any(started < killed_at for started in crawls) and any(started > killed_at for started in crawls)
+    report = json.loads(status.stdout)
+    assert report["digests"]["london"]["outcome"] == "ok" and report["outbox"]["depth"]["sent"] == 7
+    for needle in ('opinionwatch_items_collected_total{source="harbor-daily"}',
+                   'opinionwatch_job_runs_total{job="digest-london",outcome="ok"} 1.0',
+                   'opinionwatch_outbox_messages{state="sent"}'):  # fmt: skip
+        assert needle in scraped, needle
