@@ -13,7 +13,7 @@ MODELS_DIR ?= $(HOME)/.cache/opinionwatch/models
 E5_MODEL   := $(MODELS_DIR)/multilingual-e5-small/opinionwatch-model.json
 E5_ONNX    := $(MODELS_DIR)/onnx/multilingual-e5-small/onnx.json
 
-.PHONY: setup run test lint typecheck check clean multilingual
+.PHONY: setup run test lint typecheck check clean multilingual browser
 
 $(BIN)/opinionwatch: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,7 +30,11 @@ $(E5_ONNX): $(E5_MODEL)
 	$(BIN)/opinionwatch models build multilingual-e5-small --onnx --force \
 	  --source $(MODELS_DIR)/multilingual-e5-small --out $(MODELS_DIR)/onnx/multilingual-e5-small
 
-setup: $(BIN)/opinionwatch $(E5_MODEL) $(E5_ONNX)
+# Headless Chromium for the browser tests (Debian packages; without it they skip, except on CI).
+browser:
+	scripts/chromium install || echo "browser tests will skip: scripts/chromium install failed" >&2
+
+setup: $(BIN)/opinionwatch $(E5_MODEL) $(E5_ONNX) browser
 
 run: setup
 	$(BIN)/opinionwatch demo

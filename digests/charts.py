@@ -29,8 +29,8 @@ def volume_chart(volume: Volume) -> bytes:
     axes.set_xticklabels([volume.days[i].day.strftime("%m-%d") for i in axes.get_xticks()], fontsize=7)
     axes.tick_params(axis="y", labelsize=7)
     share = axes.twinx()
-    share.plot(days, [d.negative_share for d in volume.days], color=LINE, linewidth=1.5, marker="o",
-               markersize=2.5)  # fmt: skip
+    shares = [d.negative_share if d.items else float("nan") for d in volume.days]  # no items: no share
+    share.plot(days, shares, color=LINE, linewidth=1.5, marker="o", markersize=2.5)
     share.set_ylim(0, 1)
     share.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     share.tick_params(axis="y", labelsize=7, colors=LINE)

@@ -21,7 +21,8 @@ LABELS: dict[str, dict[str, str]] = {
         "`opinionwatch digest --date DAY --send`).",
         "company": "Company", "policy": "Policy", "industry": "Industry", "other": "Other",
         "items_n": "{n} items", "item_1": "1 item", "sites_n": "{n} sites", "site_1": "1 site",
-        "section_count": "{items} · {stories} stories",
+        "section_count": "{items} · {stories}",
+        "stories_n": "{n} stories", "story_1": "1 story",
         "no_coverage": "No coverage on this day.",
         "listed_above": "Its stories of the day are listed above, under the first list they matched.",
         "first": "first", "since": "ongoing since {day}", "also_in": "also in",
@@ -58,7 +59,8 @@ LABELS: dict[str, dict[str, str]] = {
         "missed": "以下日期的简报未能发送：{days}（可用 `opinionwatch digest --date DAY --send` 补发）。",
         "company": "公司", "policy": "政策", "industry": "行业", "other": "其他",
         "items_n": "{n} 条", "item_1": "1 条", "sites_n": "{n} 个网站", "site_1": "1 个网站",
-        "section_count": "{items} · {stories} 个事件",
+        "section_count": "{items} · {stories}",
+        "stories_n": "{n} 个事件", "story_1": "1 个事件",
         "no_coverage": "当日无相关报道。",
         "listed_above": "当日相关事件已在上文所属的第一个关注列表下列出。",
         "first": "首发", "since": "自 {day} 起持续", "also_in": "同时属于",
@@ -85,6 +87,9 @@ LABELS: dict[str, dict[str, str]] = {
 }  # fmt: skip
 
 
+SINGULAR = {"items": "item", "sites": "site", "stories": "story"}
+
+
 class Labels:
     """``labels("key", **values)``: the team's wording of one label."""
 
@@ -95,8 +100,8 @@ class Labels:
         return self.words[key].format(**values)
 
     def count(self, n: int, unit: str) -> str:
-        """``3 items`` / ``1 site`` in the team's language (``unit``: ``items`` or ``sites``)."""
-        return self(f"{unit[:-1]}_1") if n == 1 else self(f"{unit}_n", n=n)
+        """``3 items`` / ``1 site`` in the team's language (``unit``: ``items``, ``sites`` or ``stories``)."""
+        return self(f"{SINGULAR[unit]}_1") if n == 1 else self(f"{unit}_n", n=n)
 
     def word(self, value: str) -> str:
         """A level, label or trend in the team's language (itself where there is no wording)."""

@@ -82,7 +82,8 @@ class VolumeDay:
 
 @dataclass(frozen=True)
 class Volume:
-    """One watchlist's matching items per local day, and how many were negative."""
+    """One watchlist's matching items per local day, and how many were negative (as a whole, or toward
+    one of the watchlist's entities)."""
 
     watchlist: str
     title: str
@@ -160,7 +161,9 @@ def _volume(digest: Digest, watchlist: str, title: str, index: Index, days: int)
         end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
         request = SearchRequest(watchlists=(watchlist,), since=start, until=end, limit=0)
         total = index.search(request).total
-        negative = index.search(replace(request, sentiments=("negative",))).total
+        negative = index.search(
+            replace(request, query=f'sentiment:negative OR toward:"{watchlist}:negative"')
+        ).total
         series.append(VolumeDay(day, total, negative if total else 0))
     return Volume(watchlist, title, tuple(series))
 

@@ -110,7 +110,7 @@ def render_text(digest: Digest) -> str:
     for section in digest.sections:
         kind = labels.word(section.watchlist.kind)
         count = labels("section_count", items=labels.count(section.items, "items"),
-                       stories=section.matched_stories)  # fmt: skip
+                       stories=labels.count(section.matched_stories, "stories"))  # fmt: skip
         lines.append(f"== {kind} · {section.watchlist.display_title} ({count}) ==")
         if not section.stories:
             lines.append("  " + labels("listed_above" if section.matched_stories else "no_coverage"))

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -209,3 +210,26 @@ def fresh_elasticsearch_index(
             index.client.indices.delete(index=",".join(names))
         index.client.options(ignore_status=404).indices.delete_index_template(name=f"{prefix}-items")
         index.close()
+
+
+CHROMIUM = Path(os.environ.get("OPINIONWATCH_CHROMIUM", "/usr/bin/chromium"))
+ARTIFACTS = Path(os.environ.get("OPINIONWATCH_ARTIFACTS", Path(__file__).parent.parent / "test-artifacts"))
+"""Screenshots of the browser tests (gitignored)."""
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """Headless Debian Chromium driven by Playwright (no browser download). On CI it must be there
+    (`scripts/chromium install`); elsewhere its absence skips the browser tests with the reason."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        reason = "the browser tests need Playwright's Python package: make setup"
+        pytest.fail(reason) if os.environ.get("CI") else pytest.skip(reason)
+    if not CHROMIUM.exists():
+        reason = f"the browser tests need Chromium at {CHROMIUM}: scripts/chromium install"
+        pytest.fail(reason) if os.environ.get("CI") else pytest.skip(reason)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        yield browser
+        browser.close()

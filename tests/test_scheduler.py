@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from datetime import UTC, date, datetime, timedelta
+from datetime import time as time_of_day
 from email import message_from_bytes
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -228,7 +229,7 @@ def test_digests_across_both_clock_changes_go_out_once_a_day(
     ]
     repeated = [f for f in fires(1, 30, back, 3) if f.astimezone(UTC).astimezone(local).date() == back]
     assert len({f.astimezone(UTC) for f in repeated}) == 2  # 01:30 before and after clocks go back
-    team = demo_settings.teams[0].model_copy(update={"timezone": zone})
+    team = demo_settings.teams[0].model_copy(update={"timezone": zone, "send_time": time_of_day(1, 30)})
     settings = demo_settings.model_copy(update={"teams": [team]})
     recorder = RecordingNotifier()
     for when in sorted({f.astimezone(UTC) for f in repeated}):
@@ -237,3 +238,26 @@ def test_digests_across_both_clock_changes_go_out_once_a_day(
     assert [message_from_bytes(e.payload)["Subject"] for e in recorder.delivered] == [
         f"OpinionWatch {team.name} digest, {back - timedelta(days=1)}: 0 items"
     ]
+
+
+def test_a_digest_missed_while_down_is_caught_up_once_naming_earlier_missed_days(
+    demo_settings: Settings,
+) -> None:
+    from opinionwatch.digesting import missed_digest
+
+    team = demo_settings.teams[0]  # 07:30 Asia/Shanghai = 23:30 UTC the day before
+    clock = FixedClock(datetime(2026, 11, 20, 2, tzinfo=UTC))
+    with Services(demo_settings, clock=clock, notifiers_override={"email": RecordingNotifier()}) as services:
+        assert missed_digest(services, team) is None  # a new installation has missed nothing
+        services.runs.record("crawl-every-900s", clock.now, dict)
+        daily_digest(services, team.name)  # 2026-11-19 sent
+        clock.instant = datetime(2026, 11, 23, 4, tzinfo=UTC)  # down since: 20th, 21st and 22nd missed
+        day, late = missed_digest(services, team)  # type: ignore[misc]
+        assert day == date(2026, 11, 22) and late.missed == (date(2026, 11, 20), date(2026, 11, 21))
+        assert late.due == datetime(2026, 11, 22, 23, 30, tzinfo=UTC)
+        daily_digest(services, team.name, day, late)
+        assert missed_digest(services, team) is None  # once
+        sent = [message_from_bytes(e.payload) for e in services.notifiers["email"].delivered]  # type: ignore[attr-defined]
+    assert [m["Subject"].split(", ")[1][:10] for m in sent] == ["2026-11-19", "2026-11-22"]
+    text = sent[1].get_payload()[0].get_payload(decode=True).decode()
+    assert "Sent late: due 2026-11-23 07:30 CST" in text and "2026-11-20, 2026-11-21" in text
