@@ -14,10 +14,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from config.alert_settings import AlertSettings, QuietHours
 from config.query import parse
 from config.sources import NAME_PATTERN, Source
 
-SECRET_FIELDS = frozenset({"password", "api_key"})
+SECRET_FIELDS = frozenset({"password", "api_key", "webhook_url", "secret"})
 
 
 class Strict(BaseModel):
@@ -311,6 +312,16 @@ class Team(Strict):
         description="Language the team reads: a story told in several languages is shown by its version in "
         "this one, with the reach of the others beside it (`also in Chinese: 2 items · 2 sites`).",
     )
+    alert_channels: list[str] = Field(
+        default_factory=list,
+        description="Names of `alerts.channels` that get the alerts about this team's watchlists (and broken "
+        "sources).",
+    )
+    quiet_hours: QuietHours | None = Field(
+        default=None,
+        description="Local hours in which alerts wait (critical ones excepted), e.g. "
+        '`{start: "22:00", end: "07:00"}`.',
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -472,6 +483,7 @@ class Settings(Strict):
     mail: MailSettings = Field(default_factory=MailSettings, description="Outgoing mail server.")
     log: LogSettings = Field(default_factory=LogSettings, description="Logging.")
     metrics: MetricsSettings = Field(default_factory=MetricsSettings, description="Prometheus metrics.")
+    alerts: AlertSettings = Field(default_factory=AlertSettings, description="Alert rules and channels.")
 
     @model_validator(mode="after")
     def _cross_references(self) -> Settings:
@@ -485,6 +497,21 @@ class Settings(Strict):
                     raise CrossReferenceError(
                         f"team {team.name!r} names unknown watchlist {name!r}; known: {sorted(known)}",
                         ("teams", number, "watchlists", position),
+                    )
+            channels = {c.name for c in self.alerts.channels}
+            for position, name in enumerate(team.alert_channels):
+                if name not in channels:
+                    raise CrossReferenceError(
+                        f"team {team.name!r} names unknown alert channel {name!r}; known: {sorted(channels)}",
+                        ("teams", number, "alert_channels", position),
+                    )
+        _unique("alert rules", [r.name for r in self.alerts.rules])
+        for number, rule in enumerate(self.alerts.rules):
+            for position, name in enumerate(rule.watchlists):
+                if name not in known:
+                    raise CrossReferenceError(
+                        f"alert rule {rule.name!r} names unknown watchlist {name!r}; known: {sorted(known)}",
+                        ("alerts", "rules", number, "watchlists", position),
                     )
         return self
 

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from itertools import takewhile
 from statistics import median
 from typing import Literal
 
@@ -43,6 +45,17 @@ def assess(runs: list[SourceReport], broken_after: int) -> SourceHealth:
     if usual_new >= 2 and latest.new * 4 <= usual_new:
         return SourceHealth("quiet", f"reachable; {latest.new} new (usually {usual_new:g})")
     return SourceHealth("ok", f"{latest.new} new (usually {usual_new:g})")
+
+
+def failing_since(runs: list[tuple[datetime, SourceReport]]) -> datetime | None:
+    """When the current run of failures began (the first failing run of the latest unbroken streak of
+    failing runs, newest first as given); ``None`` when the latest run worked."""
+    streak = list(takewhile(lambda run: _failing(run[1]), runs))
+    return streak[-1][0] if streak else None
+
+
+def _failing(report: SourceReport) -> bool:
+    return not report.listing_ok or (report.listed == 0 and "not_modified" not in report.skipped)
 
 
 FIXES = {

@@ -105,15 +105,19 @@ class Outbox:
     def close(self) -> None:
         self.db.close()
 
-    def enqueue(self, envelopes: Iterable[Envelope], now: datetime) -> int:
-        """Add the envelopes whose keys are new, all or none; how many were new."""
+    def enqueue(
+        self, envelopes: Iterable[Envelope], now: datetime, not_before: datetime | None = None
+    ) -> int:
+        """Add the envelopes whose keys are new, all or none, to be sent from ``not_before`` (default: now);
+        how many were new."""
         stamp = now.isoformat()
+        due = (not_before or now).isoformat()
         with self._transaction():
             before = self.db.total_changes
             self.db.executemany(
                 "INSERT OR IGNORE INTO outbox (key, channel, recipient, payload, created, updated, "
                 "next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(e.key, e.channel, e.recipient, e.payload, stamp, stamp, stamp) for e in envelopes],
+                [(e.key, e.channel, e.recipient, e.payload, stamp, stamp, due) for e in envelopes],
             )
             return self.db.total_changes - before
 

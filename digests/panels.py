@@ -8,11 +8,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
-from itertools import takewhile
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from crawlers.health import assess
+from crawlers.health import assess, failing_since
 from crawlers.records import SourceReport
 from index.base import Index, SearchRequest
 from nlp.topic_state import TopicState
@@ -203,14 +202,9 @@ def _sources(context: PanelContext) -> tuple[SourceLine, ...]:
         health = assess([report for _, report in runs], context.broken_after)
         if health.state == "ok":
             continue
-        streak = list(takewhile(lambda run: _failing(run[1]), runs))
-        since = streak[-1][0] if health.state == "broken" and streak else None
+        since = failing_since(runs) if health.state == "broken" else None
         lines.append(SourceLine(name, health.state, since, health.reason))
     return tuple(sorted(lines, key=lambda line: (line.state != "broken", line.name)))
-
-
-def _failing(report: SourceReport) -> bool:
-    return not report.listing_ok or (report.listed == 0 and "not_modified" not in report.skipped)
 
 
 def _changes(

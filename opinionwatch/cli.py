@@ -36,6 +36,7 @@ from index.base import SearchRequest, SearchResult, risk_at_least
 from index.fusion import hybrid_search, search_stories
 from nlp.sentiment_model import LABELS
 from opinionwatch import logs, output
+from opinionwatch.cli_alerts import alerts_app
 from opinionwatch.cli_index import index_app
 from opinionwatch.cli_models import models_app
 from opinionwatch.cli_topics import topics_app
@@ -61,6 +62,7 @@ app = typer.Typer(
 app.add_typer(index_app, name="index")
 app.add_typer(models_app, name="models")
 app.add_typer(topics_app, name="topics")
+app.add_typer(alerts_app, name="alerts")
 console = Console()
 
 

@@ -15,6 +15,7 @@ from rich.console import Console
 from config.loader import ConfigError, load_settings, resolve_config_path
 from config.settings import Settings
 from crawlers.run import CrawlError
+from digests.alert_store import AlertError
 from digests.mail import MailError
 from index.base import IndexError_
 from nlp.embed import EmbeddingError
@@ -41,6 +42,7 @@ KNOWN_ERRORS = (
     SentimentModelError,
     RunLockError,
     MailError,
+    AlertError,
     ValueError,
     KeyError,
     ApiError,

@@ -24,7 +24,7 @@ def digest_for(services: Services, team: Team, day: date, late: LateNote | None 
         source_runs=services.state.timed_runs,
         sources=tuple(source.name for source in settings.sources if source.enabled),
         broken_after=settings.crawl.broken_after,
-        topics=_topics(services),
+        topics=topic_state(services),
         previous=services.digest_history.previous(team.name, day),
         late=late,
     )
@@ -83,11 +83,12 @@ def digest_job(team: Team) -> str:
     return f"digest-{team.name}"
 
 
-def _topics(services: Services) -> TopicState | None:
+def topic_state(services: Services) -> TopicState | None:
+    """The latest topic fit's state; ``None`` when topics are off or their state cannot be read."""
     if not services.settings.topics.enabled:
         return None
     try:
         return load_state(services.topics_dir)
     except TopicStateError as error:
-        log.warning("topics left out of the digest", extra={"error": str(error)})
+        log.warning("topics left out", extra={"error": str(error)})
         return None

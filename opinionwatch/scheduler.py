@@ -18,6 +18,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from digests.panels import LateNote
+from opinionwatch.alerting import check_alerts
 from opinionwatch.digesting import digest_job, due_before, missed_digest, send_digest
 from opinionwatch.pipeline import CycleReport, Progress, fit_topics, run_cycle
 from opinionwatch.runs import Counts
@@ -127,9 +128,13 @@ def run_once(services: Services, names: list[str] | None, progress: Progress | N
 
 
 def crawl(services: Services, names: list[str] | None) -> Counts:
+    """A cycle, then the alert rules (within one crawl interval of what the cycle found)."""
     report = run_cycle(services, names)
     services.metrics.cycle(report)
-    return cycle_counts(report)
+    counts = cycle_counts(report)
+    if services.settings.alerts.enabled:
+        counts |= check_alerts(services)
+    return counts
 
 
 def cycle_counts(report: CycleReport) -> Counts:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from config.settings import Settings
 from crawlers.state import CrawlState
+from digests.alert_store import AlertStore
+from digests.channels import WebhookNotifier
 from digests.history import DigestHistory
 from digests.mail import CHANNEL as EMAIL
 from digests.mail import SmtpNotifier
@@ -117,15 +119,23 @@ class Services:
 
     @cached_property
     def notifiers(self) -> dict[str, Notifier]:
-        """The outbox's channels by name."""
-        return self.notifiers_override or {EMAIL: SmtpNotifier(self.settings.mail)}
+        """The outbox's channels by name: e-mail, and each webhook alert channel."""
+        if self.notifiers_override is not None:
+            return self.notifiers_override
+        webhooks = {c.name: WebhookNotifier(c) for c in self.settings.alerts.channels if c.type != "email"}
+        return {EMAIL: SmtpNotifier(self.settings.mail), **webhooks}
+
+    @cached_property
+    def alerts(self) -> AlertStore:
+        """Alerts and their lifecycle (``data_dir/alerts.sqlite``)."""
+        return AlertStore(self.settings.data_dir / "alerts.sqlite")
 
     @cached_property
     def digest_history(self) -> DigestHistory:
         return DigestHistory(self.settings.data_dir / "digests.sqlite")
 
     def close(self) -> None:
-        for name in ("state", "stories", "index", "embedder", "runs", "outbox", "digest_history"):
+        for name in ("state", "stories", "index", "embedder", "runs", "outbox", "digest_history", "alerts"):
             if name in self.__dict__:
                 self.__dict__[name].close()
 

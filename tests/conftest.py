@@ -217,10 +217,13 @@ ARTIFACTS = Path(os.environ.get("OPINIONWATCH_ARTIFACTS", Path(__file__).parent.
 """Screenshots of the browser tests (gitignored)."""
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
     """Headless Debian Chromium driven by Playwright (no browser download). On CI it must be there
-    (`scripts/chromium install`); elsewhere its absence skips the browser tests with the reason."""
+    (`scripts/chromium install`); elsewhere its absence skips the browser tests with the reason.
+
+    Per module: Playwright's sync API keeps an event loop running in the main thread while it is open,
+    and later tests that call ``asyncio.run`` would fail."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:

@@ -31,6 +31,11 @@ SUBCOMMANDS = sorted(
 def test_commands_are_the_documented_ones() -> None:
     assert COMMANDS == ["check-config", "crawl", "demo", "digest", "newsworld", "run", "search", "status"]
     assert SUBCOMMANDS == [
+        "alerts ack",
+        "alerts backtest",
+        "alerts list",
+        "alerts resolve",
+        "alerts show",
         "index init",
         "index migrate",
         "index retry",

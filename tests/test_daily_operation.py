@@ -29,6 +29,7 @@ from opinionwatch.clock import AcceleratedClock
 from opinionwatch.newsworld import NewsWorldServer, World, environment
 from opinionwatch.newsworld.calendar import build_calendar
 from tests.smtp_servers import MailServer, free_port, mail_server
+from tests.webhook_receivers import SECRET, webhook_receivers
 
 START = date(2026, 11, 2)  # a Monday
 SPEED = 2400.0
@@ -38,9 +39,14 @@ pytestmark = pytest.mark.slow
 
 def _config(folder: Path, smtp_port: int, metrics_port: int) -> Path:
     config = yaml.safe_load(demo_config_text(folder / "data"))
+    config["alerts"] = {"channels": [
+        {"name": "desk", "type": "webhook", "webhook_url": "${DESK_URL}", "secret": "${HOOK_SECRET}"},
+        {"name": "chat", "type": "slack", "webhook_url": "${CHAT_URL}"},
+    ]}  # fmt: skip
     config["teams"] = [
         {"name": "shanghai", "recipients": ["a1@example.com", "a2@example.com"], "timezone": "Asia/Shanghai",
-         "send_time": "07:30", "watchlists": ["novamart", "product_safety", "crossborder"]},
+         "send_time": "07:30", "watchlists": ["novamart", "product_safety", "crossborder"],
+         "alert_channels": ["desk", "chat"]},
         {"name": "london", "recipients": ["b@example.com"], "timezone": "Europe/London", "send_time": "08:00",
          "watchlists": ["novamart", "apple"]},
     ]  # fmt: skip
@@ -103,14 +109,18 @@ def _runs(path: Path) -> list[tuple[str, str, str, str]]:
 
 def test_three_days_of_service_with_a_crash_a_stop_and_a_missed_digest(tmp_path: Path) -> None:
     world = build_calendar(seed=11, start=START, days=5)
-    clock = AcceleratedClock(datetime(2026, 11, 2, 0, 0, tzinfo=UTC), SPEED)
+    clock = AcceleratedClock(datetime(2026, 11, 4, 0, 0, tzinfo=UTC), SPEED)  # the world began on the 2nd
     at = clock.start
-    with NewsWorldServer(world) as news, mail_server() as smtp, _world_follows(world, clock):
+    with (
+        NewsWorldServer(world) as news, mail_server() as smtp, webhook_receivers() as hooks,
+        _world_follows(world, clock),
+    ):  # fmt: skip
         metrics_port = free_port()
         config = _config(tmp_path, smtp.port, metrics_port)
         command = [sys.executable, "-m", "opinionwatch.cli", "run", "--config", str(config),
                    "--clock", f"{clock.start.isoformat()}@{SPEED}@{clock.anchor}"]  # fmt: skip
-        env = {**os.environ, **environment(news)}
+        env = {**os.environ, **environment(news), "HOOK_SECRET": SECRET, "DESK_URL": hooks.url("webhook"),
+               "CHAT_URL": hooks.url("slack")}  # fmt: skip
 
         logs: list[Path] = []
 
@@ -129,7 +139,7 @@ def test_three_days_of_service_with_a_crash_a_stop_and_a_missed_digest(tmp_path:
         _until(clock, at + timedelta(days=2, hours=2), second)
         second.send_signal(signal.SIGTERM)
         assert second.wait(timeout=120) == 0, logs[1].read_text()
-        _until(clock, at + timedelta(days=2, hours=10))  # down over London's 08:00 on Wednesday
+        _until(clock, at + timedelta(days=2, hours=10))  # down over London's 08:00 on Friday
         third = start()
         deadline = time.monotonic() + 60
         while len(smtp.messages) < 7 and time.monotonic() < deadline:
@@ -142,20 +152,20 @@ def test_three_days_of_service_with_a_crash_a_stop_and_a_missed_digest(tmp_path:
         assert third.wait(timeout=120) == 0, logs[2].read_text()
     received = _digests(smtp)
     assert sorted(received) == sorted(
-        [("b@example.com", "london", "2026-11-01"),  # Monday 08:00 in London: Sunday's digest
-         ("a1@example.com", "shanghai", "2026-11-02"), ("a2@example.com", "shanghai", "2026-11-02"),
-         ("b@example.com", "london", "2026-11-02"),
-         ("a1@example.com", "shanghai", "2026-11-03"), ("a2@example.com", "shanghai", "2026-11-03"),
-         ("b@example.com", "london", "2026-11-03")]
+        [("b@example.com", "london", "2026-11-03"),  # Wednesday 08:00 in London: Tuesday's digest
+         ("a1@example.com", "shanghai", "2026-11-04"), ("a2@example.com", "shanghai", "2026-11-04"),
+         ("b@example.com", "london", "2026-11-04"),
+         ("a1@example.com", "shanghai", "2026-11-05"), ("a2@example.com", "shanghai", "2026-11-05"),
+         ("b@example.com", "london", "2026-11-05")]
     ), received  # fmt: skip
     assert len(received) == len(set(received))  # nobody got a digest twice
     late = [
-        m for r, m in smtp.messages if "london" in str(m["Subject"]) and "2026-11-03" in str(m["Subject"])
+        m for r, m in smtp.messages if "london" in str(m["Subject"]) and "2026-11-05" in str(m["Subject"])
     ]
     body = late[0].get_body(("plain",))
     assert body is not None
     text = body.get_content()
-    assert "Sent late: due 2026-11-04 08:00 GMT" in text
+    assert "Sent late: due 2026-11-06 08:00 GMT" in text
     started = " ".join(logs[2].read_text().split())
     assert "sending the missed digest of" in started and "london late" in started
     runs = _runs(tmp_path / "data" / "runs.sqlite")
@@ -164,7 +174,16 @@ def test_three_days_of_service_with_a_crash_a_stop_and_a_missed_digest(tmp_path:
     assert len(crawls) >= 20 and all(a <= b for a, b in zip(crawls, crawls[1:], strict=False))
     assert any(started < killed_at for started in crawls) and any(started > killed_at for started in crawls)
     report = json.loads(status.stdout)
-    assert report["digests"]["london"]["outcome"] == "ok" and report["outbox"]["depth"]["sent"] == 7
+    assert report["digests"]["london"]["outcome"] == "ok" and report["outbox"]["depth"]["sent"] >= 7
+    assert hooks.rejected == []
+    by_id = [(a["id"], a["version"]) for a in hooks.received["webhook"]]
+    in_chat = [m["blocks"][0]["text"]["text"] for m in hooks.received["slack"]]  # names the alert's id
+    assert len(by_id) == len(set(by_id)) and len(in_chat) == len(set(in_chat)) == len(by_id)  # once each
+    broken = [a for a in hooks.received["webhook"] if a["kind"] == "source_broken"]
+    assert [a["subject"] for a in broken] == ["coastal-courier"]  # it breaks on the 5th; one alert
+    alerts = json.loads(subprocess.run([*command[:3], "alerts", "list", "--json", "--config", str(config)],
+                                       env=env, capture_output=True, text=True, timeout=120).stdout)  # fmt: skip
+    assert {a["id"] for a in hooks.received["webhook"]} == {a["id"] for a in alerts["alerts"]}
     for needle in ('opinionwatch_items_collected_total{source="harbor-daily"}',
                    'opinionwatch_job_runs_total{job="digest-london",outcome="ok"} 1.0',
                    'opinionwatch_outbox_messages{state="sent"}'):  # fmt: skip

@@ -1,0 +1,240 @@
+"""The alert rules, each a plain function of what the installation knows at ``now``: the index, the
+stories, the sources' run history and the topics. They are recomputed from history at every check (after
+each crawl), so a restart loses nothing; the alert store turns repeated findings into one alert per
+episode. Counting is by story, never by item: a wire story reprinted 40 times is one story whose reach
+(items, distinct sites) grows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from config.alert_settings import AlertRule
+from config.settings import Settings
+from crawlers.health import assess, failing_since
+from crawlers.records import SourceReport
+from digests.alert_store import Candidate, Evidence
+from digests.anomaly import SpikeSettings, detect
+from index.base import Index, SearchRequest, risk_at_least
+from nlp.stories import Story, StoryStore
+from nlp.topic_state import TopicState
+
+PAGE = 500
+RECENT = timedelta(hours=24)
+"""Findings older than this are history, not news: they are not raised (after a restart, say)."""
+HOUR = timedelta(hours=1)
+EVIDENCE = 5
+
+
+@dataclass(frozen=True)
+class World:
+    """What the rules read."""
+
+    settings: Settings
+    index: Index
+    stories: StoryStore
+    now: datetime
+    source_runs: Callable[[str], list[tuple[datetime, SourceReport]]] | None = None
+    topics: TopicState | None = None
+
+
+def inactive(settings: Settings) -> dict[str, str]:
+    """Rules that need a capability not built or switched off, with why (reported, never silently off)."""
+    why = {}
+    for rule in settings.alerts.rules:
+        if rule.kind == "negative_turn" and not settings.sentiment.enabled:
+            why[rule.name] = "needs sentiment (sentiment.enabled: true)"
+        if rule.kind == "risk" and not settings.risk.enabled:
+            why[rule.name] = "needs risk levels (risk.enabled: true)"
+        if rule.kind == "emerging_topic" and not settings.topics.enabled:
+            why[rule.name] = "needs topics (topics.enabled: true)"
+    return why
+
+
+def evaluate(world: World) -> list[Candidate]:
+    off = inactive(world.settings)
+    found: list[Candidate] = []
+    for rule in world.settings.alerts.rules:
+        if rule.name not in off:
+            found.extend(RULES[rule.kind](rule, world))
+    return found
+
+
+def _watchlists(rule: AlertRule, world: World) -> list[str]:
+    return rule.watchlists or [w.name for w in world.settings.watchlists]
+
+
+def volume(rule: AlertRule, world: World) -> list[Candidate]:
+    """New stories per hour against the time-of-day baseline (``digests.anomaly``), per watchlist."""
+    found = []
+    spike = SpikeSettings(step=HOUR, window=HOUR, sensitivity=rule.sensitivity, min_count=rule.min_count,
+                          dips=rule.dips)  # fmt: skip
+    start = _hour(world.now) - timedelta(days=spike.history_days + 1)
+    for watchlist in _watchlists(rule, world):
+        docs = _docs(world.index, SearchRequest(watchlists=(watchlist,), since=start, until=world.now))
+        first: dict[str, datetime] = {}
+        for doc in docs:
+            when = _hour(datetime.fromisoformat(str(doc["published"])))
+            first[str(doc["story_id"])] = min(when, first.get(str(doc["story_id"]), when))
+        counts: dict[datetime, int] = {}
+        for when in first.values():
+            counts[when] = counts.get(when, 0) + 1
+        hours = int((_hour(world.now) - start) / HOUR) + 1
+        series = [(start + n * HOUR, float(counts.get(start + n * HOUR, 0))) for n in range(hours)]
+        for detection in detect(series, spike):
+            if detection.at < world.now - RECENT:
+                continue
+            episode = [sid for sid, when in first.items() if when >= detection.at]
+            evidence, figures = _reach(world.stories, episode)
+            what = "more" if detection.kind == "spike" else "fewer"
+            reason = (
+                f"{detection.count:g} new stories in the hour to {detection.at + HOUR:%Y-%m-%d %H:%M} UTC, "
+                f"usually {detection.baseline:g} at that hour ({detection.score:+.1f} sd, {what} than usual)"
+            )
+            found.append(Candidate(
+                key=f"{rule.name}/{watchlist}/{detection.at:%Y%m%dT%H}", rule=rule.name, kind="volume",
+                severity=rule.severity, subject=watchlist, reason=reason, first_seen=detection.at,
+                title=f"{_title(world, watchlist)}: coverage {detection.kind}", evidence=evidence,
+                figures={"stories": len(episode), **figures}, episodes=f"{rule.name}/{watchlist}",
+            ))  # fmt: skip
+    return found
+
+
+def risk(rule: AlertRule, world: World) -> list[Candidate]:
+    """A story of the last day reaching the rule's level, or carrying a risk term on ``min_sites`` sites."""
+    found = []
+    for watchlist in _watchlists(rule, world):
+        request = SearchRequest(watchlists=(watchlist,), since=world.now - RECENT, until=world.now,
+                                risks=risk_at_least("low"))  # fmt: skip
+        by_story: dict[str, list[dict[str, Any]]] = {}
+        for doc in _docs(world.index, request):
+            by_story.setdefault(str(doc["story_id"]), []).append(doc)
+        known = world.stories.stories(by_story)
+        for sid, docs in by_story.items():
+            riskiest = max(docs, key=lambda d: int(d.get("risk_points", 0)))
+            story = known.get(sid)
+            sites = len(story.domains) if story else 1
+            level_hit = riskiest.get("risk") in risk_at_least(rule.level)
+            if not level_hit and sites < rule.min_sites:
+                continue
+            severity = "critical" if riskiest.get("risk") == "critical" else rule.severity
+            evidence, figures = _reach(world.stories, [sid])
+            title = f"{_title(world, watchlist)}: {riskiest.get('risk')} risk · {riskiest['title']}"
+            found.append(Candidate(
+                key=f"{rule.name}/{watchlist}/{sid}", rule=rule.name, kind="risk", severity=severity,
+                subject=watchlist, title=title,
+                reason="; ".join(riskiest.get("risk_reasons", [])) or f"risk terms on {sites} sites",
+                first_seen=min(datetime.fromisoformat(str(d["published"])) for d in docs), evidence=evidence,
+                figures={"risk_points": int(riskiest.get("risk_points", 0)), **figures},
+            ))  # fmt: skip
+    return found
+
+
+def negative_turn(rule: AlertRule, world: World) -> list[Candidate]:
+    """The share of items negative toward the watchlist's entities over the last day, against the six days
+    before: a rise of ``jump`` or more, with at least ``min_count`` negative items."""
+    found = []
+    for watchlist in _watchlists(rule, world):
+        if not world.settings.watchlist(watchlist).entities:
+            continue
+        day = _share(world.index, watchlist, world.now - RECENT, world.now)
+        week = _share(world.index, watchlist, world.now - 7 * RECENT, world.now - RECENT)
+        negative, total = day
+        before = week[0] / week[1] if week[1] else 0.0
+        if total == 0 or negative < rule.min_count or negative / total - before < rule.jump:
+            continue
+        found.append(Candidate(
+            key=f"{rule.name}/{watchlist}/{world.now:%Y%m%d}", rule=rule.name, kind="negative_turn",
+            severity=rule.severity, subject=watchlist,
+            title=f"{_title(world, watchlist)}: coverage turned negative",
+            reason=f"{negative} of {total} items in the last 24 hours are negative toward it "
+            f"({negative / total:.0%}), against {before:.0%} over the six days before",
+            first_seen=world.now - RECENT, figures={"negative": negative},
+            episodes=f"{rule.name}/{watchlist}",
+        ))  # fmt: skip
+    return found
+
+
+def source_broken(rule: AlertRule, world: World) -> list[Candidate]:
+    """A source judged broken (failing, or a listing gone empty), told apart from merely quiet."""
+    if world.source_runs is None:
+        return []
+    found = []
+    for source in world.settings.sources:
+        runs = world.source_runs(source.name) if source.enabled else []
+        health = assess([report for _, report in runs], world.settings.crawl.broken_after)
+        if health.state != "broken":
+            continue
+        since = failing_since(runs) or world.now
+        found.append(Candidate(
+            key=f"{rule.name}/{source.name}/{since:%Y%m%dT%H%M}", rule=rule.name, kind="source_broken",
+            severity=rule.severity, subject=source.name, title=f"source {source.name} is broken",
+            reason=health.reason, first_seen=since, episodes=f"{rule.name}/{source.name}",
+        ))  # fmt: skip
+    return found
+
+
+def emerging_topic(rule: AlertRule, world: World) -> list[Candidate]:
+    """A topic whose signal turned strong while new or growing, at the latest fit."""
+    state = world.topics
+    if state is None or not state.fits:
+        return []
+    day = max(state.fits)
+    found = []
+    for topic in state.active():
+        signal = topic.signals.get(day)
+        if signal is None or signal.signal != "strong" or signal.trend not in ("new", "growing"):
+            continue
+        figures = topic.days.get(day)
+        stories, items = (figures.stories, figures.items) if figures else (0, 0)
+        found.append(Candidate(
+            key=f"{rule.name}/topic-{topic.id}", rule=rule.name, kind="emerging_topic",
+            severity=rule.severity, subject=f"topic-{topic.id}", title=f"emerging topic: {topic.label}",
+            reason=f"{signal.trend} and a strong signal on {day} ({stories} stories)", first_seen=world.now,
+            evidence=(Evidence(f"topic-{topic.id}", topic.title),),
+            figures={"stories": stories, "items": items},
+        ))  # fmt: skip
+    return found
+
+
+RULES: dict[str, Callable[[AlertRule, World], list[Candidate]]] = {
+    "volume": volume, "risk": risk, "negative_turn": negative_turn, "source_broken": source_broken,
+    "emerging_topic": emerging_topic,
+}  # fmt: skip
+
+
+def _reach(stories: StoryStore, story_ids: list[str]) -> tuple[tuple[Evidence, ...], dict[str, int]]:
+    """The stories' evidence (widest first) and their reach: items and distinct sites in all."""
+    known: dict[str, Story] = stories.stories(story_ids)
+    ranked = sorted(known.values(), key=lambda s: (-len(s.domains), -s.member_count, s.id))
+    evidence = tuple(
+        Evidence(s.id, s.title, s.url, s.member_count, len(s.domains)) for s in ranked[:EVIDENCE]
+    )
+    sites = {domain for story in known.values() for domain in story.domains}
+    return evidence, {"items": sum(s.member_count for s in known.values()), "sites": len(sites)}
+
+
+def _share(index: Index, watchlist: str, since: datetime, until: datetime) -> tuple[int, int]:
+    request = SearchRequest(watchlists=(watchlist,), since=since, until=until, limit=0)
+    total = index.search(request).total
+    negative = index.search(replace(request, query=f'toward:"{watchlist}:negative"')).total
+    return negative, total
+
+
+def _docs(index: Index, request: SearchRequest) -> list[dict[str, Any]]:
+    docs: list[dict[str, Any]] = []
+    while True:
+        page = index.search(replace(request, limit=PAGE, offset=len(docs), sort="date"))
+        docs.extend(hit.doc for hit in page.hits)
+        if len(docs) >= page.total or not page.hits:
+            return docs
+
+
+def _hour(when: datetime) -> datetime:
+    return when.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def _title(world: World, watchlist: str) -> str:
+    return world.settings.watchlist(watchlist).display_title

@@ -1,0 +1,195 @@
+"""Alerts and their lifecycle (``data_dir/alerts.sqlite``): one alert per episode, later growth recorded
+as a new version of the same alert, open → acknowledged → resolved with who and when. Several processes
+(the service, the command line, the search page) may use it at once."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS alerts (
+    id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, rule TEXT NOT NULL, kind TEXT NOT NULL,
+    severity TEXT NOT NULL, subject TEXT NOT NULL, title TEXT NOT NULL, reason TEXT NOT NULL,
+    evidence TEXT NOT NULL, figures TEXT NOT NULL, first_seen TEXT NOT NULL, fired TEXT NOT NULL,
+    updated TEXT NOT NULL, version INTEGER NOT NULL DEFAULT 1, state TEXT NOT NULL DEFAULT 'open',
+    acknowledged_by TEXT, acknowledged_at TEXT, resolved_by TEXT, resolved_at TEXT, episodes TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alerts_episodes ON alerts (episodes, fired);
+"""
+STATES = ("open", "acknowledged", "resolved")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A story (or source, or topic) an alert cites, with its link and reach."""
+
+    id: str
+    title: str
+    url: str = ""
+    items: int = 0
+    sites: int = 0
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """What a rule found: ``key`` names the episode (the same episode, the same key)."""
+
+    key: str
+    rule: str
+    kind: str
+    severity: str
+    subject: str
+    title: str
+    reason: str
+    first_seen: datetime
+    evidence: tuple[Evidence, ...] = ()
+    figures: dict[str, int] = field(default_factory=dict)
+    """Sizes that only grow within an episode (stories, sites, items, risk points): growth is an update."""
+    episodes: str = ""
+    """What a new episode must differ in to be a new alert within the rule's cooldown (the rule and its
+    watchlist for a volume spike); empty: the key alone."""
+
+
+@dataclass(frozen=True)
+class Alert:
+    id: int
+    key: str
+    rule: str
+    kind: str
+    severity: str
+    subject: str
+    title: str
+    reason: str
+    evidence: tuple[Evidence, ...]
+    figures: dict[str, int]
+    first_seen: datetime
+    fired: datetime
+    updated: datetime
+    version: int
+    state: str
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = None
+    resolved_by: str | None = None
+    resolved_at: datetime | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        for name in ("first_seen", "fired", "updated", "acknowledged_at", "resolved_at"):
+            data[name] = data[name].isoformat() if data[name] else None
+        return data
+
+
+class AlertError(Exception):
+    """An alert that does not exist, or a change its state does not allow."""
+
+
+class AlertStore:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(path, timeout=30, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def offer(self, found: Candidate, now: datetime, cooldown: timedelta) -> tuple[Alert, bool] | None:
+        """Record what a rule found: a new alert, or a new version of the episode's alert when it grew (or
+        of the same rule and subject's alert fired within ``cooldown``). Returns the alert and whether it
+        is new; ``None`` when nothing changed."""
+        with self.db:
+            episodes = found.episodes or found.key
+            current = self._row("key = ?", (found.key,)) or self._row(
+                "episodes = ? AND fired >= ? AND state != 'resolved' ORDER BY fired DESC",
+                (episodes, (now - cooldown).isoformat()),
+            )
+            if current is None:
+                cursor = self.db.execute(
+                    "INSERT INTO alerts (key, rule, kind, severity, subject, title, reason, evidence, "
+                    "figures, first_seen, fired, updated, episodes) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (found.key, found.rule, found.kind, found.severity, found.subject, found.title,
+                     found.reason, _evidence(found.evidence), json.dumps(found.figures),
+                     found.first_seen.isoformat(), now.isoformat(), now.isoformat(), episodes),
+                )  # fmt: skip
+                return self.get(int(cursor.lastrowid or 0)), True
+            if not _grew(current.figures, found.figures):
+                return None
+            figures = {k: max(v, current.figures.get(k, 0)) for k, v in found.figures.items()}
+            self.db.execute(
+                "UPDATE alerts SET reason = ?, evidence = ?, figures = ?, updated = ?, "
+                "version = version + 1, severity = ? WHERE id = ?",
+                (found.reason, _evidence(found.evidence), json.dumps(figures), now.isoformat(),
+                 _higher(current.severity, found.severity), current.id),
+            )  # fmt: skip
+            return self.get(current.id), False
+
+    def get(self, alert_id: int) -> Alert:
+        found = self._row("id = ?", (alert_id,))
+        if found is None:
+            raise AlertError(f"no alert {alert_id}; `opinionwatch alerts list` shows them")
+        return found
+
+    def list(self, state: str | None = None, limit: int = 100) -> list[Alert]:
+        where, values = ("state = ?", (state,)) if state else ("1 = 1", ())
+        rows = self.db.execute(
+            f"SELECT * FROM alerts WHERE {where} ORDER BY fired DESC LIMIT ?", (*values, limit)
+        )
+        return [_alert(row) for row in rows]
+
+    def acknowledge(self, alert_id: int, who: str, now: datetime) -> Alert:
+        return self._move(alert_id, "acknowledged", ("open",), who, now)
+
+    def resolve(self, alert_id: int, who: str, now: datetime) -> Alert:
+        return self._move(alert_id, "resolved", ("open", "acknowledged"), who, now)
+
+    def _move(self, alert_id: int, state: str, allowed: tuple[str, ...], who: str, now: datetime) -> Alert:
+        current = self.get(alert_id)
+        if current.state not in allowed:
+            raise AlertError(f"alert {alert_id} is {current.state}; it cannot become {state}")
+        column = "acknowledged" if state == "acknowledged" else "resolved"
+        with self.db:
+            self.db.execute(
+                f"UPDATE alerts SET state = ?, {column}_by = ?, {column}_at = ? WHERE id = ?",
+                (state, who, now.isoformat(), alert_id),
+            )
+        return self.get(alert_id)
+
+    def _row(self, where: str, values: tuple[Any, ...]) -> Alert | None:
+        row = self.db.execute(f"SELECT * FROM alerts WHERE {where} LIMIT 1", values).fetchone()
+        return _alert(row) if row else None
+
+
+def _alert(row: tuple[Any, ...]) -> Alert:
+    (id_, key, rule, kind, severity, subject, title, reason, evidence, figures, first_seen, fired, updated,
+     version, state, acked_by, acked_at, resolved_by, resolved_at, _) = row  # fmt: skip
+    return Alert(
+        id_, key, rule, kind, severity, subject, title, reason,
+        tuple(Evidence(**e) for e in json.loads(evidence)), json.loads(figures),
+        datetime.fromisoformat(first_seen), datetime.fromisoformat(fired), datetime.fromisoformat(updated),
+        version, state, acked_by, datetime.fromisoformat(acked_at) if acked_at else None,
+        resolved_by, datetime.fromisoformat(resolved_at) if resolved_at else None,
+    )  # fmt: skip
+
+
+def _evidence(evidence: tuple[Evidence, ...]) -> str:
+    return json.dumps([asdict(e) for e in evidence], ensure_ascii=False)
+
+
+def _grew(before: dict[str, int], now: dict[str, int]) -> bool:
+    """Grown enough to tell people again: risk points up at all, a count up by half and by 2 at least."""
+    for name, value in now.items():
+        old = before.get(name, 0)
+        if name == "risk_points" and value > old or value >= max(old + 2, old * 1.5):
+            return True
+    return False
+
+
+def _higher(first: str, second: str) -> str:
+    order = ("info", "warning", "critical")
+    return max(first, second, key=order.index)
