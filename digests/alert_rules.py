@@ -16,7 +16,7 @@ from config.settings import Settings
 from crawlers.health import assess, failing_since
 from crawlers.records import SourceReport
 from digests.alert_store import Candidate, Evidence
-from digests.anomaly import SpikeSettings, detect
+from digests.anomaly import SpikeSettings, detect_episodes
 from index.base import Index, SearchRequest, risk_at_least
 from nlp.stories import Story, StoryStore
 from nlp.topic_state import TopicState
@@ -69,8 +69,7 @@ def _watchlists(rule: AlertRule, world: World) -> list[str]:
 def volume(rule: AlertRule, world: World) -> list[Candidate]:
     """New stories per hour against the time-of-day baseline (``digests.anomaly``), per watchlist."""
     found = []
-    spike = SpikeSettings(step=HOUR, window=HOUR, sensitivity=rule.sensitivity, min_count=rule.min_count,
-                          dips=rule.dips)  # fmt: skip
+    spike = SpikeSettings(step=HOUR, sensitivity=rule.sensitivity, min_count=rule.min_count, dips=rule.dips)
     start = _hour(world.now) - timedelta(days=spike.history_days + 1)
     for watchlist in _watchlists(rule, world):
         docs = _docs(world.index, SearchRequest(watchlists=(watchlist,), since=start, until=world.now))
@@ -83,15 +82,16 @@ def volume(rule: AlertRule, world: World) -> list[Candidate]:
             counts[when] = counts.get(when, 0) + 1
         hours = int((_hour(world.now) - start) / HOUR) + 1
         series = [(start + n * HOUR, float(counts.get(start + n * HOUR, 0))) for n in range(hours)]
-        for detection in detect(series, spike):
+        for detection in detect_episodes(series, spike, cooldown=timedelta(hours=rule.cooldown_hours)):
             if detection.at < world.now - RECENT:
                 continue
             episode = [sid for sid, when in first.items() if when >= detection.at]
             evidence, figures = _reach(world.stories, episode)
             what = "more" if detection.kind == "spike" else "fewer"
+            span = "hour" if detection.window <= HOUR else f"{detection.window / HOUR:g} hours"
             reason = (
-                f"{detection.count:g} new stories in the hour to {detection.at + HOUR:%Y-%m-%d %H:%M} UTC, "
-                f"usually {detection.baseline:g} at that hour ({detection.score:+.1f} sd, {what} than usual)"
+                f"{detection.count:g} new stories in the {span} to {detection.at + HOUR:%Y-%m-%d %H:%M} UTC, "
+                f"usually {detection.baseline:g} ({detection.score:+.1f} sd, {what} than usual)"
             )
             found.append(Candidate(
                 key=f"{rule.name}/{watchlist}/{detection.at:%Y%m%dT%H}", rule=rule.name, kind="volume",
@@ -179,9 +179,12 @@ def source_broken(rule: AlertRule, world: World) -> list[Candidate]:
 def emerging_topic(rule: AlertRule, world: World) -> list[Candidate]:
     """A topic whose signal turned strong while new or growing, at the latest fit."""
     state = world.topics
-    if state is None or not state.fits:
+    fitted = [
+        day for day in (state.fits if state else []) if day < world.now.date()
+    ]  # a day's fit follows it
+    if state is None or not fitted:
         return []
-    day = max(state.fits)
+    day = max(fitted)
     found = []
     for topic in state.active():
         signal = topic.signals.get(day)

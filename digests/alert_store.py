@@ -5,11 +5,12 @@ as a new version of the same alert, open → acknowledged → resolved with who 
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from crawlers.database import open_database
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS alerts (
@@ -90,10 +91,7 @@ class AlertError(Exception):
 
 class AlertStore:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, timeout=30, check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.executescript(SCHEMA)
+        self.db = open_database(path, SCHEMA)
 
     def close(self) -> None:
         self.db.close()

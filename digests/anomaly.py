@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from statistics import median
 from typing import Literal
@@ -53,6 +53,7 @@ class Detection:
     baseline: float
     score: float
     """Robust standard deviations from the baseline."""
+    window: timedelta = timedelta(hours=1)
 
 
 class SpikeDetector:
@@ -91,7 +92,7 @@ class SpikeDetector:
         if self.episode == kind:
             return None
         self.episode = kind
-        return Detection(when, kind, total, baseline, round(score, 2))
+        return Detection(when, kind, total, baseline, round(score, 2), self.settings.window)
 
     def _unusual(self, total: float, baseline: float, score: float) -> Literal["spike", "dip"] | None:
         s = self.settings
@@ -143,9 +144,33 @@ class SpikeDetector:
         return (past, value) if abs(past - when) <= self.settings.step / 2 else None
 
 
+WINDOWS = (timedelta(hours=1), timedelta(hours=24))
+"""A breaking story shows in an hour; a burst that grows over a day or two only in a day's count."""
+COOLDOWN = timedelta(hours=12)
+
+
 def detect(series: Iterable[tuple[datetime, float]], settings: SpikeSettings) -> list[Detection]:
     detector = SpikeDetector(settings)
     return [found for when, count in series if (found := detector.update(when, count)) is not None]
+
+
+def detect_episodes(
+    series: Sequence[tuple[datetime, float]],
+    settings: SpikeSettings,
+    windows: Sequence[timedelta] = WINDOWS,
+    cooldown: timedelta = COOLDOWN,
+) -> list[Detection]:
+    """Detections over each window, merged: one within ``cooldown`` of the last kept one is the same
+    episode (the alert store merges them the same way, into an update)."""
+    found = sorted(
+        (d for window in windows for d in detect(series, replace(settings, window=window))),
+        key=lambda d: d.at,
+    )
+    kept: list[Detection] = []
+    for detection in found:
+        if not kept or detection.at - kept[-1].at > cooldown:
+            kept.append(detection)
+    return kept
 
 
 def _weekend(when: datetime) -> bool:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import date
 from pathlib import Path
 
+from crawlers.database import open_database
 from digests.panels import Snapshot
 
 SCHEMA = """
@@ -18,10 +18,7 @@ CREATE TABLE IF NOT EXISTS digests (
 
 class DigestHistory:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, timeout=30, check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.executescript(SCHEMA)
+        self.db = open_database(path, SCHEMA)
 
     def close(self) -> None:
         self.db.close()

@@ -30,6 +30,8 @@ from functools import partial
 from pathlib import Path
 from typing import Protocol
 
+from crawlers.database import open_database
+
 log = logging.getLogger(__name__)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -93,10 +95,7 @@ class Outbox:
     """The ``outbox`` table in ``data_dir/outbox.sqlite``; safe to use from several processes."""
 
     def __init__(self, path: Path, retry: RetryPolicy | None = None, stale_after_s: float = 300.0) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.executescript(SCHEMA)
+        self.db = open_database(path, SCHEMA, autocommit=True)
         self.retry = retry or RetryPolicy()
         self.stale_after = timedelta(seconds=stale_after_s)
         self.owner = f"{os.getpid()}-{secrets.token_hex(4)}"

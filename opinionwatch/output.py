@@ -168,6 +168,12 @@ def status_tables(console: Console, report: dict[str, Any]) -> None:
     )
     for problem in outbox["problems"]:
         console.print(f"  {problem['state']}: {problem['key']} ({problem['error']})")
+    alerts = report["alerts"]
+    console.print(f"open alerts: {len(alerts['open'])}")
+    for alert in alerts["open"]:
+        console.print(f"  #{alert['id']} {alert['severity']} {alert['fired']} {alert['title']}")
+    for rule, why in alerts["inactive_rules"].items():
+        console.print(f"  rule {rule} is inactive: {why}")
 
 
 def delivery_summary(console: Console, team: Team, states: dict[str, str]) -> None:

@@ -8,12 +8,13 @@ other scheduler is writing): it is marked ``interrupted``.
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+
+from crawlers.database import open_database
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -44,10 +45,7 @@ class RunLog:
     def __init__(self, path: Path, observer: Observer | None = None) -> None:
         self.observer = observer
         """Told of every finished run: ``observer(job, outcome, seconds, ended_unix_time)`` (metrics)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, timeout=30, check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.executescript(SCHEMA)
+        self.db = open_database(path, SCHEMA)
         if "key" not in {row[1] for row in self.db.execute("PRAGMA table_info(runs)")}:
             self.db.execute("ALTER TABLE runs ADD COLUMN key TEXT NOT NULL DEFAULT ''")
 

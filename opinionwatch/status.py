@@ -9,6 +9,8 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from crawlers.health import assess
+from digests.alert_rules import inactive
+from digests.alert_store import Alert
 from index.elastic import ElasticsearchIndex
 from opinionwatch.runs import JobRun
 from opinionwatch.scheduler import build_scheduler
@@ -40,7 +42,15 @@ def status_report(services: Services) -> dict[str, Any]:
         "index": _index(services),
         "digests": digests,
         "outbox": {"depth": services.outbox.depth(), "problems": services.outbox.problems()},
+        "alerts": {
+            "open": [_alert(a) for a in services.alerts.list("open", limit=20)],
+            "inactive_rules": inactive(settings),
+        },
     }
+
+
+def _alert(alert: Alert) -> dict[str, Any]:
+    return {"id": alert.id, "severity": alert.severity, "fired": _stamp(alert.fired), "title": alert.title}
 
 
 def _index(services: Services) -> dict[str, Any]:

@@ -77,6 +77,19 @@ def _world_follows(world: World, clock: AcceleratedClock) -> Iterator[None]:
         follower.join()
 
 
+@contextlib.contextmanager
+def _reaped() -> Iterator[list[subprocess.Popen[str]]]:
+    """The services this test starts; any still running when it ends (a failure) are killed."""
+    processes: list[subprocess.Popen[str]] = []
+    try:
+        yield processes
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=30)
+
+
 def _until(clock: AcceleratedClock, when: datetime, process: subprocess.Popen[str] | None = None) -> None:
     while clock.now() < when:
         assert process is None or process.poll() is None, process.returncode
@@ -113,7 +126,7 @@ def test_three_days_of_service_with_a_crash_a_stop_and_a_missed_digest(tmp_path:
     at = clock.start
     with (
         NewsWorldServer(world) as news, mail_server() as smtp, webhook_receivers() as hooks,
-        _world_follows(world, clock),
+        _world_follows(world, clock), _reaped() as processes,
     ):  # fmt: skip
         metrics_port = free_port()
         config = _config(tmp_path, smtp.port, metrics_port)
@@ -128,7 +141,10 @@ def test_three_days_of_service_with_a_crash_a_stop_and_a_missed_digest(tmp_path:
             """Output to a file: a pipe nobody reads fills up and blocks the service mid-crawl."""
             logs.append(tmp_path / f"run-{len(logs) + 1}.log")
             with logs[-1].open("w") as log:
-                return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+                processes.append(
+                    subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+                )
+            return processes[-1]
 
         first = start()  # Monday 00:00 UTC; killed on Tuesday at noon, after both teams' Tuesday digests
         _until(clock, at + timedelta(days=1, hours=12), first)
@@ -184,6 +200,7 @@ def test_three_days_of_service_with_a_crash_a_stop_and_a_missed_digest(tmp_path:
     alerts = json.loads(subprocess.run([*command[:3], "alerts", "list", "--json", "--config", str(config)],
                                        env=env, capture_output=True, text=True, timeout=120).stdout)  # fmt: skip
     assert {a["id"] for a in hooks.received["webhook"]} == {a["id"] for a in alerts["alerts"]}
+    assert {a["id"] for a in report["alerts"]["open"]} <= {a["id"] for a in alerts["alerts"]}
     for needle in ('opinionwatch_items_collected_total{source="harbor-daily"}',
                    'opinionwatch_job_runs_total{job="digest-london",outcome="ok"} 1.0',
                    'opinionwatch_outbox_messages{state="sent"}'):  # fmt: skip

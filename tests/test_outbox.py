@@ -150,7 +150,10 @@ def test_a_process_killed_between_send_and_record_never_sends_twice(tmp_path: Pa
         config = _digest_config(tmp_path, server.port)
         sending = subprocess.Popen([*command, "--config", str(config)], stdout=subprocess.PIPE, text=True)
         server.kill_pid = sending.pid
-        sending.communicate(timeout=120)
+        try:
+            sending.communicate(timeout=120)
+        finally:
+            sending.kill()
         assert sending.returncode == -9 and len(server.messages) == 1
         assert _states(tmp_path / "data" / "outbox.sqlite") == {"first@example.com": "sending",
                                                                  "second@example.com": "pending"}  # fmt: skip
