@@ -84,11 +84,12 @@ class AlertSettings(_Strict):
         default_factory=lambda: [
             AlertRule(name="volume-spike", kind="volume"),
             AlertRule(name="high-risk", kind="risk", level="high"),
-            AlertRule(name="negative-turn", kind="negative_turn"),
+            AlertRule(name="negative-turn", kind="negative_turn", cooldown_hours=72),
             AlertRule(name="source-broken", kind="source_broken", severity="info"),
             AlertRule(name="emerging-topic", kind="emerging_topic", severity="info"),
         ],
-        description="The rules (default: a volume spike, high risk, a negative turn, a broken source and an "
-        "emerging topic, over every watchlist).",
+        description="The rules (default: a volume spike, high risk, a negative turn (72 hours before the "
+        "same watchlist's turn raises a new alert rather than updating it), a broken source and an emerging "
+        "topic, over every watchlist).",
     )
     channels: list[AlertChannel] = Field(default_factory=list, description="Where alerts can go.")

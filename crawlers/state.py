@@ -89,6 +89,11 @@ class CrawlState:
     def recent_runs(self, source: str, limit: int = 20) -> list[SourceReport]:
         return [report for _, report in self.timed_runs(source, limit)]
 
+    def first_run(self) -> datetime | None:
+        """When the installation first crawled anything."""
+        row = self.db.execute("SELECT MIN(started_at) FROM source_runs").fetchone()
+        return datetime.fromisoformat(row[0]) if row and row[0] else None
+
     def timed_runs(self, source: str, limit: int = 20) -> list[tuple[datetime, SourceReport]]:
         """The source's latest runs with their start times, newest first."""
         rows = self.db.execute(

@@ -38,6 +38,8 @@ class World:
     now: datetime
     source_runs: Callable[[str], list[tuple[datetime, SourceReport]]] | None = None
     topics: TopicState | None = None
+    watching_since: datetime | None = None
+    """When collection began: hours before it are unknown, not zero, and make no baseline."""
 
 
 def inactive(settings: Settings) -> dict[str, str]:
@@ -71,6 +73,8 @@ def volume(rule: AlertRule, world: World) -> list[Candidate]:
     found = []
     spike = SpikeSettings(step=HOUR, sensitivity=rule.sensitivity, min_count=rule.min_count, dips=rule.dips)
     start = _hour(world.now) - timedelta(days=spike.history_days + 1)
+    if world.watching_since is not None:
+        start = max(start, _hour(world.watching_since))
     for watchlist in _watchlists(rule, world):
         docs = _docs(world.index, SearchRequest(watchlists=(watchlist,), since=start, until=world.now))
         first: dict[str, datetime] = {}
@@ -187,6 +191,8 @@ def emerging_topic(rule: AlertRule, world: World) -> list[Candidate]:
     day = max(fitted)
     found = []
     for topic in state.active():
+        if topic.born <= min(state.fits):
+            continue  # present from the first fit: the world as it was found, not something emerging
         signal = topic.signals.get(day)
         if signal is None or signal.signal != "strong" or signal.trend not in ("new", "growing"):
             continue

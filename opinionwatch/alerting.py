@@ -28,7 +28,7 @@ def check_alerts(services: Services) -> Counts:
     """One check: what the rules find now, as new alerts and updates, queued and delivered."""
     settings, now = services.settings, services.clock.now()
     world = World(settings, services.index, services.stories, now, services.state.timed_runs,
-                  topic_state(services))  # fmt: skip
+                  topic_state(services), services.state.first_run())  # fmt: skip
     cooldowns = {rule.name: timedelta(hours=rule.cooldown_hours) for rule in settings.alerts.rules}
     new = updated = queued = 0
     for found in evaluate(world):

@@ -148,10 +148,11 @@ def replay(
     settings = services.settings
     cooldowns = {rule.name: timedelta(hours=rule.cooldown_hours) for rule in settings.alerts.rules}
     topics = topic_state(services)
+    began = services.state.first_run()
     now = first
     while now < last:
         runs_until = partial(_runs_until, services, now)
-        world = World(settings, services.index, services.stories, now, runs_until, topics)
+        world = World(settings, services.index, services.stories, now, runs_until, topics, began)
         for found in evaluate(world):
             store.offer(found, now, cooldowns[found.rule])
         now += step

@@ -158,6 +158,7 @@ def _stories(config: Settings, services: Services) -> None:
     items[-1].risk = Risk(level="high", points=5, reasons=["`recall` in the title"], watchlist="novamart")
     services.stories.assign(items)
     services.index.upsert([IndexDoc.from_item(item, None) for item in items])
+    services.state.record_run(SourceReport(source="s0", listing_ok=True, listed=2, new=2), DAY0)  # began
     broken = SourceReport(source="dead", listing_ok=False, errors={"http_503": 1})
     for n in range(4):
         services.state.record_run(broken, SPIKE - timedelta(hours=4 - n))
@@ -170,7 +171,8 @@ def test_rules_find_the_burst_not_the_reprinted_wire_story_and_a_broken_source(t
         _stories(config, services)
 
         def found(now: datetime) -> list[Candidate]:
-            world = World(config, services.index, services.stories, now, services.state.timed_runs, None)
+            world = World(config, services.index, services.stories, now, services.state.timed_runs, None,
+                          services.state.first_run())  # fmt: skip
             return evaluate(world)
 
         wire_day = [c for c in found(DAY0 + timedelta(days=13, hours=11)) if c.kind == "volume"]
@@ -181,6 +183,10 @@ def test_rules_find_the_burst_not_the_reprinted_wire_story_and_a_broken_source(t
     (risky,) = [c for c in burst if c.kind == "risk"]
     assert risky.title.endswith("high risk · Burst 7") and "`recall` in the title" in risky.reason
     assert inactive(config) == {"emerging-topic": "needs topics (topics.enabled: true)"}
+    with Services(config, clock=FixedClock(SPIKE)) as services:  # collection that began an hour earlier
+        world = World(config, services.index, services.stories, SPIKE + timedelta(minutes=50),
+                      services.state.timed_runs, None, SPIKE - timedelta(hours=1))  # fmt: skip
+        assert [c for c in evaluate(world) if c.kind == "volume"] == []  # no history is not a zero history
 
 
 def test_the_broken_source_rule_tells_broken_from_quiet(tmp_path: Path) -> None:

@@ -201,3 +201,35 @@ def test_the_digest_leads_with_what_needs_attention_and_cites_its_items(tmp_path
                            stories, NOW)  # fmt: skip
     zh_html = render_mail(chinese)[2]
     assert "1 条报道需要关注" in zh_html and "风险 高" in zh_html and "对NovaMart负面" in zh_html
+
+
+def test_panels_show_new_and_growing_topics_and_broken_sources_since_when(tmp_path: Path) -> None:
+    from crawlers.records import SourceReport
+    from digests.panels import PanelContext
+    from digests.render import render_mail
+    from nlp.topic_state import DayFigures, DaySignal, TopicRecord, TopicState
+
+    config, index, stories = _two_section_stores(tmp_path)
+    day = date(2026, 11, 22)
+
+    def topic(number: int, label: str, trend: str) -> TopicRecord:
+        return TopicRecord(
+            id=number, label=label, title=f"{label} story", born=day, last_active=day,
+            days={day: DayFigures(stories=4, items=9, sources=3)},
+            signals={day: DaySignal(popularity=float(number), signal="strong", trend=trend)},  # type: ignore[arg-type]
+        )  # fmt: skip
+
+    state = TopicState(
+        fits=[day], topics={1: topic(1, "solar tariffs", "new"), 2: topic(2, "rates", "stable")}
+    )
+    failed = SourceReport(source="courier", listing_ok=False, errors={"http_503": 1})
+    fine = SourceReport(source="courier", listing_ok=True, listed=10, new=3)
+    runs = {"courier": [(datetime(2026, 11, 22, h, tzinfo=UTC), failed) for h in (9, 8, 7)]
+            + [(datetime(2026, 11, 22, 6, tzinfo=UTC), fine)], "harbor": []}  # fmt: skip
+    context = PanelContext(source_runs=runs.__getitem__, sources=("courier", "harbor"), topics=state)
+    built = build_digest(config, config.teams[0], day, index, stories, NOW, context)
+    _, text, html, _ = render_mail(built)
+    assert [t.label for t in built.panels.topics] == ["solar tariffs"]  # new or growing only
+    for shown in (text, html):
+        assert "New and growing topics" in shown and "solar tariffs" in shown and "rates" not in shown
+        assert "courier: broken since 2026-11-22 07:00 UTC (failed 3 runs in a row" in shown
