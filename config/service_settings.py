@@ -1,0 +1,57 @@
+"""Settings of the service's outside connections: the mail server, and the metrics endpoint."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class MailSettings(Strict):
+    host: str = Field(default="localhost", description="SMTP server host.")
+    port: int = Field(default=25, ge=1, le=65535, description="SMTP server port.")
+    sender: str = Field(default="opinionwatch@localhost", description="From address of digests and alerts.")
+    username: str | None = Field(default=None, description="SMTP user, if the server needs login.")
+    password: SecretStr | None = Field(default=None, description="SMTP password, from `${VAR}` only.")
+    starttls: bool = Field(default=False, description="Upgrade the connection with STARTTLS.")
+    ssl: bool = Field(default=False, description="Connect over TLS from the start (SMTPS, usually port 465).")
+    timeout_s: float = Field(default=30.0, gt=0, description="Seconds to wait for the server at each step.")
+    retry_first_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="Wait before the first retry of a transient failure (4xx, dropped connection, timeout); "
+        "it doubles with each further try.",
+    )
+    retry_most_s: float = Field(default=3600.0, gt=0, description="The longest wait between two tries.")
+    max_attempts: int = Field(
+        default=8, ge=1, description="Tries of one message before it is reported as failed for good."
+    )
+
+    @model_validator(mode="after")
+    def _one_tls(self) -> MailSettings:
+        if self.ssl and self.starttls:
+            raise ValueError("choose one of `mail.ssl` (TLS from the start) and `mail.starttls`")
+        return self
+
+
+class MetricsSettings(Strict):
+    enabled: bool = Field(
+        default=True, description="`opinionwatch run` serves Prometheus metrics at `http://ADDRESS/metrics`."
+    )
+    address: str = Field(
+        default="127.0.0.1:9464",
+        pattern=r"^[^\s:]+:\d{1,5}$",
+        description="`HOST:PORT` to serve metrics on. The endpoint has no login: keep it on loopback (or "
+        "behind a proxy that has one). A port already in use is logged and the service runs on without "
+        "metrics.",
+    )
+
+    @property
+    def host(self) -> str:
+        return self.address.rsplit(":", 1)[0]
+
+    @property
+    def port(self) -> int:
+        return int(self.address.rsplit(":", 1)[1])
