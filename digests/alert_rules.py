@@ -36,7 +36,8 @@ class World:
     index: Index
     stories: StoryStore
     now: datetime
-    source_runs: Callable[[str], list[tuple[datetime, SourceReport]]] | None = None
+    source_runs: Callable[[str, int], list[tuple[datetime, SourceReport]]] | None = None
+    """A source's latest ``limit`` runs with their start times, newest first."""
     topics: TopicState | None = None
     watching_since: datetime | None = None
     """When collection began: hours before it are unknown, not zero, and make no baseline."""
@@ -167,11 +168,11 @@ def source_broken(rule: AlertRule, world: World) -> list[Candidate]:
         return []
     found = []
     for source in world.settings.sources:
-        runs = world.source_runs(source.name) if source.enabled else []
-        health = assess([report for _, report in runs], world.settings.crawl.broken_after)
+        runs, since = _streak(world.source_runs, source.name) if source.enabled else ([], None)
+        health = assess([report for _, report in runs[:20]], world.settings.crawl.broken_after)
         if health.state != "broken":
             continue
-        since = failing_since(runs) or world.now
+        since = since or world.now
         found.append(Candidate(
             key=f"{rule.name}/{source.name}/{since:%Y%m%dT%H%M}", rule=rule.name, kind="source_broken",
             severity=rule.severity, subject=source.name, title=f"source {source.name} is broken",
@@ -212,6 +213,20 @@ RULES: dict[str, Callable[[AlertRule, World], list[Candidate]]] = {
     "volume": volume, "risk": risk, "negative_turn": negative_turn, "source_broken": source_broken,
     "emerging_topic": emerging_topic,
 }  # fmt: skip
+
+
+def _streak(
+    source_runs: Callable[[str, int], list[tuple[datetime, SourceReport]]], source: str
+) -> tuple[list[tuple[datetime, SourceReport]], datetime | None]:
+    """The source's runs back to the start of its current failure streak, and that start: the episode's
+    key stays the same however long the outage lasts."""
+    limit = 20
+    while True:
+        runs = source_runs(source, limit)
+        since = failing_since(runs)
+        if len(runs) < limit or since is None or since != runs[-1][0]:
+            return runs, since
+        limit *= 4
 
 
 def _reach(stories: StoryStore, story_ids: list[str]) -> tuple[tuple[Evidence, ...], dict[str, int]]:

@@ -149,9 +149,10 @@ def replay(
     cooldowns = {rule.name: timedelta(hours=rule.cooldown_hours) for rule in settings.alerts.rules}
     topics = topic_state(services)
     began = services.state.first_run()
+    history = {source.name: services.state.timed_runs(source.name, 1_000_000) for source in settings.sources}
     now = first
     while now < last:
-        runs_until = partial(_runs_until, services, now)
+        runs_until = partial(_runs_until, history, now)
         world = World(settings, services.index, services.stories, now, runs_until, topics, began)
         for found in evaluate(world):
             store.offer(found, now, cooldowns[found.rule])
@@ -159,8 +160,11 @@ def replay(
     return sorted(store.list(limit=100_000), key=lambda a: (a.fired, a.id))
 
 
-def _runs_until(services: Services, until: datetime, source: str) -> list[tuple[datetime, SourceReport]]:
-    return [(at, report) for at, report in services.state.timed_runs(source, 200) if at <= until]
+def _runs_until(
+    history: dict[str, list[tuple[datetime, SourceReport]]], until: datetime, source: str, limit: int
+) -> list[tuple[datetime, SourceReport]]:
+    """The source's latest ``limit`` runs started by ``until`` (the replay's now), newest first."""
+    return [(at, report) for at, report in history.get(source, []) if at <= until][:limit]
 
 
 def score(alerts: list[Alert], events: list[dict[str, str]]) -> dict[str, Any]:

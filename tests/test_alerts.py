@@ -196,16 +196,18 @@ def test_the_broken_source_rule_tells_broken_from_quiet(tmp_path: Path) -> None:
         Source(name="dead", url="http://dead.example/feed.xml"), Source(name="calm", url="http://calm.example/feed.xml")
     ]})  # fmt: skip
     with Services(config, clock=FixedClock(SPIKE)) as services:
-        for n in range(6):
-            at = SPIKE - timedelta(hours=6 - n)
+        for n in range(30):
+            at = SPIKE - timedelta(hours=30 - n)
             services.state.record_run(
                 SourceReport(source="dead", listing_ok=False, errors={"http_503": 1}), at
             )
-            new = 10 if n < 5 else 0  # reachable, nothing new: quiet, not broken
+            new = 10 if n < 29 else 0  # reachable, nothing new: quiet, not broken
             services.state.record_run(SourceReport(source="calm", listing_ok=True, listed=20, new=new), at)
         world = World(config, services.index, services.stories, SPIKE, services.state.timed_runs, None)
         found = [c for c in evaluate(world) if c.kind == "source_broken"]
-    assert [(c.subject, c.first_seen) for c in found] == [("dead", SPIKE - timedelta(hours=6))]
+    assert [(c.subject, c.first_seen) for c in found] == [
+        ("dead", SPIKE - timedelta(hours=30))
+    ]  # 30 runs back
 
 
 def test_backtest_replays_history_and_scores_labelled_events(tmp_path: Path) -> None:

@@ -167,14 +167,18 @@ def test_three_days_of_service_with_a_crash_a_stop_and_a_missed_digest(tmp_path:
         third.send_signal(signal.SIGTERM)
         assert third.wait(timeout=120) == 0, logs[2].read_text()
     received = _digests(smtp)
-    assert sorted(received) == sorted(
-        [("b@example.com", "london", "2026-11-03"),  # Wednesday 08:00 in London: Tuesday's digest
-         ("a1@example.com", "shanghai", "2026-11-04"), ("a2@example.com", "shanghai", "2026-11-04"),
-         ("b@example.com", "london", "2026-11-04"),
-         ("a1@example.com", "shanghai", "2026-11-05"), ("a2@example.com", "shanghai", "2026-11-05"),
-         ("b@example.com", "london", "2026-11-05")]
-    ), received  # fmt: skip
-    assert len(received) == len(set(received))  # nobody got a digest twice
+    assert len(received) == len(set(received)), received  # nobody got a digest twice
+    required = {
+        ("b@example.com", "london", "2026-11-03"),  # Wednesday 08:00 in London: Tuesday's digest
+        ("a1@example.com", "shanghai", "2026-11-04"), ("a2@example.com", "shanghai", "2026-11-04"),
+        ("b@example.com", "london", "2026-11-04"),
+        ("a1@example.com", "shanghai", "2026-11-05"), ("a2@example.com", "shanghai", "2026-11-05"),
+        ("b@example.com", "london", "2026-11-05"),
+    }  # fmt: skip
+    later = {("a1@example.com", "shanghai", "2026-11-06"), ("a2@example.com", "shanghai", "2026-11-06")}
+    assert required <= set(received) and set(received) - required in (set(), later), (
+        received
+    )  # a slow machine
     late = [
         m for r, m in smtp.messages if "london" in str(m["Subject"]) and "2026-11-05" in str(m["Subject"])
     ]
