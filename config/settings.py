@@ -444,28 +444,16 @@ class Settings(Strict):
         _unique("sources", [s.name for s in self.sources])
         _unique("teams", [t.name for t in self.teams])
         known = {w.name for w in self.watchlists}
+        channels = {c.name for c in self.alerts.channels}
         for number, team in enumerate(self.teams):
-            for position, name in enumerate(team.watchlists):
-                if name not in known:
-                    raise CrossReferenceError(
-                        f"team {team.name!r} names unknown watchlist {name!r}; known: {sorted(known)}",
-                        ("teams", number, "watchlists", position),
-                    )
-            channels = {c.name for c in self.alerts.channels}
-            for position, name in enumerate(team.alert_channels):
-                if name not in channels:
-                    raise CrossReferenceError(
-                        f"team {team.name!r} names unknown alert channel {name!r}; known: {sorted(channels)}",
-                        ("teams", number, "alert_channels", position),
-                    )
+            where = ("teams", number)
+            _references(f"team {team.name!r}", "watchlist", team.watchlists, known, (*where, "watchlists"))
+            _references(f"team {team.name!r}", "alert channel", team.alert_channels, channels,
+                        (*where, "alert_channels"))  # fmt: skip
         _unique("alert rules", [r.name for r in self.alerts.rules])
         for number, rule in enumerate(self.alerts.rules):
-            for position, name in enumerate(rule.watchlists):
-                if name not in known:
-                    raise CrossReferenceError(
-                        f"alert rule {rule.name!r} names unknown watchlist {name!r}; known: {sorted(known)}",
-                        ("alerts", "rules", number, "watchlists", position),
-                    )
+            _references(f"alert rule {rule.name!r}", "watchlist", rule.watchlists, known,
+                        ("alerts", "rules", number, "watchlists"))  # fmt: skip
         return self
 
     def watchlist(self, name: str) -> Watchlist:
@@ -501,6 +489,17 @@ class CrossReferenceError(ValueError):
     def __init__(self, message: str, location: tuple[str | int, ...]) -> None:
         super().__init__(message)
         self.location = location
+
+
+def _references(
+    owner: str, kind: str, names: list[str], known: set[str], location: tuple[str | int, ...]
+) -> None:
+    """Each of ``names`` must be one of ``known``; the error names the owner, the name and where."""
+    for position, name in enumerate(names):
+        if name not in known:
+            raise CrossReferenceError(
+                f"{owner} names unknown {kind} {name!r}; known: {sorted(known)}", (*location, position)
+            )
 
 
 def _unique(what: str, names: list[str]) -> None:

@@ -267,3 +267,22 @@ def test_list_show_ack_and_resolve_from_the_command_line(tmp_path: Path) -> None
 def test_a_channel_without_its_address_is_a_config_error(kind: str) -> None:
     with pytest.raises(ValueError, match="needs `webhook_url`"):
         AlertChannel(name="x", type=kind)  # type: ignore[arg-type]
+
+
+def test_a_team_or_rule_naming_what_the_config_lacks_is_an_error_that_says_where(tmp_path: Path) -> None:
+    from config.loader import ConfigError, load_settings
+
+    config = tmp_path / "opinionwatch.yaml"
+    base = "watchlists:\n  - name: novamart\n    query: NovaMart\n"
+    cases = {
+        "teams:\n  - name: pr\n    watchlists: [novamart]\n    alert_channels: [pager]\n":
+            "team 'pr' names unknown alert channel 'pager'",
+        "alerts:\n  rules:\n    - {name: spike, kind: volume, watchlists: [nova]}\n":
+            "alert rule 'spike' names unknown watchlist 'nova'",
+        "alerts:\n  channels:\n    - {name: chat, type: slack, webhook_url: https://hooks.example/T0}\n":
+            "secrets come only from the environment",
+    }  # fmt: skip
+    for text, said in cases.items():
+        config.write_text(base + text, encoding="utf-8")
+        with pytest.raises(ConfigError, match=said):
+            load_settings(config)
