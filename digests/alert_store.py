@@ -37,8 +37,8 @@ class Evidence:
 
 
 @dataclass(frozen=True)
-class Candidate:
-    """What a rule found: ``key`` names the episode (the same episode, the same key)."""
+class Finding:
+    """What an alert says: ``key`` names the episode (the same episode, the same key)."""
 
     key: str
     rule: str
@@ -47,6 +47,12 @@ class Candidate:
     subject: str
     title: str
     reason: str
+
+
+@dataclass(frozen=True)
+class Candidate(Finding):
+    """What a rule found, before the store decides whether it is a new alert, an update or nothing."""
+
     first_seen: datetime
     evidence: tuple[Evidence, ...] = ()
     figures: dict[str, int] = field(default_factory=dict)
@@ -57,15 +63,8 @@ class Candidate:
 
 
 @dataclass(frozen=True)
-class Alert:
+class Alert(Finding):
     id: int
-    key: str
-    rule: str
-    kind: str
-    severity: str
-    subject: str
-    title: str
-    reason: str
     evidence: tuple[Evidence, ...]
     figures: dict[str, int]
     first_seen: datetime
@@ -167,11 +166,12 @@ def _alert(row: tuple[Any, ...]) -> Alert:
     (id_, key, rule, kind, severity, subject, title, reason, evidence, figures, first_seen, fired, updated,
      version, state, acked_by, acked_at, resolved_by, resolved_at, _) = row  # fmt: skip
     return Alert(
-        id_, key, rule, kind, severity, subject, title, reason,
-        tuple(Evidence(**e) for e in json.loads(evidence)), json.loads(figures),
-        datetime.fromisoformat(first_seen), datetime.fromisoformat(fired), datetime.fromisoformat(updated),
-        version, state, acked_by, datetime.fromisoformat(acked_at) if acked_at else None,
-        resolved_by, datetime.fromisoformat(resolved_at) if resolved_at else None,
+        key=key, rule=rule, kind=kind, severity=severity, subject=subject, title=title, reason=reason,
+        id=id_, evidence=tuple(Evidence(**e) for e in json.loads(evidence)), figures=json.loads(figures),
+        first_seen=datetime.fromisoformat(first_seen), fired=datetime.fromisoformat(fired),
+        updated=datetime.fromisoformat(updated), version=version, state=state,
+        acknowledged_by=acked_by, acknowledged_at=datetime.fromisoformat(acked_at) if acked_at else None,
+        resolved_by=resolved_by, resolved_at=datetime.fromisoformat(resolved_at) if resolved_at else None,
     )  # fmt: skip
 
 
