@@ -2,6 +2,13 @@
 query mix (text, Chinese, phrase, filtered, faceted, kNN, filtered kNN, hybrid).
 
     python benchmarks/index.py [--docs 100000] [--batch 2000] [--queries 30] [--es-url URL]
+    python benchmarks/index.py --million [--docs 1000000] [--keep DIR] [--skip-es]
+
+--million: generated items (the world's articles recycled over a year, with vectors gathered around
+story and theme centres as real embeddings are, so that a story's reprints are neighbours) streamed into
+each backend, then the query mix, story-collapsed search and kNN recall@10 against exact search; peak
+RSS of this process (and of the Elasticsearch node) reported. ``--keep DIR`` leaves the embedded index
+there for ``benchmarks/web.py``.
 
 Elasticsearch: --es-url, else $OPINIONWATCH_ES_URL, else the node of scripts/elasticsearch if it
 runs (start it with `scripts/elasticsearch start`); skipped with a note when none answers.
@@ -114,10 +121,14 @@ def measure(index: Index, docs: list[IndexDoc], batch: int, queries: int, seed: 
         "bulk_docs_per_s": round(len(docs) / load_s, 1),
         "p50_ms": round(statistics.median(every), 2),
         "p95_ms": round(float(np.percentile(every, 95)), 2),
-        "by_kind": {
-            k: {"p50_ms": round(statistics.median(v), 2), "p95_ms": round(float(np.percentile(v, 95)), 2)}
-            for k, v in timings.items()
-        },
+        "by_kind": by_kind(timings),
+    }
+
+
+def by_kind(timings: dict[str, list[float]]) -> dict[str, dict[str, float]]:
+    return {
+        k: {"p50_ms": round(statistics.median(v), 2), "p95_ms": round(float(np.percentile(v, 95)), 2)}
+        for k, v in timings.items()
     }
 
 
@@ -139,7 +150,15 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=30, help="Repetitions of the query mix.")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--es-url", default=None)
+    parser.add_argument("--million", action="store_true", help="The 1,000,000-item run (see above).")
+    parser.add_argument("--keep", type=Path, default=None, help="--million: keep the embedded index here.")
+    parser.add_argument("--skip-es", action="store_true", help="--million: the embedded backend only.")
     args = parser.parse_args()
+    if args.million:
+        from index_million import run_million
+
+        run_million(args, None if args.skip_es else elasticsearch_url(args.es_url))
+        return
     docs = documents(args.docs, args.seed)
     results: dict[str, dict[str, object]] = {}
     with tempfile.TemporaryDirectory() as folder:

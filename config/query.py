@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 TEXT_FIELDS = ("title", "body")
 KEYWORD_FIELDS = (
+    "id",
     "source",
     "domain",
     "lang",

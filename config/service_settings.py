@@ -1,6 +1,8 @@
-"""Settings of the service's outside connections: the mail server, and the metrics endpoint."""
+"""Settings of the service's outside connections: the mail server, the metrics endpoint, the web page."""
 
 from __future__ import annotations
+
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
@@ -55,3 +57,45 @@ class MetricsSettings(Strict):
     @property
     def port(self) -> int:
         return int(self.address.rsplit(":", 1)[1])
+
+
+class WebUser(Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9_.@-]{1,64}$", description="Login name.")
+    password_hash: str | None = Field(
+        default=None,
+        description="argon2 hash of the password (`opinionwatch hash-password` makes one); without it the "
+        "user can only come in through `web.trusted_header`.",
+    )
+    language: Literal["en", "zh"] = Field(default="en", description="Interface language, until changed.")
+
+    @model_validator(mode="after")
+    def _argon2(self) -> WebUser:
+        if self.password_hash is not None and not self.password_hash.startswith("$argon2"):
+            raise ValueError(
+                f"web user {self.name!r}: `password_hash` must be an argon2 hash "
+                "(make one with `opinionwatch hash-password`), never the password itself"
+            )
+        return self
+
+
+class WebSettings(Strict):
+    address: str = Field(
+        default="127.0.0.1:8080",
+        pattern=r"^[^\s:]+:\d{1,5}$",
+        description="`HOST:PORT` that `opinionwatch web` serves the search page and its API on.",
+    )
+    users: list[WebUser] = Field(default_factory=list, description="Who may log in.")
+    trusted_header: str | None = Field(
+        default=None,
+        description="Header a reverse proxy that has already logged the user in sets to the user's name "
+        "(e.g. `X-Forwarded-User`); honoured only from `trusted_proxies`.",
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=lambda: ["127.0.0.1", "::1"],
+        description="Addresses whose `trusted_header` and `X-Forwarded-Proto` are believed.",
+    )
+    session_hours: float = Field(default=12.0, gt=0, description="A login lasts this long.")
+    requests_per_minute: int = Field(
+        default=240, ge=1, description="Requests one user (or, before login, one address) may make a minute."
+    )
+    export_limit: int = Field(default=10_000, ge=1, description="Most items in one CSV or JSON export.")

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 
 from config.alert_settings import AlertSettings, QuietHours
 from config.query import parse
-from config.service_settings import MailSettings, MetricsSettings
+from config.service_settings import MailSettings, MetricsSettings, WebSettings
 from config.sources import NAME_PATTERN, Source
 
 SECRET_FIELDS = frozenset({"password", "api_key", "webhook_url", "secret"})
@@ -271,6 +271,18 @@ class TopicSettings(Strict):
 class EmbeddedIndexSettings(Strict):
     backend: Literal["embedded"] = Field(default="embedded", description="One machine, no server.")
     path: Path = Field(default=Path("index"), description="Index folder, relative to `data_dir`.")
+    ann_min_vectors: int = Field(
+        default=50_000,
+        ge=1,
+        description="From this many vectors on, similarity search goes through an approximate vector index "
+        "(faiss IVF, kept in `ann.faiss` beside the index) instead of comparing every vector.",
+    )
+    ann_nprobe: int = Field(
+        default=32,
+        ge=1,
+        description="Cells of the approximate vector index scanned per query: higher finds more of the "
+        "exact neighbours, more slowly (`benchmarks/index.py` measures both).",
+    )
 
 
 class ElasticsearchSettings(Strict):
@@ -436,6 +448,7 @@ class Settings(Strict):
     mail: MailSettings = Field(default_factory=MailSettings, description="Outgoing mail server.")
     log: LogSettings = Field(default_factory=LogSettings, description="Logging.")
     metrics: MetricsSettings = Field(default_factory=MetricsSettings, description="Prometheus metrics.")
+    web: WebSettings = Field(default_factory=WebSettings, description="The search page (`opinionwatch web`).")
     alerts: AlertSettings = Field(default_factory=AlertSettings, description="Alert rules and channels.")
 
     @model_validator(mode="after")

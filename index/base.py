@@ -15,6 +15,7 @@ FACET_FIELDS = (
     "sentiment", "risk", "toward",
 )  # fmt: skip
 KEYWORD_FIELDS = {
+    "id": "id",
     "source": "source",
     "domain": "domain",
     "lang": "language",

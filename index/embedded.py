@@ -6,7 +6,6 @@ See ``docs/design/embedded-index.md`` for why. Commits are atomic in both stores
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import shutil
@@ -22,6 +21,7 @@ from tantivy import FieldType, Occur, Order, Query
 
 from index.aggregations import Facets, Histogram, aggregations, read_aggregations
 from index.analysis import analyze, analyzed_text
+from index.ann import AnnSettings, VectorCells, doc_key, unit_rows
 from index.base import (
     KEYWORD_FIELDS,
     Hit,
@@ -37,9 +37,9 @@ from index.highlight import highlight_hit
 from nlp import query as q
 
 log = logging.getLogger(__name__)
-SCHEMA_VERSION = 3
-"""2 added ``topic_id``, 3 sentiment and risk; an index of an older format is rebuilt from its stored
-documents when opened."""
+SCHEMA_VERSION = 4
+"""2 added ``topic_id``, 3 sentiment and risk, 4 made ``key`` searchable (the vector index's hits are
+filtered by it); an index of an older format is rebuilt from its stored documents when opened."""
 KEYWORDS = ("id", "source", "domain", "language", "kind", "story_id", "topic_id", "sentiment", "risk")
 ADDED_IN = {"topic_id": 2, "sentiment": 3, "risk": 3, "toward": 3, "risk_key": 3}
 WRITER_HEAP = 64_000_000
@@ -58,7 +58,7 @@ def _schema(version: int = SCHEMA_VERSION) -> tantivy.Schema:
     builder.add_date_field("published", stored=False, indexed=True, fast=True)
     if version >= ADDED_IN["risk_key"]:
         builder.add_unsigned_field("risk_key", stored=False, indexed=False, fast=True)
-    builder.add_unsigned_field("key", stored=False, indexed=False, fast=True)
+    builder.add_unsigned_field("key", stored=False, indexed=version >= 4, fast=True)
     builder.add_bytes_field("doc", stored=True)
     return builder.build()
 
@@ -66,8 +66,10 @@ def _schema(version: int = SCHEMA_VERSION) -> tantivy.Schema:
 class EmbeddedIndex:
     """Implements :class:`index.base.Index` in one folder: ``text/`` (tantivy) and ``vectors.sqlite``."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, ann: AnnSettings | None = None) -> None:
         self.path = path
+        self.ann = ann or AnnSettings()
+        self._vector_cells: VectorCells | None = None
         text_dir = path / "text"
         text_dir.mkdir(parents=True, exist_ok=True)
         self._check_version(path / "VERSION", text_dir)
@@ -114,6 +116,8 @@ class EmbeddedIndex:
         fresh.rename(text_dir)
 
     def close(self) -> None:
+        if self._vector_cells is not None and self._vector_cells.unsaved:
+            self._vector_cells.save()
         self.vectors.close()
 
     def count(self) -> int:
@@ -177,7 +181,7 @@ class EmbeddedIndex:
         document.add_text("title", analyzed_text(doc.title))
         document.add_text("body", analyzed_text(doc.body))
         document.add_date("published", doc.published.astimezone(UTC))
-        document.add_unsigned("key", _key(doc.id))
+        document.add_unsigned("key", doc_key(doc.id))
         document.add_bytes("doc", json.dumps(stored_form(doc), ensure_ascii=False).encode("utf-8"))
         return document
 
@@ -237,11 +241,65 @@ class EmbeddedIndex:
     def _knn(
         self, searcher: Any, query: Query, request: SearchRequest
     ) -> tuple[list[tuple[float, Any]], int]:
+        assert request.vector is not None
+        """Cosine kNN among the documents that pass the filters: exact up to ``ann.min_vectors`` vectors,
+        else through the vector index (:mod:`index.ann`)."""
+        total = int(searcher.search(query, 1, count=True).count)
+        if total == 0:
+            return [], 0
+        cells = self._cells()
+        if cells is None:
+            return self._exact_knn(searcher, query, request), total
+        wanted = request.offset + request.limit
+        if total <= self.ann.min_vectors and total < int(searcher.num_docs):
+            keys, scores = self._knn_among(searcher, query, cells, request.vector, wanted, total)
+            return self._passing(searcher, query, keys, scores)[request.offset : wanted], total
+        share = total / max(1, int(searcher.num_docs))
+        asked = min(cells.size, int(wanted / share * 2) + 50)
+        while True:
+            keys, scores = cells.search(request.vector, asked)
+            picked = self._passing(searcher, query, keys, scores)
+            if len(picked) >= wanted or asked >= cells.size:
+                return picked[request.offset : wanted], total
+            asked = min(cells.size, asked * 4)
+
+    def _knn_among(
+        self, searcher: Any, query: Query, cells: VectorCells, vector: Any, wanted: int, total: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Exact kNN over a small filtered set: every cell scanned, only the set's vectors compared."""
+        addresses = [address for _, address in searcher.search(query, total, count=False).hits]
+        allowed = np.asarray(searcher.fast_field_values("key", addresses), dtype=np.int64)
+        return cells.search(vector, wanted, among=allowed)
+
+    def _passing(
+        self, searcher: Any, query: Query, keys: np.ndarray, scores: np.ndarray
+    ) -> list[tuple[float, Any]]:
+        """The candidates (keys, best first) that pass ``query``, with their addresses."""
+        if len(keys) == 0:
+            return []
+        clause = Query.boolean_query(
+            [(Occur.Must, query), (Occur.Must, Query.term_set_query(self.schema, "key", keys.tolist()))]
+        )
+        addresses = [address for _, address in searcher.search(clause, len(keys), count=False).hits]
+        found = dict(zip(searcher.fast_field_values("key", addresses), addresses, strict=True))
+        pairs = zip(keys.tolist(), scores, strict=True)
+        return [(float(score), found[key]) for key, score in pairs if key in found]
+
+    def _cells(self) -> VectorCells | None:
+        """The vector index, synced, once the collection is large enough to need it."""
+        if self._vector_cells is None:
+            count = int(self.vectors.execute("SELECT COUNT(*) FROM vectors").fetchone()[0])
+            if count < self.ann.min_vectors:
+                return None
+            self._vector_cells = VectorCells(self.path, self.vectors, self.ann)
+        self._vector_cells.sync()
+        return self._vector_cells
+
+    def _exact_knn(self, searcher: Any, query: Query, request: SearchRequest) -> list[tuple[float, Any]]:
         """Exact cosine kNN: rank every vector, keep the best that pass the filters (checked in chunks)."""
         ids, matrix = self._all_vectors()
-        total = int(searcher.search(query, 1, count=True).count)
-        if not ids or total == 0:
-            return [], total
+        if not ids:
+            return []
         vector = np.asarray(request.vector, dtype=np.float32)
         scores = matrix @ (vector / (np.linalg.norm(vector) or 1.0))
         order = np.argsort(-scores)
@@ -252,30 +310,16 @@ class EmbeddedIndex:
             rows = order[position : position + chunk]
             position += len(rows)
             chunk *= 4
-            by_key = {_key(ids[row]): row for row in rows}
-            clause = Query.boolean_query(
-                [
-                    (Occur.Must, query),
-                    (Occur.Must, Query.term_set_query(self.schema, "id", [ids[r] for r in rows])),
-                ]
-            )
-            addresses = [address for _, address in searcher.search(clause, len(rows), count=False).hits]
-            keys = searcher.fast_field_values("key", addresses)
-            passing = sorted(
-                ((by_key[k], a) for k, a in zip(keys, addresses, strict=True) if k in by_key),
-                key=lambda pair: -scores[pair[0]],
-            )
-            picked.extend((float(scores[row]), address) for row, address in passing)
-        return picked[request.offset : wanted], total
+            keys = np.array([doc_key(ids[row]) for row in rows], dtype=np.int64)
+            picked.extend(self._passing(searcher, query, keys, scores[rows]))
+        return picked[request.offset : wanted]
 
     def _all_vectors(self) -> tuple[list[str], np.ndarray]:
         if self._matrix is None:
             rows = self.vectors.execute("SELECT id, vector FROM vectors ORDER BY id").fetchall()
             ids = [row[0] for row in rows]
             if rows:
-                matrix = np.stack([np.frombuffer(row[1], dtype=np.float32) for row in rows])
-                norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-                matrix = (matrix / np.where(norms == 0, 1, norms)).astype(np.float32)
+                matrix = unit_rows(np.stack([np.frombuffer(row[1], dtype=np.float32) for row in rows]))
             else:
                 matrix = np.zeros((0, 0), dtype=np.float32)
             self._matrix = (ids, matrix)
@@ -369,11 +413,6 @@ class EmbeddedIndex:
             if values:
                 clauses.append((Occur.Must, Query.term_set_query(self.schema, field, list(values))))
         return query if len(clauses) == 1 else Query.boolean_query(clauses)
-
-
-def _key(doc_id: str) -> int:
-    """A 63-bit number for a document id, kept in a fast field to map search hits back to vector rows."""
-    return int.from_bytes(hashlib.blake2b(doc_id.encode("utf-8"), digest_size=8).digest(), "big") >> 1
 
 
 def _risk_key(doc: IndexDoc) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from config.settings import EmbeddedIndexSettings, Settings
+from index.ann import AnnSettings
 from index.base import Index
 from index.elastic import ElasticsearchIndex
 from index.embedded import EmbeddedIndex
@@ -10,5 +11,6 @@ from index.embedded import EmbeddedIndex
 
 def open_index(settings: Settings) -> Index:
     if isinstance(settings.index, EmbeddedIndexSettings):
-        return EmbeddedIndex(settings.index_dir)
+        ann = AnnSettings(min_vectors=settings.index.ann_min_vectors, nprobe=settings.index.ann_nprobe)
+        return EmbeddedIndex(settings.index_dir, ann)
     return ElasticsearchIndex(settings.index, settings.data_dir)

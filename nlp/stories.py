@@ -396,6 +396,12 @@ class StoryStore:
         )
 
     def stories(self, story_ids: Iterable[str]) -> dict[str, Story]:
+        members = self.member_rows(story_ids)
+        return {story_id: _story(story_id, rows) for story_id, rows in members.items()}
+
+    def member_rows(self, story_ids: Iterable[str]) -> dict[str, list[tuple]]:
+        """Each story's items, oldest first: ``(item_id, published, source, domain, language, text_len,
+        title, url, date_precision)``."""
         wanted = sorted(set(story_ids))
         members: dict[str, list[tuple]] = {}
         for start in range(0, len(wanted), 500):
@@ -409,7 +415,7 @@ class StoryStore:
             )
             for row in rows:
                 members.setdefault(row[0], []).append(row[1:])
-        return {story_id: _story(story_id, rows) for story_id, rows in members.items()}
+        return members
 
     def activity(self, since: datetime, until: datetime) -> list[tuple[str, str, datetime, str, str]]:
         """``(item_id, story_id, published, source, language)`` of the items filed in ``[since, until)``."""

@@ -35,7 +35,7 @@ from digests.render import render_html
 from index.base import SearchRequest, SearchResult, risk_at_least
 from index.fusion import hybrid_search, search_stories
 from nlp.sentiment_model import LABELS
-from opinionwatch import logs, output
+from opinionwatch import cli_web, logs, output
 from opinionwatch.cli_alerts import alerts_app
 from opinionwatch.cli_index import index_app
 from opinionwatch.cli_models import models_app
@@ -63,6 +63,9 @@ app.add_typer(index_app, name="index")
 app.add_typer(models_app, name="models")
 app.add_typer(topics_app, name="topics")
 app.add_typer(alerts_app, name="alerts")
+app.command("web")(cli_web.web)
+app.command("hash-password")(cli_web.hash_password_command)
+app.command("feedback")(cli_web.feedback)
 console = Console()
 
 

@@ -29,7 +29,10 @@ SUBCOMMANDS = sorted(
 
 
 def test_commands_are_the_documented_ones() -> None:
-    assert COMMANDS == ["check-config", "crawl", "demo", "digest", "newsworld", "run", "search", "status"]
+    assert COMMANDS == [
+        "check-config", "crawl", "demo", "digest", "feedback", "hash-password", "newsworld", "run", "search",
+        "status", "web",
+    ]  # fmt: skip
     assert SUBCOMMANDS == [
         "alerts ack",
         "alerts backtest",

@@ -1,0 +1,275 @@
+"""The search page (``opinionwatch web``): server-rendered pages over the JSON API's functions.
+
+Pages work without scripts (forms, links, ``<details>`` for a story's versions); ``static/app.js`` adds
+feedback, "more like this" and alert buttons through the API. Everything shown is autoescaped; the only
+markup taken from data is the highlighter's, which escapes the text and adds ``<mark>`` itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from fastapi import Depends, FastAPI, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from opinionwatch.web.api import (
+    NewSavedSearch,
+    Params,
+    api_alert_action,
+    api_save,
+    context,
+    page_json,
+    router,
+    saved_as_config,
+)
+from opinionwatch.web.auth import COOKIE, Sessions, safe_next
+from opinionwatch.web.context import User, WebContext
+from opinionwatch.web.labels import LABELS
+from opinionwatch.web.results import PAGE_FACETS, SearchParams
+from opinionwatch.web.state import WebState
+from opinionwatch.wiring import Services
+
+log = logging.getLogger(__name__)
+HERE = Path(__file__).parent
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+    "script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+def create_app(services: Services, secret: str | None = None) -> FastAPI:
+    settings = services.settings
+    web = WebContext(services, Sessions(settings.web, secret), WebState(settings.data_dir / "web.sqlite"))
+    app = FastAPI(
+        title="OpinionWatch",
+        version="1",
+        description="The JSON API of the search page. Log in with `POST /login` (form fields `name`, "
+        "`password`); send the session's CSRF token (`GET /api/me`) as `X-CSRF-Token` with every POST or "
+        "DELETE.",
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.context = web
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    templates = _environment()
+
+    @app.middleware("http")
+    async def guard(request: Request, call_next: Any) -> Response:
+        user = web.user_of(request)
+        key = f"user:{user.name}" if user else f"address:{request.client.host if request.client else '?'}"
+        if not request.url.path.startswith("/static/") and not web.limiter.allow(key):
+            return JSONResponse({"detail": "too many requests: wait a minute"}, 429, {"Retry-After": "60"})
+        if request.method == "POST" and not _same_origin(request):
+            return JSONResponse({"detail": "cross-site request refused"}, 403)
+        response: Response = await call_next(request)
+        response.headers.update(SECURITY_HEADERS)
+        return response
+
+    def render(name: str, request: Request, user: User | None, **values: Any) -> HTMLResponse:
+        language = user.language if user else _browser_language(request)
+        labels = LABELS[language]
+        html = templates.get_template(name).render(
+            t=labels, user=user, features=web.features(), language=language, request_path=request.url.path,
+            **values,
+        )  # fmt: skip
+        return HTMLResponse(html)
+
+    @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
+    def login_page(request: Request, next: str = "/", failed: bool = False) -> HTMLResponse:
+        return render("login.html.j2", request, None, next=safe_next(next), failed=failed)
+
+    @app.post("/login", include_in_schema=False)
+    def login(
+        request: Request,
+        name: Annotated[str, Form()],
+        password: Annotated[str, Form()],
+        next: Annotated[str, Form()] = "/",
+    ) -> Response:
+        user = web.sessions.check_password(name, password)
+        if user is None:
+            log.info("login refused", extra={"user": name[:64]})
+            return RedirectResponse("/login?" + urlencode({"next": safe_next(next), "failed": 1}), 303)
+        token, _ = web.sessions.issue(user.name, web.now())
+        response = RedirectResponse(safe_next(next), 303)
+        response.set_cookie(
+            COOKIE, token, max_age=int(settings.web.session_hours * 3600), httponly=True, samesite="lax",
+            secure=_is_https(request, settings.web.trusted_proxies), path="/",
+        )  # fmt: skip
+        return response
+
+    @app.post("/logout", include_in_schema=False)
+    def logout(user: FormUser) -> Response:
+        response = RedirectResponse("/login", 303)
+        response.delete_cookie(COOKIE, path="/")
+        return response
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def search_page(request: Request, user: PageUser, params: Params) -> HTMLResponse:
+        page = web.search(params)
+        return render(
+            "search.html.j2", request, user, params=params, page=page_json(page), query=request.url.query,
+            facet_names=[f for f in PAGE_FACETS if _shown(f, web.features())], link=_link(request),
+            peak=max([1] + [d["negative"] + d["neutral"] + d["positive"] for d in page.timeline]),
+        )  # fmt: skip
+
+    @app.get("/topics", response_class=HTMLResponse, include_in_schema=False)
+    def topics_page(request: Request, user: PageUser) -> HTMLResponse:
+        state, active = web.topics()
+        latest = state.fits[-1] if state and state.fits else None
+        lineage = state.lineage[-30:] if state else []
+        return render("topics.html.j2", request, user, topics=active, latest=latest, lineage=lineage)
+
+    @app.get("/alerts", response_class=HTMLResponse, include_in_schema=False)
+    def alerts_page(request: Request, user: PageUser, state: str = "open") -> HTMLResponse:
+        with web.stores_lock:
+            alerts = web.services.alerts.list(
+                state if state in ("open", "acknowledged", "resolved") else None
+            )
+        return render("alerts.html.j2", request, user, alerts=alerts, state=state)
+
+    @app.post("/alerts/{alert_id}/{action}", include_in_schema=False)
+    def alert_form(user: FormUser, alert_id: int, action: str) -> Response:
+        if action not in ("acknowledge", "resolve"):
+            raise HTTPException(404, "unknown action")
+        api_alert_action(web, user, alert_id, action)  # type: ignore[arg-type]
+        return RedirectResponse("/alerts", 303)
+
+    @app.get("/saved", response_class=HTMLResponse, include_in_schema=False)
+    def saved_page(request: Request, user: PageUser) -> HTMLResponse:
+        saved = [
+            (s, urlencode(_params_query(s.params), doseq=True), saved_as_config(s.name, s.params))
+            for s in web.state.saved_searches(user.name)
+        ]
+        return render("saved.html.j2", request, user, saved=saved)
+
+    @app.post("/saved", include_in_schema=False)
+    def save_form(
+        user: FormUser, name: Annotated[str, Form()], query: Annotated[str, Form()] = ""
+    ) -> Response:
+        params = _params_from_query(query)
+        api_save(web, user, NewSavedSearch(name=name, params=params))
+        return RedirectResponse("/saved", 303)
+
+    @app.post("/language", include_in_schema=False)
+    def language_form(
+        user: FormUser, language: Annotated[str, Form()], back: Annotated[str, Form()] = "/"
+    ) -> Response:
+        if language in LABELS:
+            web.state.set_language(user.name, language)
+        return RedirectResponse(safe_next(back), 303)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, error: HTTPException) -> Response:
+        if error.status_code == 303 and error.headers:
+            return RedirectResponse(error.headers["Location"], 303)
+        return JSONResponse({"detail": error.detail}, error.status_code, error.headers)
+
+    return app
+
+
+def page_user(request: Request) -> User:
+    """The user of a page request; without one, a redirect to the login page that comes back here."""
+    user = context(request).user_of(request)
+    if user is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise HTTPException(303, headers={"Location": "/login?" + urlencode({"next": target})})
+    return user
+
+
+async def form_user(request: Request) -> User:
+    """The user of a form post, whose ``csrf`` field must carry their token."""
+    form = await request.form()
+    request.state.form_csrf = str(form.get("csrf", ""))
+    return context(request).require(request)
+
+
+PageUser = Annotated[User, Depends(page_user)]
+FormUser = Annotated[User, Depends(form_user)]
+
+
+def _environment() -> Environment:
+    environment = Environment(
+        loader=PackageLoader("opinionwatch.web", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters["safe_url"] = safe_url
+    environment.filters["day"] = lambda value: str(value)[:10]
+    environment.filters["when"] = lambda value: str(value)[:16].replace("T", " ")
+    return environment
+
+
+def safe_url(url: object) -> str:
+    """An item's link only when it is http(s); anything else (``javascript:``) links nowhere."""
+    text = str(url or "")
+    return text if urlsplit(text).scheme in ("http", "https") else "#"
+
+
+def _shown(facet: str, features: dict[str, bool]) -> bool:
+    needs = {"sentiment": "sentiment", "risk": "risk", "topic_id": "topics"}
+    return facet not in needs or features[needs[facet]]
+
+
+def _link(request: Request) -> Any:
+    """``link(changes)``: this page's query string with some parameters replaced (or toggled, for lists)."""
+
+    def link(toggle: tuple[str, str] | None = None, **changes: Any) -> str:
+        pairs = [(k, v) for k, v in request.query_params.multi_items() if k not in changes and k != "page"]
+        if toggle is not None:
+            key, value = toggle
+            pairs = (
+                [(k, v) for k, v in pairs if (k, v) != toggle] if (key, value) in pairs else [*pairs, toggle]
+            )
+        pairs += [(k, str(v)) for k, v in changes.items() if v not in (None, "")]
+        return "/?" + urlencode(pairs)
+
+    return link
+
+
+def _params_query(params: dict[str, Any]) -> list[tuple[str, str]]:
+    pairs = []
+    for key, value in params.items():
+        values = value if isinstance(value, list) else [value]
+        pairs += [(key, str(v)) for v in values if v not in (None, "")]
+    return pairs
+
+
+def _params_from_query(query: str) -> SearchParams:
+    raw: dict[str, Any] = {}
+    for key, values in parse_qs(query).items():
+        if key in ("watchlist", "source", "domain", "lang", "sentiment", "risk", "topic"):
+            raw[key] = values
+        elif key in SearchParams.model_fields and values[0] != "":
+            raw[key] = values[0]
+    raw.pop("page", None)
+    return SearchParams.model_validate(raw)
+
+
+def _browser_language(request: Request) -> str:
+    return "zh" if request.headers.get("accept-language", "").lower().startswith("zh") else "en"
+
+
+def _same_origin(request: Request) -> bool:
+    """A POST from another site is refused (beside SameSite cookies and CSRF tokens)."""
+    origin = request.headers.get("origin") or request.headers.get("referer")
+    if not origin:
+        return True
+    return urlsplit(origin).netloc == request.headers.get("host", "")
+
+
+def _is_https(request: Request, trusted: list[str]) -> bool:
+    client = request.client.host if request.client else ""
+    forwarded = request.headers.get("x-forwarded-proto", "") if client in trusted else ""
+    return request.url.scheme == "https" or forwarded == "https"

@@ -1,0 +1,226 @@
+"""What the search page asks of the index, and the result set it shows: one row per story, facets and a
+timeline stacked by sentiment. Used by the JSON API, the page and the exports alike."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from index.base import Index, SearchRequest, SearchResult
+from nlp.query import QuerySyntaxError, parse
+from nlp.stories import StoryStore
+from nlp.story_signals import StorySignals
+
+PRESETS = {
+    "24h": timedelta(hours=24),
+    "7d": timedelta(days=7),
+    "30d": timedelta(days=30),
+    "90d": timedelta(days=90),
+}
+PAGE_FACETS = ("watchlists", "source", "domain", "language", "sentiment", "risk", "topic_id")
+FOLD_FACTOR = 3
+"""Hits fetched per story shown: a page of stories needs more hits than stories, since reprints fold."""
+REACH_POOL = 200
+SENTIMENT_LABELS = ("negative", "neutral", "positive")
+
+
+class SearchParams(BaseModel):
+    """A search as the page and the API take it (query string or JSON)."""
+
+    q: str = Field(
+        default="", max_length=2000, description="Query in the query language (empty: everything)."
+    )
+    period: Literal["24h", "7d", "30d", "90d", "all", "custom"] = Field(
+        default="7d", description="Date preset; `custom` uses `since` and `until`."
+    )
+    since: date | None = Field(default=None, description="First day (with `period=custom`).")
+    until: date | None = Field(default=None, description="Last day, included (with `period=custom`).")
+    watchlist: list[str] = Field(default_factory=list)
+    source: list[str] = Field(default_factory=list)
+    domain: list[str] = Field(default_factory=list)
+    lang: list[str] = Field(default_factory=list)
+    sentiment: list[str] = Field(default_factory=list)
+    risk: list[str] = Field(default_factory=list)
+    topic: list[str] = Field(default_factory=list)
+    sort: Literal["relevance", "date", "reach"] = "relevance"
+    page: int = Field(default=1, ge=1, le=50)
+    per_page: int = Field(default=20, ge=1, le=100)
+
+    @field_validator("q")
+    @classmethod
+    def _parses(cls, value: str) -> str:
+        if value.strip():
+            try:
+                parse(value)
+            except QuerySyntaxError as error:
+                raise ValueError(f"query: {error}") from None
+        return value
+
+    def window(self, now: datetime) -> tuple[datetime | None, datetime | None]:
+        if self.period == "all":
+            return None, None
+        if self.period == "custom":
+            since = datetime.combine(self.since, time(), UTC) if self.since else None
+            until = datetime.combine(self.until + timedelta(days=1), time(), UTC) if self.until else None
+            return since, until
+        return now - PRESETS[self.period], None
+
+    def request(self, now: datetime, **changes: Any) -> SearchRequest:
+        since, until = self.window(now)
+        query = self.q.strip() or None
+        if self.domain:
+            domains = " OR ".join(f'domain:"{d}"' for d in self.domain)
+            query = f"({query}) AND ({domains})" if query else domains
+        fields: dict[str, Any] = {
+            "query": query,
+            "since": since,
+            "until": until,
+            "sources": tuple(self.source),
+            "languages": tuple(self.lang),
+            "watchlists": tuple(self.watchlist),
+            "topics": tuple(self.topic),
+            "sentiments": tuple(self.sentiment),
+            "risks": tuple(self.risk),
+            "sort": "date" if self.sort == "date" else "relevance",
+        }
+        fields.update(changes)
+        return SearchRequest(**fields)
+
+
+@dataclass
+class Member:
+    id: str
+    title: str
+    url: str
+    source: str
+    domain: str
+    language: str
+    published: datetime
+
+
+@dataclass
+class StoryRow:
+    story_id: str
+    hit: dict[str, Any]
+    """The best-ranked matching item of the story (its stored fields)."""
+    score: float
+    highlights: dict[str, list[str]]
+    members: list[Member] = field(default_factory=list)
+    reprints: int = 0
+    sites: int = 1
+    languages: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ResultPage:
+    total: int
+    rows: list[StoryRow]
+    facets: dict[str, list[tuple[str, int]]]
+    timeline: list[dict[str, Any]]
+    page: int
+    more: bool
+
+
+def search_page(
+    index: Index,
+    stories: StoryStore | None,
+    signals: StorySignals | None,
+    params: SearchParams,
+    now: datetime,
+) -> ResultPage:
+    """One page of stories for ``params``: matching items folded by story, most relevant (or newest, or
+    widest reach among the best :data:`REACH_POOL` matches) first."""
+    wanted = params.page * params.per_page
+    pool = max(REACH_POOL, wanted * FOLD_FACTOR) if params.sort == "reach" else wanted * FOLD_FACTOR
+    result = index.search(params.request(now, limit=pool, facets=PAGE_FACETS))
+    rows = fold(result)
+    members = stories.member_rows([row.story_id for row in rows]) if stories is not None else {}
+    for row in rows:
+        attach_members(row, members.get(row.story_id))
+    if params.sort == "reach" and signals is not None:
+        reach = signals.reach([row.story_id for row in rows])
+        rows.sort(key=lambda row: -(reach[row.story_id].sites if row.story_id in reach else 1.0))
+    start = (params.page - 1) * params.per_page
+    return ResultPage(
+        total=result.total,
+        rows=rows[start : start + params.per_page],
+        facets=result.facets,
+        timeline=timeline(index, params, now),
+        page=params.page,
+        more=len(rows) > start + params.per_page or (len(result.hits) == pool and result.total > pool),
+    )
+
+
+def fold(result: SearchResult) -> list[StoryRow]:
+    """Hits folded by story, in rank order: each story once, shown by its best hit."""
+    rows: dict[str, StoryRow] = {}
+    for hit in result.hits:
+        story = str(hit.doc.get("story_id") or hit.id)
+        if story not in rows:
+            rows[story] = StoryRow(story, hit.doc, hit.score, hit.highlights)
+    return list(rows.values())
+
+
+def attach_members(row: StoryRow, rows: list[tuple] | None) -> None:
+    """The story's items (from the story store's rows), its reprint count, sites and languages."""
+    if not rows:
+        row.members = [_member_of(row.hit)]
+        row.languages = [str(row.hit.get("language", ""))]
+        return
+    row.members = [
+        Member(item_id, title, url, source, domain, language, datetime.fromisoformat(published))
+        for item_id, published, source, domain, language, _, title, url, _ in rows
+    ]
+    row.reprints = len(rows) - 1
+    row.sites = len({member.domain for member in row.members})
+    row.languages = sorted({member.language for member in row.members})
+
+
+def _member_of(doc: dict[str, Any]) -> Member:
+    return Member(
+        str(doc["id"]),
+        str(doc.get("title", "")),
+        str(doc.get("url", "")),
+        str(doc.get("source", "")),
+        str(doc.get("domain", "")),
+        str(doc.get("language", "")),
+        datetime.fromisoformat(str(doc["published"])),
+    )
+
+
+def timeline(index: Index, params: SearchParams, now: datetime) -> list[dict[str, Any]]:
+    """Items a day of the result set, split by sentiment: ``[{"day", "negative", "neutral", "positive"}]``."""
+    days: dict[str, dict[str, Any]] = {}
+    for label in SENTIMENT_LABELS:
+        if params.sentiment and label not in params.sentiment:
+            continue
+        found = index.search(params.request(now, limit=0, sentiments=(label,), date_histogram="1d"))
+        for moment, count in found.histogram:
+            day = moment.date().isoformat()
+            days.setdefault(day, {"day": day, **dict.fromkeys(SENTIMENT_LABELS, 0)})[label] = count
+    return [days[day] for day in sorted(days)]
+
+
+EXPORT_FIELDS = (
+    "id", "published", "title", "url", "source", "outlet", "domain", "language", "watchlists", "story_id",
+    "topic_id", "topic_label", "sentiment", "risk", "risk_points", "risk_reasons",
+)  # fmt: skip
+
+
+def export_rows(index: Index, params: SearchParams, now: datetime, limit: int) -> list[dict[str, Any]]:
+    """Every matching item (not folded), newest first, up to ``limit``, with the fields of an export."""
+    rows: list[dict[str, Any]] = []
+    while len(rows) < limit:
+        batch = min(500, limit - len(rows))
+        found = index.search(params.request(now, limit=batch, offset=len(rows), sort="date"))
+        rows.extend({name: _flat(hit.doc.get(name, "")) for name in EXPORT_FIELDS} for hit in found.hits)
+        if len(found.hits) < batch:
+            break
+    return rows
+
+
+def _flat(value: Any) -> Any:
+    return "; ".join(str(v) for v in value) if isinstance(value, list | tuple) else value

@@ -1,0 +1,292 @@
+"""The search page's JSON API over real HTTP on loopback, against the news world's real installation."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from config.settings import Settings
+from opinionwatch.web.auth import RateLimiter, safe_next
+from tests.conftest import ARTIFACTS
+from tests.web_site import HOSTILE_TITLE, PASSWORD, Site, logged_in, prepare, serve
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory, world_env: dict[str, str]) -> Iterator[Site]:
+    settings = prepare(tmp_path_factory.mktemp("web"), world_env)
+    yield from serve(settings)
+
+
+@pytest.fixture
+def client(site: Site) -> Iterator[httpx.Client]:
+    session = logged_in(site)
+    yield session
+    session.close()
+
+
+def test_nothing_is_shown_without_a_login(site: Site) -> None:
+    with httpx.Client(base_url=site.url) as anonymous:
+        assert anonymous.get("/api/search", params={"q": "NovaMart"}).status_code == 401
+        page = anonymous.get("/?q=NovaMart")
+        assert page.status_code == 303 and page.headers["location"].startswith("/login?next=")
+        wrong = anonymous.post("/login", data={"name": "pr-lead", "password": "guess", "next": "/"})
+        assert wrong.status_code == 303 and "failed=1" in wrong.headers["location"]
+        assert "set-cookie" not in wrong.headers
+        unknown = anonymous.post("/login", data={"name": "nobody", "password": PASSWORD})
+        assert "failed=1" in unknown.headers["location"]
+        passwordless = anonymous.post("/login", data={"name": "proxied", "password": ""})
+        assert passwordless.status_code in (303, 422) and "set-cookie" not in passwordless.headers
+
+
+def test_the_session_cookie_is_http_only_and_redirects_stay_on_the_site(site: Site) -> None:
+    with httpx.Client(base_url=site.url) as browser:
+        answer = browser.post(
+            "/login", data={"name": "pr-lead", "password": PASSWORD, "next": "//evil.example/x"}
+        )
+        assert answer.headers["location"] == "/"
+        cookie = answer.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=lax" in cookie and "secure" not in cookie  # plain http here
+        assert browser.get("/api/me").json()["name"] == "pr-lead"
+        forged = browser.cookies["ow_session"][:-4] + "AAAA"
+        browser.cookies.set("ow_session", forged)
+        assert browser.get("/api/me").status_code == 401
+    for target, expected in (("/?q=a", "/?q=a"), ("https://evil.example", "/"), ("/\\evil", "/"), ("", "/")):
+        assert safe_next(target) == expected
+
+
+def test_a_trusted_proxy_header_logs_in_but_posts_still_need_the_token(site: Site) -> None:
+    with httpx.Client(base_url=site.url, headers={"X-Forwarded-User": "proxied"}) as proxied:
+        me = proxied.get("/api/me").json()
+        assert me["name"] == "proxied"
+        assert proxied.post("/api/language", json={"language": "zh"}).status_code == 403
+        answer = proxied.post("/api/language", json={"language": "zh"}, headers={"X-CSRF-Token": me["csrf"]})
+        assert answer.status_code == 200
+    with httpx.Client(base_url=site.url, headers={"X-Forwarded-User": "somebody-else"}) as stranger:
+        assert stranger.get("/api/me").status_code == 401
+
+
+def test_search_folds_reprints_into_one_story_with_facets_and_a_timeline(client: httpx.Client) -> None:
+    found = client.get("/api/search", params={"q": "NovaMart recall", "period": "all"}).json()
+    assert found["total"] >= 4
+    top = found["stories"][0]
+    assert "recall" in top["item"]["title"].lower()
+    assert top["reprints"] >= 2 and top["sites"] >= 3 and len(top["members"]) == top["reprints"] + 1
+    assert len({s["story_id"] for s in found["stories"]}) == len(found["stories"])
+    assert "<mark>" in top["highlights"]["title"][0]
+    assert {"source", "language", "watchlists", "sentiment", "risk"} <= set(found["facets"])
+    days = found["timeline"]
+    assert days and sum(d["negative"] + d["neutral"] + d["positive"] for d in days) == found["total"]
+
+
+def test_chinese_search_and_stories_across_languages(client: httpx.Client) -> None:
+    found = client.get("/api/search", params={"q": "诺瓦商城", "period": "all"}).json()
+    assert found["total"] >= 2 and found["stories"][0]["item"]["language"] == "zh"
+    both = [s for s in found["stories"] if len(s["languages"]) > 1]
+    assert both, "the recall story is told in English and Chinese and is one story"
+
+
+def test_filters_narrow_the_result_set(client: httpx.Client) -> None:
+    everything = client.get("/api/search", params={"q": "NovaMart", "period": "all"}).json()
+    sources = dict(everything["facets"]["source"])
+    source = max(sources, key=lambda s: sources[s])
+    one = client.get("/api/search", params={"q": "NovaMart", "period": "all", "source": source}).json()
+    assert one["total"] == sources[source]
+    assert all(s["item"]["source"] == source for s in one["stories"])
+    zh = client.get("/api/search", params={"q": "NovaMart OR 诺瓦商城", "period": "all", "lang": "zh"}).json()
+    assert zh["total"] and all(s["item"]["language"] == "zh" for s in zh["stories"])
+    empty = client.get(
+        "/api/search",
+        params={"q": "NovaMart", "period": "custom", "since": "2001-01-01", "until": "2001-01-31"},
+    ).json()
+    assert empty["total"] == 0 and empty["stories"] == []
+    bad = client.get("/api/search", params={"q": "NovaMart AND ("})
+    assert bad.status_code == 422 and "query" in bad.text
+
+
+def test_more_like_this_finds_other_stories(client: httpx.Client) -> None:
+    top = client.get("/api/search", params={"q": "NovaMart recall", "period": "all"}).json()["stories"][0]
+    similar = client.get(f"/api/similar/{top['item']['id']}").json()
+    assert similar and all(s["story_id"] != top["story_id"] for s in similar)
+    assert client.get("/api/similar/no-such-item").status_code == 404
+
+
+def test_feedback_needs_the_csrf_token_and_is_reported_by_the_command(
+    client: httpx.Client, site: Site
+) -> None:
+    from typer.testing import CliRunner
+
+    from opinionwatch.cli import app
+
+    item = client.get("/api/search", params={"q": "NovaMart", "period": "all"}).json()["stories"][0]["item"]
+    body = {"item_id": item["id"], "kind": "not_relevant", "note": "about the river, not the shop"}
+    refused = client.post("/api/feedback", json=body, headers={"X-CSRF-Token": "wrong"})
+    assert refused.status_code == 403
+    assert client.post("/api/feedback", json=body).json()["item_id"] == item["id"]
+    assert client.post("/api/feedback", json={**body, "kind": "bogus"}).status_code == 422
+    config = site.data.parent / "opinionwatch.yaml"
+    report = CliRunner().invoke(app, ["feedback", "--json", "--config", str(config)], env=dict(os.environ))
+    assert report.exit_code == 0, report.output
+    assert item["title"] in report.output and "about the river" in report.output
+
+
+def test_export_gives_every_matching_item_as_csv_and_json(client: httpx.Client) -> None:
+    params = {"q": "NovaMart", "period": "all"}
+    total = client.get("/api/search", params=params).json()["total"]
+    exported = client.get("/api/export", params={**params, "format": "csv"})
+    assert exported.headers["content-type"].startswith("text/csv")
+    assert "attachment" in exported.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(exported.text.lstrip("\ufeff"))))
+    assert len(rows) == total and all(row["url"] for row in rows)
+    hostile = [row for row in rows if row["id"] == "hostile-1"]
+    assert hostile and hostile[0]["title"] == HOSTILE_TITLE
+    as_json = client.get("/api/export", params={**params, "format": "json"}).json()
+    assert sorted(r["id"] for r in as_json) == sorted(r["id"] for r in rows)
+
+
+def test_saved_searches_belong_to_their_user_and_become_config(client: httpx.Client, site: Site) -> None:
+    params = {"q": "NovaMart AND recall", "lang": ["en"], "period": "30d"}
+    saved = client.post("/api/saved", json={"name": "Recall watch", "params": params}).json()
+    assert client.post("/api/saved", json={"name": "Recall watch", "params": params}).status_code == 409
+    assert [s["name"] for s in client.get("/api/saved").json()] == ["Recall watch"]
+    other = logged_in(site, "analyst")
+    assert other.get("/api/saved").json() == []
+    assert other.get(f"/api/saved/{saved['id']}/config").status_code == 404
+    other.close()
+    snippet = yaml.safe_load(client.get(f"/api/saved/{saved['id']}/config").text)
+    merged = site.settings.model_dump(mode="json", exclude={"web"})
+    merged["watchlists"] += snippet["watchlists"]
+    merged["alerts"] = {"rules": snippet["alerts"]["rules"]}
+    checked = Settings.model_validate(merged)  # the snippet is valid config
+    assert checked.watchlists[-1].query == '(NovaMart AND recall) AND (lang:"en")'
+    assert client.delete(f"/api/saved/{saved['id']}").json() == {"deleted": True}
+
+
+def test_alerts_are_acknowledged_and_resolved_on_the_same_records(client: httpx.Client, site: Site) -> None:
+    open_alerts = client.get("/api/alerts", params={"state": "open"}).json()
+    alert = next(a for a in open_alerts if a["key"] == "test:novamart-risk")
+    acknowledged = client.post(f"/api/alerts/{alert['id']}/acknowledge").json()
+    assert acknowledged["state"] == "acknowledged" and acknowledged["acknowledged_by"] == "pr-lead"
+    assert site.services.alerts.get(alert["id"]).state == "acknowledged"
+    assert client.post(f"/api/alerts/{alert['id']}/acknowledge").status_code == 409
+    assert client.post(f"/api/alerts/{alert['id']}/resolve").json()["state"] == "resolved"
+    site.services.alerts.db.execute("UPDATE alerts SET state = 'open' WHERE id = ?", (alert["id"],))
+    site.services.alerts.db.commit()
+
+
+def test_topics_have_labels_sizes_and_open_their_stories(client: httpx.Client) -> None:
+    topics = client.get("/api/topics").json()
+    assert topics["enabled"] and topics["topics"]
+    first = topics["topics"][0]
+    assert first["label"] and first["stories"] >= 1
+    found = client.get("/api/search", params={"topic": str(first["id"]), "period": "all"}).json()
+    assert found["total"] >= first["stories"]
+    assert all(s["item"]["topic_id"] == str(first["id"]) for s in found["stories"])
+
+
+def test_pages_render_hostile_items_inert(client: httpx.Client) -> None:
+    page = client.get("/", params={"q": "hostile", "period": "all"})
+    assert page.status_code == 200
+    assert "<script>window.hostile" not in page.text and "&lt;script&gt;" in page.text
+    assert 'href="javascript:' not in page.text
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    for path in ("/topics", "/alerts", "/saved", "/api/openapi.json"):
+        assert client.get(path).status_code == 200, path
+
+
+def test_a_cross_site_post_is_refused(client: httpx.Client) -> None:
+    answer = client.post("/api/language", json={"language": "en"}, headers={"Origin": "http://evil.example"})
+    assert answer.status_code == 403
+
+
+def test_the_rate_limit_counts_a_sliding_minute() -> None:
+    moments = iter([0.0, 1.0, 2.0, 30.0, 61.5])
+    limiter = RateLimiter(3, clock=lambda: next(moments))
+    assert [limiter.allow("u") for _ in range(4)] == [True, True, True, False]
+    assert limiter.allow("u")  # the first request has left the window
+
+
+def test_every_api_operation_answers_within_its_spec(site: Site) -> None:
+    """schemathesis: generated requests against the OpenAPI spec; no server errors, answers as documented."""
+    import schemathesis
+
+    session = logged_in(site)
+    token, cookie = session.headers["X-CSRF-Token"], session.cookies["ow_session"]
+    session.close()
+    schema = schemathesis.openapi.from_url(f"{site.url}/api/openapi.json")
+    tested = 0
+    for operation in schema.get_all_operations():
+        operation = operation.ok()
+        for _ in range(8):
+            case = operation.as_strategy().example()
+            response = case.call(headers={"X-CSRF-Token": token}, cookies={"ow_session": cookie})
+            assert response.status_code < 500, (
+                f"{operation.label}: {response.status_code} {response.text[:200]}"
+            )
+            tested += 1
+    assert tested >= 8 * 12
+
+
+def test_a_person_uses_the_page_in_chromium(chromium: Any, site: Site) -> None:
+    """Log in, search in English and Chinese, filter, expand reprints, open a topic, acknowledge an alert,
+    export CSV, switch the interface to Chinese; hostile items stay inert. Screenshots as artifacts."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(f"{site.url}/?q=NovaMart")
+    page.fill("input[name=name]", "pr-lead")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#login")
+    page.wait_for_selector("#q")
+    page.goto(f"{site.url}/?q=NovaMart+recall&period=all")
+    first = page.locator(".story").first
+    assert "recall" in first.locator("h2").inner_text().lower()
+    first.locator("details.members summary").click()
+    assert first.locator("details.members li").count() >= 3
+    page.screenshot(path=str(ARTIFACTS / "web-search-en.png"), full_page=True)
+    source_link = page.locator(".facet[data-facet=source] a").first
+    source = source_link.get_attribute("data-value")
+    source_link.click()
+    page.wait_for_url(f"**source={source}**")
+    assert page.locator(".story").count() >= 1
+    first = page.locator(".story").first
+    first.locator("button.similar").click()
+    page.wait_for_selector(".similar-list:not([hidden]) li")
+    first.locator("button.feedback[data-kind=not_relevant]").click()
+    page.wait_for_selector(".done:not([hidden])")
+    with page.expect_download() as download:
+        page.click("#export-csv")
+    assert download.value.suggested_filename.endswith(".csv")
+    page.goto(f"{site.url}/?period=all")  # a new search, without the source filter
+    page.fill("#q", "诺瓦商城")
+    page.click("#go")
+    page.wait_for_url("**q=%E8%AF%BA**")
+    assert page.locator(".story").count() >= 1 and "诺瓦" in page.locator(".story h2").first.inner_text()
+    page.goto(f"{site.url}/?q=hostile&period=all")
+    assert page.evaluate("window.hostile") is None and not dialogs
+    assert page.locator(".story h2 a").first.get_attribute("href") == "#"
+    assert "<script>" in page.locator(".story h2").first.inner_text()  # shown as text
+    page.goto(f"{site.url}/topics")
+    page.locator("a.topic-link").first.click()
+    page.wait_for_selector(".story")
+    page.goto(f"{site.url}/alerts")
+    alert = page.locator("li.alert", has_text="NovaMart recall reaches high risk")
+    alert.locator("button.ack").click()
+    page.wait_for_url("**/alerts")
+    assert site.services.alerts.list("acknowledged")
+    page.click("#switch-language")
+    page.wait_for_selector("text=预警")
+    page.goto(f"{site.url}/?q=NovaMart&period=all")
+    assert page.locator("#go").inner_text() == "搜索"
+    page.screenshot(path=str(ARTIFACTS / "web-search-zh.png"), full_page=True)
+    context.close()
