@@ -15,7 +15,7 @@ import yaml
 from config.settings import Settings
 from opinionwatch.web.auth import RateLimiter, safe_next
 from tests.conftest import ARTIFACTS
-from tests.web_site import HOSTILE_TITLE, PASSWORD, Site, logged_in, prepare, serve
+from tests.web_site import HOSTILE_TITLE, PASSWORD, Site, logged_in, prepare, raise_alert, serve
 
 pytestmark = pytest.mark.slow
 
@@ -279,8 +279,9 @@ def test_a_person_uses_the_page_in_chromium(chromium: Any, site: Site) -> None:
     page.goto(f"{site.url}/topics")
     page.locator("a.topic-link").first.click()
     page.wait_for_selector(".story")
+    raise_alert(site.services, key="test:browser", title="Browser alert to acknowledge")
     page.goto(f"{site.url}/alerts")
-    alert = page.locator("li.alert", has_text="NovaMart recall reaches high risk")
+    alert = page.locator("li.alert", has_text="Browser alert to acknowledge")
     alert.locator("button.ack").click()
     page.wait_for_url("**/alerts")
     assert site.services.alerts.list("acknowledged")

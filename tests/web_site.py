@@ -79,10 +79,11 @@ def _plant_hostile_item(settings: Settings) -> None:
     index.close()
 
 
-def raise_alert(services: Services) -> int:
+def raise_alert(
+    services: Services, key: str = "test:novamart-risk", title: str = "NovaMart recall reaches high risk"
+) -> int:
     candidate = Candidate(
-        key="test:novamart-risk", rule="high-risk", kind="risk", severity="critical", subject="novamart",
-        title="NovaMart recall reaches high risk", reason="`recall` in the title on 4 sites",
+        key=key, rule="high-risk", kind="risk", severity="critical", subject="novamart", title=title, reason="`recall` in the title on 4 sites",
         first_seen=services.clock.now(), evidence=(Evidence("s1", "NovaMart recalls power banks",
                                                              "http://harbor-daily.test/recall", 4, 4),),
     )  # fmt: skip
