@@ -177,12 +177,7 @@ def main() -> None:
             try:
                 results["elasticsearch"] = measure(elastic, docs, args.batch, args.queries, args.seed)
             finally:
-                names = list(elastic.client.indices.get(index=f"{prefix}-items-*", allow_no_indices=True))
-                if names:
-                    elastic.client.indices.delete(index=",".join(names))
-                elastic.client.options(ignore_status=404).indices.delete_index_template(
-                    name=f"{prefix}-items"
-                )
+                elastic.drop()
                 elastic.close()
     print(f"{'backend':14} {'docs':>8} {'bulk docs/s':>12} {'p50 ms':>8} {'p95 ms':>8}")
     for name, figures in results.items():

@@ -237,8 +237,5 @@ def _elasticsearch(url: str, corpus: Corpus, args: argparse.Namespace, folder: P
         figures = measure(elastic, corpus, args)
         return {**figures, "peak_rss_mb": elasticsearch_rss_mb()}
     finally:
-        names = list(elastic.client.indices.get(index=f"{prefix}-items-*", allow_no_indices=True))
-        if names:
-            elastic.client.indices.delete(index=",".join(names))
-        elastic.client.options(ignore_status=404).indices.delete_index_template(name=f"{prefix}-items")
+        elastic.drop()
         elastic.close()

@@ -98,6 +98,14 @@ class ElasticsearchIndex:
         self.outbox.close()
         self.client.close()
 
+    def drop(self) -> None:
+        """Delete this prefix's indices (by name: nodes refuse wildcard deletes) and index template, for
+        tests and benchmarks that made their own."""
+        names = list(self.client.indices.get(index=f"{self.alias}-*", allow_no_indices=True))
+        if names:
+            self.client.indices.delete(index=",".join(names))
+        self.client.options(ignore_status=404).indices.delete_index_template(name=self.alias)
+
     # -- setup -------------------------------------------------------------------------------------
     def init(self, dims: int | None = None) -> None:
         """Create or update the index template (idempotent); indices are created from it on first write.

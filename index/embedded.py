@@ -10,6 +10,7 @@ import json
 import logging
 import shutil
 import sqlite3
+import threading
 from collections.abc import Iterator
 from datetime import UTC
 from pathlib import Path
@@ -70,6 +71,7 @@ class EmbeddedIndex:
         self.path = path
         self.ann = ann or AnnSettings()
         self._vector_cells: VectorCells | None = None
+        self._vector_lock = threading.Lock()
         text_dir = path / "text"
         text_dir.mkdir(parents=True, exist_ok=True)
         self._check_version(path / "VERSION", text_dir)
@@ -210,7 +212,8 @@ class EmbeddedIndex:
         node = q.parse(request.query) if request.query and request.query.strip() else None
         query = self._with_filters(self._compile(node) if node else Query.all_query(), request)
         if request.vector is not None:
-            hits, total = self._knn(searcher, query, request)
+            with self._vector_lock:  # the vector store and its index are shared by the caller's threads
+                hits, total = self._knn(searcher, query, request)
         else:
             hits, total = self._ranked(searcher, query, request)
         terms = q.positive_terms(node) if node else []
@@ -241,9 +244,9 @@ class EmbeddedIndex:
     def _knn(
         self, searcher: Any, query: Query, request: SearchRequest
     ) -> tuple[list[tuple[float, Any]], int]:
-        assert request.vector is not None
         """Cosine kNN among the documents that pass the filters: exact up to ``ann.min_vectors`` vectors,
         else through the vector index (:mod:`index.ann`)."""
+        assert request.vector is not None
         total = int(searcher.search(query, 1, count=True).count)
         if total == 0:
             return [], 0

@@ -205,10 +205,7 @@ def fresh_elasticsearch_index(
     try:
         yield index
     finally:
-        names = list(index.client.indices.get(index=f"{prefix}-items-*", allow_no_indices=True))
-        if names:
-            index.client.indices.delete(index=",".join(names))
-        index.client.options(ignore_status=404).indices.delete_index_template(name=f"{prefix}-items")
+        index.drop()
         index.close()
 
 

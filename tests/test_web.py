@@ -14,6 +14,7 @@ import yaml
 
 from config.settings import Settings
 from opinionwatch.web.auth import RateLimiter, safe_next
+from opinionwatch.web.state import WebState
 from tests.conftest import ARTIFACTS
 from tests.web_site import HOSTILE_TITLE, PASSWORD, Site, logged_in, prepare, raise_alert, serve
 
@@ -239,6 +240,9 @@ def test_a_person_uses_the_page_in_chromium(chromium: Any, site: Site) -> None:
     """Log in, search in English and Chinese, filter, expand reprints, open a topic, acknowledge an alert,
     export CSV, switch the interface to Chinese; hostile items stay inert. Screenshots as artifacts."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    preferences = WebState(site.data / "web.sqlite")
+    preferences.set_language("pr-lead", "en")  # other tests (schemathesis) may have switched it
+    preferences.close()
     context = chromium.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     page = context.new_page()
     dialogs: list[str] = []

@@ -12,14 +12,12 @@ from typing import Annotated, Any, Literal
 import yaml
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from digests.alert_store import AlertError
 from opinionwatch.web.context import User, WebContext, public_doc
 from opinionwatch.web.results import EXPORT_FIELDS, ResultPage, SearchParams, export_rows
 from opinionwatch.web.state import FEEDBACK_KINDS, WebStateError
-
-LIST_FIELDS = ("watchlist", "source", "domain", "lang", "sentiment", "risk", "topic")
 
 
 def context(request: Request) -> WebContext:
@@ -32,21 +30,12 @@ def current_user(request: Request, web: Annotated[WebContext, Depends(context)])
 
 def search_params(request: Request) -> SearchParams:
     """Search parameters from the query string (lists as repeated keys: ``lang=en&lang=zh``)."""
-    raw: dict[str, Any] = {}
-    for key in request.query_params:
-        if key in LIST_FIELDS:
-            raw[key] = [v for v in request.query_params.getlist(key) if v]
-        elif key in SearchParams.model_fields and request.query_params[key] != "":
-            raw[key] = request.query_params[key]
     try:
-        return SearchParams.model_validate(raw)
-    except ValueError as error:
-        raise HTTPException(422, str(error).splitlines()[0] + ": " + _first_error(error)) from None
-
-
-def _first_error(error: ValueError) -> str:
-    errors = getattr(error, "errors", None)
-    return str(errors()[0].get("msg", error)) if callable(errors) else str(error)
+        return SearchParams.from_pairs(request.query_params.multi_items())
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "search"
+        raise HTTPException(422, f"{where}: {first['msg']}") from None
 
 
 Web = Annotated[WebContext, Depends(context)]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import Depends, FastAPI, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -156,7 +156,7 @@ def create_app(services: Services, secret: str | None = None) -> FastAPI:
     def save_form(
         user: FormUser, name: Annotated[str, Form()], query: Annotated[str, Form()] = ""
     ) -> Response:
-        params = _params_from_query(query)
+        params = SearchParams.from_pairs([p for p in parse_qsl(query) if p[0] != "page"])
         api_save(web, user, NewSavedSearch(name=name, params=params))
         return RedirectResponse("/saved", 303)
 
@@ -244,17 +244,6 @@ def _params_query(params: dict[str, Any]) -> list[tuple[str, str]]:
         values = value if isinstance(value, list) else [value]
         pairs += [(key, str(v)) for v in values if v not in (None, "")]
     return pairs
-
-
-def _params_from_query(query: str) -> SearchParams:
-    raw: dict[str, Any] = {}
-    for key, values in parse_qs(query).items():
-        if key in ("watchlist", "source", "domain", "lang", "sentiment", "risk", "topic"):
-            raw[key] = values
-        elif key in SearchParams.model_fields and values[0] != "":
-            raw[key] = values[0]
-    raw.pop("page", None)
-    return SearchParams.model_validate(raw)
 
 
 def _browser_language(request: Request) -> str:

@@ -17,6 +17,7 @@ import secrets
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -127,14 +128,14 @@ def safe_next(target: str | None) -> str:
 class RateLimiter:
     """At most ``per_minute`` requests per key in any sliding minute (per process)."""
 
-    def __init__(self, per_minute: int, clock: object = time.monotonic) -> None:
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
         self.per_minute = per_minute
         self.clock = clock
         self.seen: dict[str, deque[float]] = {}
         self.lock = threading.Lock()
 
     def allow(self, key: str) -> bool:
-        now = self.clock()  # type: ignore[operator]
+        now = self.clock()
         with self.lock:
             times = self.seen.setdefault(key, deque())
             while times and times[0] <= now - 60:

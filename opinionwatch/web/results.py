@@ -27,6 +27,10 @@ REACH_POOL = 200
 SENTIMENT_LABELS = ("negative", "neutral", "positive")
 
 
+LIST_FIELDS = ("watchlist", "source", "domain", "lang", "sentiment", "risk", "topic")
+"""Parameters that repeat in a query string (``lang=en&lang=zh``)."""
+
+
 class SearchParams(BaseModel):
     """A search as the page and the API take it (query string or JSON)."""
 
@@ -58,6 +62,20 @@ class SearchParams(BaseModel):
             except QuerySyntaxError as error:
                 raise ValueError(f"query: {error}") from None
         return value
+
+    @classmethod
+    def from_pairs(cls, pairs: list[tuple[str, str]]) -> SearchParams:
+        """Parameters from query-string pairs: lists from repeated keys, empty values left out (a form's
+        blank date field means "not set"), unknown keys ignored."""
+        raw: dict[str, Any] = {}
+        for key, value in pairs:
+            if value == "" or key not in cls.model_fields:
+                continue
+            if key in LIST_FIELDS:
+                raw.setdefault(key, []).append(value)
+            else:
+                raw[key] = value
+        return cls.model_validate(raw)
 
     def window(self, now: datetime) -> tuple[datetime | None, datetime | None]:
         if self.period == "all":
