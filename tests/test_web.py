@@ -295,3 +295,13 @@ def test_a_person_uses_the_page_in_chromium(chromium: Any, site: Site) -> None:
     assert page.locator("#go").inner_text() == "搜索"
     page.screenshot(path=str(ARTIFACTS / "web-search-zh.png"), full_page=True)
     context.close()
+
+
+def test_sort_by_reach_puts_the_widest_stories_first(client: httpx.Client, site: Site) -> None:
+    found = client.get(
+        "/api/search", params={"q": "NovaMart OR 诺瓦商城", "period": "all", "sort": "reach"}
+    ).json()
+    stories = [s["story_id"] for s in found["stories"]]
+    reach = site.services.signals.reach(stories)
+    sites = [reach[s].sites if s in reach else 1.0 for s in stories]
+    assert len(stories) >= 3 and sites == sorted(sites, reverse=True) and sites[0] > sites[-1]

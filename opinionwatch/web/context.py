@@ -74,9 +74,15 @@ class WebContext:
         return user
 
     def search(self, params: SearchParams) -> ResultPage:
+        return search_page(self.services.index, self, params, self.now())
+
+    def member_rows(self, story_ids: list[str]) -> dict[str, list[tuple]]:
         with self.stores_lock:
-            stories = self.services.stories
-            return search_page(self.services.index, stories, self.services.signals, params, self.now())
+            return self.services.stories.member_rows(story_ids)
+
+    def reach_sites(self, story_ids: list[str]) -> dict[str, float]:
+        with self.stores_lock:
+            return {story: reach.sites for story, reach in self.services.signals.reach(story_ids).items()}
 
     def similar(self, item_id: str, limit: int = 10) -> list[dict[str, Any]]:
         """Items nearest in meaning to ``item_id`` (its stored vector), other stories only."""

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field, field_validator
 
 from index.base import Index, SearchRequest, SearchResult
 from nlp.query import QuerySyntaxError, parse
-from nlp.stories import StoryStore
-from nlp.story_signals import StorySignals
 
 PRESETS = {
     "24h": timedelta(hours=24),
@@ -142,29 +140,32 @@ class ResultPage:
     more: bool
 
 
-def search_page(
-    index: Index,
-    stories: StoryStore | None,
-    signals: StorySignals | None,
-    params: SearchParams,
-    now: datetime,
-) -> ResultPage:
+class StoryReader(Protocol):
+    """The story store as the page reads it (the web context guards it with a lock)."""
+
+    def member_rows(self, story_ids: list[str]) -> dict[str, list[tuple]]: ...
+
+    def reach_sites(self, story_ids: list[str]) -> dict[str, float]: ...
+
+
+def search_page(index: Index, stories: StoryReader, params: SearchParams, now: datetime) -> ResultPage:
     """One page of stories for ``params``: matching items folded by story, most relevant (or newest, or
     widest reach among the best :data:`REACH_POOL` matches) first."""
     wanted = params.page * params.per_page
     pool = max(REACH_POOL, wanted * FOLD_FACTOR) if params.sort == "reach" else wanted * FOLD_FACTOR
     result = index.search(params.request(now, limit=pool, facets=PAGE_FACETS))
     rows = fold(result)
-    members = stories.member_rows([row.story_id for row in rows]) if stories is not None else {}
-    for row in rows:
-        attach_members(row, members.get(row.story_id))
-    if params.sort == "reach" and signals is not None:
-        reach = signals.reach([row.story_id for row in rows])
-        rows.sort(key=lambda row: -(reach[row.story_id].sites if row.story_id in reach else 1.0))
+    if params.sort == "reach":
+        reach = stories.reach_sites([row.story_id for row in rows])
+        rows.sort(key=lambda row: -reach.get(row.story_id, 1.0))
     start = (params.page - 1) * params.per_page
+    shown = rows[start : start + params.per_page]
+    members = stories.member_rows([row.story_id for row in shown])
+    for row in shown:
+        attach_members(row, members.get(row.story_id))
     return ResultPage(
         total=result.total,
-        rows=rows[start : start + params.per_page],
+        rows=shown,
         facets=result.facets,
         timeline=timeline(index, params, now),
         page=params.page,
