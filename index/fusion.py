@@ -24,12 +24,21 @@ def hybrid_search(index: Index, request: SearchRequest, vector: np.ndarray, dept
     scores: dict[str, float] = {}
     hits: dict[str, Hit] = {}
     for ranking in (text.hits, near.hits):
-        for rank, hit in enumerate(ranking, start=1):
+        for rank, hit in zip(tied_ranks([hit.score for hit in ranking]), ranking, strict=True):
             scores[hit.id] = scores.get(hit.id, 0.0) + 1.0 / (RRF_K + rank)
             if hit.id not in hits or (not hits[hit.id].highlights and hit.highlights):
                 hits[hit.id] = hit
     ordered = sorted(scores, key=lambda key: (-scores[key], key))[request.offset : wanted]
     return [replace(hits[key], score=scores[key]) for key in ordered]
+
+
+def tied_ranks(scores: list[float]) -> list[int]:
+    """Competition ranks of scores sorted best first (``1, 2, 2, 4``): equal scores (a story's exact
+    reprints) share a rank, so how a backend orders ties cannot change the fused order."""
+    ranks: list[int] = []
+    for position, score in enumerate(scores, start=1):
+        ranks.append(ranks[-1] if ranks and score == scores[position - 2] else position)
+    return ranks
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import pytest
 
 from index.base import Index, IndexDoc, IndexError_, SearchRequest, risk_at_least
 from index.embedded import EmbeddedIndex
-from index.fusion import hybrid_search, search_stories
+from index.fusion import hybrid_search, search_stories, tied_ranks
 from tests.conftest import fresh_elasticsearch_index
 
 T0 = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
@@ -175,6 +175,23 @@ def test_hybrid_search_fuses_text_and_vectors(index: Index) -> None:
     assert fused[0].score >= fused[-1].score
     only_zh = hybrid_search(index, SearchRequest(query="NovaMart", languages=("zh",)), np.array([1, 0, 0]))
     assert [hit.id for hit in only_zh] == ["b"]  # filters apply to both rankings
+
+
+@pytest.mark.parametrize("original", ["a-original", "z-original"])
+def test_hybrid_order_does_not_hang_on_how_ties_are_broken(empty_index: Index, original: str) -> None:
+    """Two exact reprints tie in both rankings; the other article leads the text ranking and trails the
+    vector one. The reprints must come first whatever the ids (ties share a rank in the fusion)."""
+    reprint = {"title": "Shoppers complain about delayed refunds", "body": "NovaMart refunds are late."}
+    empty_index.upsert(
+        [
+            doc(original, "NovaMart refunds criticised", "NovaMart refunds refunds.", vector=np.array([0.8, 0.6, 0])),
+            *(doc(key, reprint["title"], reprint["body"], story_id="m", vector=np.array([1.0, 0, 0]))
+              for key in ("m-first", "n-second")),
+        ]
+    )  # fmt: skip
+    fused = hybrid_search(empty_index, SearchRequest(query="refunds", limit=3), np.array([1.0, 0, 0]))
+    assert [hit.id for hit in fused][2] == original
+    assert tied_ranks([3.0, 2.0, 2.0, 1.0]) == [1, 2, 2, 4]
 
 
 def test_results_collapse_by_story(index: Index) -> None:

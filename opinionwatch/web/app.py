@@ -48,6 +48,7 @@ SECURITY_HEADERS = {
 def create_app(services: Services, secret: str | None = None) -> FastAPI:
     settings = services.settings
     web = WebContext(services, Sessions(settings.web, secret), WebState(settings.data_dir / "web.sqlite"))
+    services.index.count()  # open it once here: request threads would each race to open it
     app = FastAPI(
         title="OpinionWatch",
         version="1",
