@@ -28,6 +28,8 @@ KEYWORD_FIELDS = {
     "toward": "toward",
 }
 """Query-language fields (``lang:zh``) and the index fields they filter on exactly."""
+COLLAPSE_FIELDS = ("story_id", "topic_id", "source", "domain", "language", "kind", "sentiment", "risk")
+"""Single-valued keyword fields that :attr:`SearchRequest.collapse` may name."""
 
 
 class IndexError_(Exception):
@@ -187,8 +189,28 @@ class SearchRequest:
     facets: tuple[str, ...] = ()
     date_histogram: str | None = None
     """Fixed interval such as ``1d`` or ``1h`` for a histogram over ``published``."""
+    histogram_split: str | None = None
+    """A facet field (e.g. ``sentiment``) to split the date histogram by, in the same pass: one histogram
+    per value, of its non-empty buckets, in :attr:`SearchResult.split_histograms` (instead of
+    :attr:`SearchResult.histogram`)."""
+    collapse: str | None = None
+    """A keyword field (``story_id``): only the best-ranked hit of each value is returned, and ``limit`` and
+    ``offset`` count those (``total`` still counts every matching document). Not with ``vector``."""
     vector: np.ndarray | None = None
     """When set, results are the k nearest neighbours (k = ``limit``) among documents passing the filters."""
+
+
+def collapse_field(request: SearchRequest) -> str | None:
+    """The request's collapse field, checked: single-valued, and not with a vector (kNN) search."""
+    if request.collapse is None:
+        return None
+    if request.collapse not in COLLAPSE_FIELDS:
+        raise IndexError_(
+            f"cannot collapse on {request.collapse!r}; single-valued fields: {', '.join(COLLAPSE_FIELDS)}"
+        )
+    if request.vector is not None:
+        raise IndexError_("collapse is for text and filter searches, not with a vector")
+    return request.collapse
 
 
 def risk_at_least(level: str) -> tuple[str, ...]:
@@ -230,6 +252,7 @@ class SearchResult:
     hits: list[Hit]
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     histogram: list[tuple[datetime, int]] = field(default_factory=list)
+    split_histograms: dict[str, list[tuple[datetime, int]]] = field(default_factory=dict)
 
 
 class Index(Protocol):

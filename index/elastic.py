@@ -32,6 +32,7 @@ from index.base import (
     SearchRequest,
     SearchResult,
     TopicTags,
+    collapse_field,
     doc_from_stored,
     stored_form,
 )
@@ -433,6 +434,11 @@ class ElasticsearchIndex:
         else:
             body.update(query=query, size=request.limit, from_=request.offset)
             body["sort"] = SORTS[request.sort]
+        collapse = collapse_field(request)
+        if collapse is not None:
+            if request.offset + request.limit > self.max_window:
+                raise IndexError_(f"collapsed results go only {self.max_window} deep: narrow the search")
+            body["collapse"] = {"field": collapse}
         try:
             if request.vector is None and request.offset + request.limit > self.max_window:
                 answer = self._deep_page(body, request.offset)
@@ -451,8 +457,8 @@ class ElasticsearchIndex:
             total = int(self.client.count(index=self.alias, query=query)["count"])
         else:
             total = int(answer["hits"]["total"]["value"])
-        facets, histogram = read_aggregations(answer.get("aggregations", {}), request)
-        return SearchResult(total=total, hits=shown, facets=facets, histogram=histogram)
+        aggregated = read_aggregations(answer.get("aggregations", {}), request)
+        return SearchResult(total=total, hits=shown, **aggregated)
 
 
 def _source(doc: IndexDoc) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import shutil
 import sqlite3
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ import numpy as np
 import tantivy
 from tantivy import FieldType, Occur, Order, Query
 
-from index.aggregations import Facets, Histogram, aggregations, read_aggregations
+from index.aggregations import aggregations, read_aggregations
 from index.analysis import analyze, analyzed_text
 from index.ann import AnnSettings, VectorCells, doc_key, unit_rows
 from index.base import (
@@ -31,6 +32,7 @@ from index.base import (
     SearchRequest,
     SearchResult,
     TopicTags,
+    collapse_field,
     doc_from_stored,
     stored_form,
 )
@@ -47,6 +49,8 @@ WRITER_HEAP = 64_000_000
 RISK_SHIFT = 36
 """Bits of seconds below the risk points in ``risk_key`` (enough for any date of the next 2,000 years)."""
 KNN_FIRST_CHUNK = 256
+COLLAPSE_POOL = 3
+"""Ranked hits asked for per collapsed hit wanted (and the factor a ranking widens by when too few)."""
 
 
 def _schema(version: int = SCHEMA_VERSION) -> tantivy.Schema:
@@ -211,15 +215,20 @@ class EmbeddedIndex:
         searcher = self.index.searcher()
         node = q.parse(request.query) if request.query and request.query.strip() else None
         query = self._with_filters(self._compile(node) if node else Query.all_query(), request)
-        if request.vector is not None:
-            with self._vector_lock:  # the vector store and its index are shared by the caller's threads
-                hits, total = self._knn(searcher, query, request)
-        else:
-            hits, total = self._ranked(searcher, query, request)
         terms = q.positive_terms(node) if node else []
-        shown = [self._hit(searcher, address, score, terms) for score, address in hits]
-        facets, histogram = self._aggregations(searcher, query, request)
-        return SearchResult(total=total, hits=shown, facets=facets, histogram=histogram)
+        collapse = collapse_field(request)
+        if collapse is not None:
+            shown, total = self._collapsed(searcher, query, request, collapse, terms)
+        else:
+            if request.vector is not None:
+                with self._vector_lock:  # the vector store and its index are shared by the caller's threads
+                    hits, total = self._knn(searcher, query, request)
+            else:
+                hits, total = self._ranked(searcher, query, request)
+            shown = [self._hit(searcher, address, score, terms) for score, address in hits]
+        spec = aggregations(request)
+        aggregated = read_aggregations(searcher.aggregate(query, spec) if spec else {}, request)
+        return SearchResult(total=total, hits=shown, **aggregated)
 
     def _ranked(
         self, searcher: Any, query: Query, request: SearchRequest
@@ -240,6 +249,30 @@ class EmbeddedIndex:
         result = searcher.search(query, max(1, request.limit), count=True, offset=request.offset)
         hits = [(float(score), address) for score, address in result.hits][: request.limit]
         return hits, int(result.count)
+
+    def _collapsed(
+        self, searcher: Any, query: Query, request: SearchRequest, field: str, terms: list[str]
+    ) -> tuple[list[Hit], int]:
+        """The best hit of each ``field`` value, in rank order: stored documents are read one by one until
+        enough values are seen (a wider ranking is asked for only when reprints ate the first), and only
+        the returned ones are highlighted."""
+        wanted = request.offset + request.limit
+        pool, read = wanted * COLLAPSE_POOL, 0
+        best: dict[str, tuple[float, dict[str, Any]]] = {}
+        while True:
+            ranked, total = self._ranked(searcher, query, replace(request, offset=0, limit=pool))
+            for score, address in ranked[read:]:
+                doc = self._stored_doc(searcher, address)
+                best.setdefault(str(doc.get(field) or doc["id"]), (score, doc))
+                if len(best) == wanted:
+                    break
+            read = len(ranked)
+            if len(best) >= wanted or read < pool:
+                break
+            pool *= COLLAPSE_POOL
+        chosen = list(best.values())[request.offset : wanted]
+        hits = [Hit(str(doc["id"]), score, doc, highlight_hit(doc, terms)) for score, doc in chosen]
+        return hits, total
 
     def _knn(
         self, searcher: Any, query: Query, request: SearchRequest
@@ -335,10 +368,6 @@ class EmbeddedIndex:
     def _hit(self, searcher: Any, address: Any, score: float, terms: list[str]) -> Hit:
         doc = self._stored_doc(searcher, address)
         return Hit(id=str(doc["id"]), score=score, doc=doc, highlights=highlight_hit(doc, terms))
-
-    def _aggregations(self, searcher: Any, query: Query, request: SearchRequest) -> tuple[Facets, Histogram]:
-        spec = aggregations(request)
-        return read_aggregations(searcher.aggregate(query, spec) if spec else {}, request)
 
     def _compile(self, node: q.Node) -> Query:
         if isinstance(node, q.Term | q.Phrase):

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
+import secrets
 import sys
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from config.loader import CONFIG_ENV, resolve_config_path
 from opinionwatch.commandline import ConfigOption, command_settings, failures
-from opinionwatch.web.auth import hash_password
+from opinionwatch.web.auth import SECRET_VARIABLE, hash_password
 from opinionwatch.web.state import WebState
 from opinionwatch.wiring import Services
 
@@ -25,6 +28,9 @@ def web(
     address: Annotated[
         str | None, typer.Option(help="HOST:PORT to serve on (default: `web.address` of the config).")
     ] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Processes serving together (default: `web.workers`).")
+    ] = None,
 ) -> None:
     """Serve the search page and its JSON API (several may run beside one `opinionwatch run`)."""
     import uvicorn
@@ -32,17 +38,25 @@ def web(
     from opinionwatch.web.app import create_app
 
     with failures():
-        settings = command_settings(config)
+        path = resolve_config_path(config).resolve()
+        settings = command_settings(path)
         host, port = (address or settings.web.address).rsplit(":", 1)
+        processes = workers or settings.web.workers
         if not settings.web.users:
             console.print("[yellow]no `web.users` in the config: nobody can log in[/yellow]")
+        serving: dict[str, Any] = {
+            "host": host, "port": int(port), "log_level": "warning", "proxy_headers": True,
+            "forwarded_allow_ips": ",".join(settings.web.trusted_proxies),
+        }  # fmt: skip
         with Services(settings) as services:
-            app = create_app(services)
+            app = create_app(services)  # opens the index: what is wrong is said here, once
             console.print(f"search page on http://{host}:{port}/ (API spec: /api/openapi.json)")
-            uvicorn.run(
-                app, host=host, port=int(port), log_level="warning", proxy_headers=True,
-                forwarded_allow_ips=",".join(settings.web.trusted_proxies),
-            )  # fmt: skip
+            if processes == 1:
+                uvicorn.run(app, **serving)
+                return
+        os.environ[CONFIG_ENV] = str(path)  # each worker process loads the same config
+        os.environ.setdefault(SECRET_VARIABLE, secrets.token_urlsafe(32))  # and signs with one key
+        uvicorn.run("opinionwatch.web.app:app_from_config", factory=True, workers=processes, **serving)
 
 
 def hash_password_command() -> None:

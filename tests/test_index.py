@@ -151,6 +151,51 @@ def test_facets_histogram_and_highlights(index: Index) -> None:
         index.search(SearchRequest(facets=("body",)))
 
 
+def test_collapse_gives_one_hit_per_story_and_pages_by_story(index: Index) -> None:
+    index.upsert([doc("e", "NovaMart fined", "A fine for NovaMart.", days=4, story_id="a")])
+    found = index.search(SearchRequest(sort="date", collapse="story_id", limit=2))
+    assert [hit.id for hit in found.hits] == ["e", "c"]  # "d" is story a's too, under "e"
+    assert found.total == 5
+    assert ids(index, sort="date", collapse="story_id", limit=2, offset=1) == ["c", "b"]
+    assert ids(index, sort="date", collapse="story_id", offset=3) == []
+    relevant = index.search(SearchRequest(query="novamart OR cider", collapse="story_id"))
+    assert sorted(str(hit.doc["story_id"]) for hit in relevant.hits) == ["a", "c"]
+    assert relevant.total == 4 and all(hit.highlights for hit in relevant.hits)
+    with pytest.raises(IndexError_, match="cannot collapse"):
+        index.search(SearchRequest(collapse="watchlists"))
+    with pytest.raises(IndexError_, match="not with a vector"):
+        index.search(SearchRequest(collapse="story_id", vector=np.ones(3, dtype=np.float32)))
+
+
+def test_collapse_reads_past_a_story_with_many_reprints(empty_index: Index) -> None:
+    wire = [
+        doc(f"r{n}", "Port strike spreads", "Port strike spreads", days=5, story_id="r") for n in range(9)
+    ]
+    empty_index.upsert([*wire, doc("s", "Port strike talks", "Talks on the port strike", story_id="s")])
+    found = empty_index.search(SearchRequest(query="port strike", collapse="story_id", limit=2))
+    assert [str(hit.doc["story_id"]) for hit in found.hits] == ["r", "s"] and found.total == 10
+
+
+def test_date_histogram_split_by_a_facet_in_one_search(index: Index) -> None:
+    index.upsert([doc("e", "NovaMart fined", "A fine for NovaMart.", days=3, sentiment="negative")])
+    index.upsert([doc("f", "NovaMart sued", "A suit.", days=1, sentiment="negative")])
+    request = SearchRequest(date_histogram="1d", histogram_split="sentiment", facets=("sentiment",))
+    result = index.search(request)
+    split = {
+        label: [(moment.date().isoformat(), count) for moment, count in days]
+        for label, days in result.split_histograms.items()
+    }
+    assert split == {
+        "neutral": [("2026-11-20", 1), ("2026-11-21", 1), ("2026-11-22", 1), ("2026-11-23", 1)],
+        "negative": [("2026-11-21", 1), ("2026-11-23", 1)],  # the empty day between is left out
+    }
+    assert result.histogram == []
+    assert dict(result.facets["sentiment"]) == {"neutral": 4, "negative": 2}
+    assert index.search(SearchRequest(date_histogram="1d")).split_histograms == {}
+    with pytest.raises(IndexError_, match="cannot facet"):
+        index.search(SearchRequest(date_histogram="1d", histogram_split="body"))
+
+
 def test_highlights_are_html_escaped(empty_index: Index) -> None:
     store = empty_index
     store.upsert([doc("x", "<script>alert(1)</script> NovaMart", "a < b & NovaMart")])

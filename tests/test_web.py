@@ -6,6 +6,7 @@ import csv
 import io
 import os
 from collections.abc import Iterator
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
@@ -14,6 +15,7 @@ import yaml
 
 from config.settings import Settings
 from opinionwatch.web.auth import RateLimiter, safe_next
+from opinionwatch.web.results import timeline
 from opinionwatch.web.state import WebState
 from tests.conftest import ARTIFACTS
 from tests.web_site import HOSTILE_TITLE, PASSWORD, Site, logged_in, prepare, raise_alert, serve
@@ -213,6 +215,20 @@ def test_the_rate_limit_counts_a_sliding_minute() -> None:
     limiter = RateLimiter(3, clock=lambda: next(moments))
     assert [limiter.allow("u") for _ in range(4)] == [True, True, True, False]
     assert limiter.allow("u")  # the first request has left the window
+
+
+def test_the_timeline_fills_empty_days_and_turns_weekly_over_long_spans() -> None:
+    def at(day: str) -> datetime:
+        return datetime.fromisoformat(day).replace(tzinfo=UTC)
+
+    days = timeline({"negative": [(at("2026-11-02"), 2)], "neutral": [(at("2026-11-04"), 5)]})
+    assert [(d["day"], d["days"], d["negative"], d["neutral"]) for d in days] == [
+        ("2026-11-02", 1, 2, 0), ("2026-11-03", 1, 0, 0), ("2026-11-04", 1, 0, 5),
+    ]  # fmt: skip
+    long = timeline({"positive": [(at("2026-01-01"), 1), (at("2026-01-04"), 1), (at("2026-11-04"), 3)]})
+    assert long[0] == {"day": "2025-12-29", "days": 7, "negative": 0, "neutral": 0, "positive": 2}
+    assert long[-1]["day"] == "2026-11-02" and long[-1]["positive"] == 3
+    assert all(date.fromisoformat(d["day"]).weekday() == 0 for d in long) and len(long) == 45
 
 
 def test_every_api_operation_answers_within_its_spec(site: Site) -> None:

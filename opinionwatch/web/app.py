@@ -8,15 +8,22 @@ markup taken from data is the highlighter's, which escapes the text and adds ``<
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+import anyio.to_thread
 from fastapi import Depends, FastAPI, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from config.loader import load_settings, resolve_config_path
+from opinionwatch import logs
 from opinionwatch.web.api import (
     NewSavedSearch,
     Params,
@@ -45,7 +52,15 @@ SECURITY_HEADERS = {
 }
 
 
-def create_app(services: Services, secret: str | None = None) -> FastAPI:
+def app_from_config() -> FastAPI:
+    """The app of one ``opinionwatch web`` process, from the config ``$OPINIONWATCH_CONFIG`` names (how
+    uvicorn's worker processes build theirs); it closes its services when the process stops."""
+    settings = load_settings(resolve_config_path(None))
+    logs.configure(settings.log.level, settings.log.format)
+    return create_app(Services(settings), close_on_shutdown=True)
+
+
+def create_app(services: Services, secret: str | None = None, close_on_shutdown: bool = False) -> FastAPI:
     settings = services.settings
     web = WebContext(services, Sessions(settings.web, secret), WebState(settings.data_dir / "web.sqlite"))
     services.index.count()  # open it once here: request threads would each race to open it
@@ -58,23 +73,14 @@ def create_app(services: Services, secret: str | None = None) -> FastAPI:
         openapi_url="/api/openapi.json",
         docs_url="/api/docs",
         redoc_url=None,
+        lifespan=_lifespan(services, close_on_shutdown),
     )
     app.state.context = web
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     templates = _environment()
 
-    @app.middleware("http")
-    async def guard(request: Request, call_next: Any) -> Response:
-        user = web.user_of(request)
-        key = f"user:{user.name}" if user else f"address:{request.client.host if request.client else '?'}"
-        if not request.url.path.startswith("/static/") and not web.limiter.allow(key):
-            return JSONResponse({"detail": "too many requests: wait a minute"}, 429, {"Retry-After": "60"})
-        if request.method == "POST" and not _same_origin(request):
-            return JSONResponse({"detail": "cross-site request refused"}, 403)
-        response: Response = await call_next(request)
-        response.headers.update(SECURITY_HEADERS)
-        return response
+    app.add_middleware(Guard, web=web)
 
     def render(name: str, request: Request, user: User | None, **values: Any) -> HTMLResponse:
         language = user.language if user else _browser_language(request)
@@ -176,6 +182,47 @@ def create_app(services: Services, secret: str | None = None) -> FastAPI:
         return JSONResponse({"detail": error.detail}, error.status_code, error.headers)
 
     return app
+
+
+class Guard:
+    """Per-user rate limits, same-origin POSTs and the security headers, as a plain ASGI middleware (it
+    runs on the event loop's thread: nothing here may wait on a database)."""
+
+    def __init__(self, app: ASGIApp, web: WebContext) -> None:
+        self.app, self.web = app, web
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).update(SECURITY_HEADERS)
+            await send(message)
+
+        request = Request(scope)
+        name = self.web.name_of(request)
+        key = f"user:{name}" if name else f"address:{request.client.host if request.client else '?'}"
+        refusal = None
+        if not request.url.path.startswith("/static/") and not self.web.limiter.allow(key):
+            refusal = JSONResponse({"detail": "too many requests: wait a minute"}, 429, {"Retry-After": "60"})
+        elif request.method == "POST" and not _same_origin(request):
+            refusal = JSONResponse({"detail": "cross-site request refused"}, 403)
+        await (refusal or self.app)(scope, receive, send_with_headers)
+
+
+def _lifespan(services: Services, close_on_shutdown: bool) -> Any:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = services.settings.web.threads
+        try:
+            yield
+        finally:
+            if close_on_shutdown:
+                services.close()
+
+    return lifespan
 
 
 def page_user(request: Request) -> User:

@@ -51,12 +51,17 @@ class WebContext:
             "alerts": settings.alerts.enabled,
         }
 
+    def name_of(self, request: Request) -> str | None:
+        """Who a request comes from (signed cookie, else the trusted proxy's header); no database read."""
+        session = self.sessions.read(request.cookies.get(COOKIE), self.now())
+        if session is not None:
+            return session.user
+        client = request.client.host if request.client else None
+        return self.sessions.trusted_user(client, dict(request.headers))
+
     def user_of(self, request: Request) -> User | None:
         session = self.sessions.read(request.cookies.get(COOKIE), self.now())
-        name = session.user if session else None
-        if name is None:
-            client = request.client.host if request.client else None
-            name = self.sessions.trusted_user(client, dict(request.headers))
+        name = session.user if session else self.name_of(request)
         if name is None:
             return None
         configured = self.sessions.users[name]

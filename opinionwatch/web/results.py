@@ -9,7 +9,8 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field, field_validator
 
-from index.base import Index, SearchRequest, SearchResult
+from index.aggregations import Histogram
+from index.base import Index, SearchRequest
 from nlp.query import QuerySyntaxError, parse
 
 PRESETS = {
@@ -19,10 +20,10 @@ PRESETS = {
     "90d": timedelta(days=90),
 }
 PAGE_FACETS = ("watchlists", "source", "domain", "language", "sentiment", "risk", "topic_id")
-FOLD_FACTOR = 3
-"""Hits fetched per story shown: a page of stories needs more hits than stories, since reprints fold."""
 REACH_POOL = 200
 SENTIMENT_LABELS = ("negative", "neutral", "positive")
+DAILY_UP_TO = 120
+"""Days a timeline shows one bar a day for; longer spans get one a week."""
 
 
 LIST_FIELDS = ("watchlist", "source", "domain", "lang", "sentiment", "risk", "topic")
@@ -149,17 +150,24 @@ class StoryReader(Protocol):
 
 
 def search_page(index: Index, stories: StoryReader, params: SearchParams, now: datetime) -> ResultPage:
-    """One page of stories for ``params``: matching items folded by story, most relevant (or newest, or
-    widest reach among the best :data:`REACH_POOL` matches) first."""
-    wanted = params.page * params.per_page
-    pool = max(REACH_POOL, wanted * FOLD_FACTOR) if params.sort == "reach" else wanted * FOLD_FACTOR
-    result = index.search(params.request(now, limit=pool, facets=PAGE_FACETS))
-    rows = fold(result)
-    if params.sort == "reach":
+    """One page of stories for ``params``: matching items collapsed by story (each shown by its best
+    item), most relevant (or newest, or widest reach among the best :data:`REACH_POOL` stories) first;
+    facets and the timeline come from the same search."""
+    start = (params.page - 1) * params.per_page
+    by_reach = params.sort == "reach"
+    result = index.search(
+        params.request(
+            now, collapse="story_id", offset=0 if by_reach else start,
+            limit=REACH_POOL if by_reach else params.per_page + 1,
+            facets=PAGE_FACETS, date_histogram="1d", histogram_split="sentiment",
+        )
+    )  # fmt: skip
+    rows = [StoryRow(str(hit.doc["story_id"]), hit.doc, hit.score, hit.highlights) for hit in result.hits]
+    if by_reach:
         reach = stories.reach_sites([row.story_id for row in rows])
         rows.sort(key=lambda row: -reach.get(row.story_id, 1.0))
-    start = (params.page - 1) * params.per_page
-    shown = rows[start : start + params.per_page]
+        rows = rows[start:]
+    shown = rows[: params.per_page]
     members = stories.member_rows([row.story_id for row in shown])
     for row in shown:
         attach_members(row, members.get(row.story_id))
@@ -167,20 +175,10 @@ def search_page(index: Index, stories: StoryReader, params: SearchParams, now: d
         total=result.total,
         rows=shown,
         facets=result.facets,
-        timeline=timeline(index, params, now),
+        timeline=timeline(result.split_histograms),
         page=params.page,
-        more=len(rows) > start + params.per_page or (len(result.hits) == pool and result.total > pool),
+        more=len(rows) > params.per_page,
     )
-
-
-def fold(result: SearchResult) -> list[StoryRow]:
-    """Hits folded by story, in rank order: each story once, shown by its best hit."""
-    rows: dict[str, StoryRow] = {}
-    for hit in result.hits:
-        story = str(hit.doc.get("story_id") or hit.id)
-        if story not in rows:
-            rows[story] = StoryRow(story, hit.doc, hit.score, hit.highlights)
-    return list(rows.values())
 
 
 def attach_members(row: StoryRow, rows: list[tuple] | None) -> None:
@@ -210,17 +208,27 @@ def _member_of(doc: dict[str, Any]) -> Member:
     )
 
 
-def timeline(index: Index, params: SearchParams, now: datetime) -> list[dict[str, Any]]:
-    """Items a day of the result set, split by sentiment: ``[{"day", "negative", "neutral", "positive"}]``."""
-    days: dict[str, dict[str, Any]] = {}
+def timeline(by_sentiment: dict[str, Histogram]) -> list[dict[str, Any]]:
+    """Items of the result set by day, split by sentiment, every day from the first to the last; by week
+    (Monday to Sunday) when that spans more than :data:`DAILY_UP_TO` days:
+    ``[{"day": first day, "days": 1 or 7, "negative", "neutral", "positive"}]``."""
+    counts: dict[tuple[date, str], int] = {}
     for label in SENTIMENT_LABELS:
-        if params.sentiment and label not in params.sentiment:
-            continue
-        found = index.search(params.request(now, limit=0, sentiments=(label,), date_histogram="1d"))
-        for moment, count in found.histogram:
-            day = moment.date().isoformat()
-            days.setdefault(day, {"day": day, **dict.fromkeys(SENTIMENT_LABELS, 0)})[label] = count
-    return [days[day] for day in sorted(days)]
+        for moment, count in by_sentiment.get(label, []):
+            counts[moment.date(), label] = count
+    if not counts:
+        return []
+    first, last = min(day for day, _ in counts), max(day for day, _ in counts)
+    width = 1 if (last - first).days < DAILY_UP_TO else 7
+    if width == 7:
+        first -= timedelta(days=first.weekday())
+    buckets = {
+        first + timedelta(days=n): dict.fromkeys(SENTIMENT_LABELS, 0)
+        for n in range(0, (last - first).days + 1, width)
+    }
+    for (day, label), count in counts.items():
+        buckets[day - timedelta(days=(day - first).days % width)][label] += count
+    return [{"day": day.isoformat(), "days": width, **sums} for day, sums in buckets.items()]
 
 
 EXPORT_FIELDS = (
