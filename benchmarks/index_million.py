@@ -118,10 +118,10 @@ def query_mix(corpus: Corpus, rng: np.random.Generator) -> list[tuple[str, Searc
 
 
 def story_collapsed(index: Index, query: str) -> int:
-    """One page of stories as the search page shows it: ranked hits folded by story, then each story's
-    members (for "+N reprints · M sites")."""
-    hits = index.search(SearchRequest(query=query, limit=60)).hits
-    stories = list(dict.fromkeys(str(hit.doc["story_id"]) for hit in hits))[:20]
+    """One page of stories as the search page asks for it: the best hit of each story (collapsed in the
+    index), then each story's members (for "+N reprints · M sites")."""
+    hits = index.search(SearchRequest(query=query, limit=20, collapse="story_id")).hits
+    stories = [str(hit.doc["story_id"]) for hit in hits]
     if not stories:
         return 0
     members = " OR ".join(f'story:"{story}"' for story in stories)

@@ -5,8 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import os
-from collections.abc import Iterator
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,7 +22,16 @@ from opinionwatch.web.auth import RateLimiter, safe_next
 from opinionwatch.web.results import timeline
 from opinionwatch.web.state import WebState
 from tests.conftest import ARTIFACTS
-from tests.web_site import HOSTILE_TITLE, PASSWORD, Site, logged_in, prepare, raise_alert, serve
+from tests.web_site import (
+    HOSTILE_TITLE,
+    PASSWORD,
+    Site,
+    free_port,
+    logged_in,
+    prepare,
+    raise_alert,
+    serve,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -311,6 +324,58 @@ def test_a_person_uses_the_page_in_chromium(chromium: Any, site: Site) -> None:
     assert page.locator("#go").inner_text() == "搜索"
     page.screenshot(path=str(ARTIFACTS / "web-search-zh.png"), full_page=True)
     context.close()
+
+
+def test_several_worker_processes_share_one_address_and_the_logins(
+    site: Site, world_env: dict[str, str]
+) -> None:
+    port = free_port()
+    config = site.data.parent / "opinionwatch.yaml"
+    command = [sys.executable, "-m", "opinionwatch.cli", "web", "--config", str(config)]
+    environment = {k: v for k, v in world_env.items() if k != "OPINIONWATCH_WEB_SECRET"}
+    server = subprocess.Popen(
+        [*command, "--address", f"127.0.0.1:{port}", "--workers", "2"], env=environment, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}"
+        login = wait_for(lambda: httpx.post(f"{url}/login", data={"name": "pr-lead", "password": PASSWORD}))
+        assert login.status_code == 303
+        assert len(_workers(server.pid)) == 2, "two worker processes serve the address"
+        for _ in range(12):  # fresh connections, taken by whichever worker accepts first
+            with httpx.Client(base_url=url, cookies=login.cookies) as fresh:
+                found = fresh.get("/api/search", params={"q": "NovaMart", "period": "all"})
+                assert found.status_code == 200 and found.json()["total"] > 0
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=60)
+    assert server.returncode == 0, output
+    assert not _workers(server.pid), "the workers stop with the server"
+
+
+def _workers(pid: int) -> list[Path]:
+    """uvicorn's worker processes under ``pid`` (not multiprocessing's resource tracker)."""
+    found = []
+    for process in Path("/proc").glob("[0-9]*"):
+        try:
+            parent = int((process / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            command = (process / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+        if parent == pid and b"spawn_main" in command:
+            found.append(process)
+    return found
+
+
+def wait_for(call: Callable[[], httpx.Response], seconds: float = 120) -> httpx.Response:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return call()
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
 
 
 def test_sort_by_reach_puts_the_widest_stories_first(client: httpx.Client, site: Site) -> None:

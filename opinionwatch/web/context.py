@@ -54,14 +54,15 @@ class WebContext:
     def name_of(self, request: Request) -> str | None:
         """Who a request comes from (signed cookie, else the trusted proxy's header); no database read."""
         session = self.sessions.read(request.cookies.get(COOKIE), self.now())
-        if session is not None:
-            return session.user
+        return session.user if session else self._proxied(request)
+
+    def _proxied(self, request: Request) -> str | None:
         client = request.client.host if request.client else None
         return self.sessions.trusted_user(client, dict(request.headers))
 
     def user_of(self, request: Request) -> User | None:
         session = self.sessions.read(request.cookies.get(COOKIE), self.now())
-        name = session.user if session else self.name_of(request)
+        name = session.user if session else self._proxied(request)
         if name is None:
             return None
         configured = self.sessions.users[name]
