@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import os
+import ssl
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
@@ -15,9 +17,11 @@ from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 import yaml
 
 from config.settings import Settings
+from opinionwatch.web.app import create_app
 from opinionwatch.web.auth import RateLimiter, safe_next
 from opinionwatch.web.results import timeline
 from opinionwatch.web.state import WebState
@@ -77,6 +81,37 @@ def test_the_session_cookie_is_http_only_and_redirects_stay_on_the_site(site: Si
         assert browser.get("/api/me").status_code == 401
     for target, expected in (("/?q=a", "/?q=a"), ("https://evil.example", "/"), ("/\\evil", "/"), ("", "/")):
         assert safe_next(target) == expected
+
+
+def test_over_tls_the_session_cookie_is_secure(site: Site, tmp_path: Path) -> None:
+    key, certificate = tmp_path / "key.pem", tmp_path / "cert.pem"
+    made = subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(certificate)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if made.returncode != 0 and not os.environ.get("CI"):
+        pytest.skip(f"openssl could not make a certificate: {made.stderr.strip()[:200]}")
+    assert made.returncode == 0, made.stderr
+    port = free_port()
+    config = uvicorn.Config(
+        create_app(site.services, secret="a test secret"), host="127.0.0.1", port=port, log_level="warning",
+        ssl_keyfile=str(key), ssl_certfile=str(certificate),
+    )  # fmt: skip
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        trust = ssl.create_default_context(cafile=str(certificate))
+        with httpx.Client(base_url=f"https://127.0.0.1:{port}", verify=trust, timeout=30) as browser:
+            answer = wait_for(lambda: browser.post("/login", data={"name": "pr-lead", "password": PASSWORD}))
+            assert "secure" in answer.headers["set-cookie"].lower()
+            assert browser.get("/api/me").json()["name"] == "pr-lead"
+        with pytest.raises(httpx.TransportError):  # no plain http on the TLS port: no cookie in clear
+            httpx.get(f"http://127.0.0.1:{port}/login", timeout=30)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 def test_a_trusted_proxy_header_logs_in_but_posts_still_need_the_token(site: Site) -> None:
