@@ -27,7 +27,7 @@ from crawlers.urls import domain_of
 from nlp.dates import Dated, DatePrecision, page_date, resolve, site_zone
 from nlp.language import KANA
 from nlp.normalize import CJK, normalize_text
-from nlp.titles import choose_title, title_candidates
+from nlp.titles import choose_title, outlet_name, title_candidates
 
 log = logging.getLogger(__name__)
 MIN_TEXT_CHARS = 120
@@ -92,7 +92,7 @@ def extract(raw: RawItem) -> Extracted:
             text, method = fallback, "paragraphs"
     if not text:
         text, method = normalize_text(_strip_tags(raw.feed_summary or "")), "feed"
-    site_name = normalize_text((document.sitename if document else None) or "") or None
+    site_name = outlet_name(normalize_text((document.sitename if document else None) or ""))
     candidates = title_candidates(tree, document.title if document else None, raw.feed_title)
     title = choose_title(candidates, site_name)
     if not title:

@@ -111,3 +111,17 @@ def _first_text(tree: lxml.html.HtmlElement, path: str) -> str | None:
 def _json_ld_headline(tree: lxml.html.HtmlElement) -> str | None:
     """The first non-blank JSON-LD ``headline``."""
     return next((value for value in json_ld_values(tree, "headline") if value.strip()), None)
+
+
+COPYRIGHT_NOTICE = re.compile(r"©|\(c\)|copyright|all rights reserved|版权所有|版權所有", re.IGNORECASE)
+NOTICE_YEARS = re.compile(r"\b(?:19|20)\d\d(?:\s*[-–]\s*(?:19|20)\d\d)?\b")
+
+
+def outlet_name(site_name: str | None) -> str | None:
+    """A page's site name as an outlet: a copyright notice put there (NetEase's ``网易版权所有``, ``© 2024
+    Harbor Daily. All rights reserved.``) is cut to the name in it, else dropped."""
+    if not site_name or not COPYRIGHT_NOTICE.search(site_name):
+        return site_name or None
+    name = NOTICE_YEARS.sub(" ", COPYRIGHT_NOTICE.sub(" ", site_name))
+    name = " ".join(name.split()).strip(" .,;:|-–—·")
+    return name if any(ch.isalnum() for ch in name) else None

@@ -165,3 +165,21 @@ def test_kana_dots_and_a_few_kana_do_not_make_chinese_japanese() -> None:
     quoted = "日本动画《となりのトトロ》在中国重新上映，票房超过一亿元，观众反响热烈，影院增加了排片。"
     assert detector.detect(quoted, hint="zh") == "zh"
     assert detector.detect("東京都は新型コロナウイルスの感染者が確認されたと発表しました。") == "ja"
+
+
+@pytest.mark.parametrize(
+    ("site_name", "outlet"),
+    [
+        ("网易版权所有", "网易"),
+        ("© 2024 Harbor Daily. All rights reserved.", "Harbor Daily"),
+        ("Copyright", "127.0.0.1:9"),  # nothing but a notice: the site's address instead
+        ("The 1975 Gazette", "The 1975 Gazette"),
+    ],
+)
+def test_a_copyright_notice_in_the_site_name_is_not_the_outlet(site_name: str, outlet: str) -> None:
+    body = "<p>" + "NovaMart said on Tuesday it would recall power banks after reports of fires. " * 4 + "</p>"
+    html = (
+        f'<html><head><meta property="og:site_name" content="{site_name}">'
+        f"<title>NovaMart recalls power banks</title></head><body><article>{body}</article></body></html>"
+    )
+    assert extract(raw(html)).site_name == outlet
