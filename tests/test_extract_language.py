@@ -177,7 +177,9 @@ def test_kana_dots_and_a_few_kana_do_not_make_chinese_japanese() -> None:
     ],
 )
 def test_a_copyright_notice_in_the_site_name_is_not_the_outlet(site_name: str, outlet: str) -> None:
-    body = "<p>" + "NovaMart said on Tuesday it would recall power banks after reports of fires. " * 4 + "</p>"
+    body = (
+        "<p>" + "NovaMart said on Tuesday it would recall power banks after reports of fires. " * 4 + "</p>"
+    )
     html = (
         f'<html><head><meta property="og:site_name" content="{site_name}">'
         f"<title>NovaMart recalls power banks</title></head><body><article>{body}</article></body></html>"
