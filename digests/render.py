@@ -40,9 +40,11 @@ def charts(digest: Digest) -> dict[str, bytes]:
     }
 
 
-def _environment() -> Environment:
+def template_environment(package: str) -> Environment:
+    """Jinja for a package's ``templates/``: autoescaped (strings too), strict about undefined names, and
+    with the ``safe_url`` filter; the digest's and the search page's."""
     environment = Environment(
-        loader=PackageLoader("digests", "templates"),
+        loader=PackageLoader(package, "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -63,7 +65,7 @@ def render_html(digest: Digest, images: Images = "data", pngs: dict[str, bytes] 
         }
     labels = Labels(digest.team.language)
     return (
-        _environment()
+        template_environment("digests")
         .get_template("digest.html.j2")
         .render(
             digest=digest,

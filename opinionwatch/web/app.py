@@ -18,11 +18,12 @@ import anyio.to_thread
 from fastapi import Depends, FastAPI, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from config.loader import load_settings, resolve_config_path
+from digests.render import safe_url, template_environment
 from opinionwatch import logs
 from opinionwatch.web.api import (
     NewSavedSearch,
@@ -246,23 +247,11 @@ FormUser = Annotated[User, Depends(form_user)]
 
 
 def _environment() -> Environment:
-    environment = Environment(
-        loader=PackageLoader("opinionwatch.web", "templates"),
-        autoescape=select_autoescape(default=True, default_for_string=True),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    environment.filters["safe_url"] = safe_url
+    environment = template_environment("opinionwatch.web")
+    environment.filters["safe_url"] = lambda url: safe_url(str(url or "")) or "#"  # links nowhere
     environment.filters["day"] = lambda value: str(value)[:10]
     environment.filters["when"] = lambda value: str(value)[:16].replace("T", " ")
     return environment
-
-
-def safe_url(url: object) -> str:
-    """An item's link only when it is http(s); anything else (``javascript:``) links nowhere."""
-    text = str(url or "")
-    return text if urlsplit(text).scheme in ("http", "https") else "#"
 
 
 def _shown(facet: str, features: dict[str, bool]) -> bool:
