@@ -34,12 +34,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from index_million import article_doc, run_million  # noqa: E402  (beside this script)
+
 from config.settings import ElasticsearchSettings  # noqa: E402
 from index.base import Index, IndexDoc, SearchRequest  # noqa: E402
 from index.elastic import ElasticsearchIndex  # noqa: E402
 from index.embedded import EmbeddedIndex  # noqa: E402
 from index.fusion import hybrid_search  # noqa: E402
-from nlp.process import item_id  # noqa: E402
 from opinionwatch.newsworld import build_world  # noqa: E402
 
 DIMENSION = 384
@@ -53,22 +54,7 @@ def documents(count: int, seed: int) -> list[IndexDoc]:
     docs = []
     for number, (article, vector) in enumerate(zip(world.articles, vectors, strict=True)):
         published = article.published - timedelta(days=number % 60)
-        docs.append(
-            IndexDoc(
-                id=item_id(f"http://{article.site}/{number}"),
-                url=f"http://{article.site}/{number}",
-                source=article.site,
-                domain=article.site,
-                kind="article",
-                title=article.title,
-                body="\n".join(article.paragraphs),
-                published=published,
-                language=article.lang,
-                watchlists=article.watchlists,
-                story_id=article.story,
-                vector=vector,
-            )
-        )
+        docs.append(article_doc(article, number, published, article.story, vector))
     return docs[:count]
 
 
@@ -155,8 +141,6 @@ def main() -> None:
     parser.add_argument("--skip-es", action="store_true", help="--million: the embedded backend only.")
     args = parser.parse_args()
     if args.million:
-        from index_million import run_million
-
         run_million(args, None if args.skip_es else elasticsearch_url(args.es_url))
         return
     docs = documents(args.docs, args.seed)

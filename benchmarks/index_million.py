@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -76,23 +77,32 @@ class Corpus:
         published = datetime.combine(TODAY, datetime.min.time(), UTC) - timedelta(
             days=number % 365, minutes=number % 1440
         )
-        return IndexDoc(
-            id=item_id(f"http://{article.site}/{number}"),
-            url=f"http://{article.site}/{number}",
-            source=article.site,
-            domain=article.site,
-            kind="article",
-            title=article.title,
-            body="\n".join(article.paragraphs),
-            published=published,
-            language=article.lang,
-            watchlists=article.watchlists,
-            story_id=f"{article.story}-{cycle}",
-            vector=vector,
-            sentiment=SENTIMENTS[number % len(SENTIMENTS)],
-            risk=RISKS[number % len(RISKS)],
+        return article_doc(
+            article, number, published, f"{article.story}-{cycle}", vector,
+            sentiment=SENTIMENTS[number % len(SENTIMENTS)], risk=RISKS[number % len(RISKS)],
             risk_points=number % 7,
-        )
+        )  # fmt: skip
+
+
+def article_doc(
+    article: Any, number: int, published: datetime, story_id: str, vector: np.ndarray, **fields: Any
+) -> IndexDoc:
+    """A news-world article as the ``number``-th generated item (its own address and id)."""
+    return IndexDoc(
+        id=item_id(f"http://{article.site}/{number}"),
+        url=f"http://{article.site}/{number}",
+        source=article.site,
+        domain=article.site,
+        kind="article",
+        title=article.title,
+        body="\n".join(article.paragraphs),
+        published=published,
+        language=article.lang,
+        watchlists=article.watchlists,
+        story_id=story_id,
+        vector=vector,
+        **fields,
+    )
 
 
 def query_mix(corpus: Corpus, rng: np.random.Generator) -> list[tuple[str, SearchRequest]]:
