@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
 
 import lxml.html
 
 JSON_LD_SCRIPTS = 8
 """JSON-LD blocks read per page (some pages carry dozens of ad and tracking blocks)."""
+WRAPPER = re.compile(
+    r"^\s*(?://\s*|/\*\s*)?(?:<!\[CDATA\[|<!--)(?:\s*\*/)?|(?://\s*|/\*\s*)?(?:\]\]>|-->)(?:\s*\*/)?\s*$"
+)
+"""``<![CDATA[ … ]]>`` or ``<!-- … -->`` (bare or inside a JavaScript comment) around a JSON-LD block."""
+ARTICLE_TYPES = ("Article", "BlogPosting", "Report", "LiveBlogPosting")
+"""JSON-LD ``@type`` endings of the page's own story (``NewsArticle``, ``ReportageNewsArticle``, …)."""
 
 
 def meta_values(tree: lxml.html.HtmlElement, names: tuple[str, ...]) -> list[str]:
@@ -18,11 +25,13 @@ def meta_values(tree: lxml.html.HtmlElement, names: tuple[str, ...]) -> list[str
 
 
 def json_ld_values(tree: lxml.html.HtmlElement, key: str) -> list[str]:
-    """Every string under ``key`` in the page's JSON-LD objects, breadth first (``@graph`` included)."""
-    found: list[str] = []
+    """Every string under ``key`` in the page's JSON-LD objects, breadth first (``@graph`` included), those
+    of article objects (``NewsArticle``, ``BlogPosting``, …) before those of others (a related video's)."""
+    in_articles: list[str] = []
+    elsewhere: list[str] = []
     for script in tree.xpath('//script[@type="application/ld+json"]/text()')[:JSON_LD_SCRIPTS]:
         try:
-            pending = [json.loads(script)]
+            pending = [json.loads(WRAPPER.sub("", script))]
         except ValueError:
             continue
         while pending:
@@ -31,6 +40,12 @@ def json_ld_values(tree: lxml.html.HtmlElement, key: str) -> list[str]:
                 pending.extend(node)
             elif isinstance(node, dict):
                 if isinstance(node.get(key), str):
-                    found.append(node[key])
+                    (in_articles if _is_article(node) else elsewhere).append(node[key])
                 pending.extend(value for value in node.values() if isinstance(value, dict | list))
-    return found
+    return in_articles + elsewhere
+
+
+def _is_article(node: dict[str, object]) -> bool:
+    kinds = node.get("@type")
+    names = kinds if isinstance(kinds, list) else [kinds]
+    return any(isinstance(name, str) and name.endswith(ARTICLE_TYPES) for name in names)

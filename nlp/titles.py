@@ -10,6 +10,7 @@ order (benchmarks/extraction.py reports the exact-match rate).
 
 from __future__ import annotations
 
+import html
 import re
 
 import lxml.html
@@ -17,9 +18,15 @@ import lxml.html
 from nlp.normalize import fold, normalize_text
 from nlp.page_data import json_ld_values, meta_values
 
-SEPARATORS = re.compile(r"\s+[-|–—·:»]\s+|\s*[_|｜]\s*|\s+-|-(?=[^\s\-]{2,12}$)|,\s+(?=[^,]{2,40}$)")
+SEPARATORS = re.compile(r"\s+[-|–—·:»*]\s+|\s*[_|｜ㅣ：]\s*|\s+-|-(?=[^\s\-]{2,12}$)|,\s+(?=[^,]{2,40}$)")
+SUFFIX_START = re.compile(r"\s*(?:[,|｜ㅣ–—·:：»_*]|-\s)")
+"""What follows a title when a longer candidate is that title plus a site suffix, not its complete form."""
+LEADING_PART = re.compile(r"(.{2,40}?)(?:\s*[:：|｜]\s*|\s+[-–—·»*]\s+)(?=\S)")
+"""A title's first part, which may be the site's name put before the title."""
 ELLIPSIS = re.compile(r"(\.\.\.|…)+$")
 INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff]")
+ENTITY = re.compile(r"&(?:#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+\d*);")
+QUOTES = str.maketrans("‘’‚‛′“”„″", "'''''\"\"\"\"")
 MAX_SUFFIX_SHARE = 0.5
 """A trailing part longer than this share of the title is part of the title, not a site name."""
 
@@ -41,7 +48,10 @@ def title_candidates(
         ]
     unique: list[str] = []
     for value in found:
-        cleaned = normalize_text(" ".join(INVISIBLE.sub("", value or "").split()))
+        text = value or ""
+        if ENTITY.search(text):  # a meta tag escaped twice: ``Swift&#8217;s``
+            text = html.unescape(text)
+        cleaned = normalize_text(" ".join(INVISIBLE.sub("", text).split()))
         if cleaned and cleaned not in unique:
             unique.append(cleaned)
     return unique
@@ -51,7 +61,7 @@ def choose_title(candidates: list[str], site_name: str | None) -> str:
     """The complete, suffix-free form that most candidates agree on (ties: the most trusted)."""
     trimmed = [strip_site_suffix(value, site_name, candidates) for value in candidates]
     complete = [_complete_form(value, trimmed) for value in trimmed]
-    keys = [" ".join(fold(value).split()) for value in complete]
+    keys = [title_key(value) for value in complete]
     best, votes = "", 0
     for value, key in zip(complete, keys, strict=True):
         agreeing = keys.count(key)
@@ -60,37 +70,58 @@ def choose_title(candidates: list[str], site_name: str | None) -> str:
     return best
 
 
+def title_key(title: str) -> str:
+    """The form in which two spellings of one title are equal: folded case and width, one kind of quote
+    mark (``Dune’s`` and ``Dune's``), single spaces, no invisible characters."""
+    return " ".join(fold(INVISIBLE.sub("", title)).translate(QUOTES).split())
+
+
 def strip_site_suffix(title: str, site_name: str | None, others: list[str] | None = None) -> str:
-    """``title`` without a trailing ``<separator> <site …>``: cut at the first separator where what comes
-    before is another candidate, else while the last part names the site."""
+    """``title`` without the site's name put before it (``Silicon Exposed: …``) or a trailing ``<separator>
+    <site …>``: cut at the first separator where what comes before is another candidate, else while the
+    last part names the site."""
+    lead = LEADING_PART.match(title)
+    if lead and _names_site(lead.group(1), site_name):  # "Silicon Exposed: <title>" on its blogspot.com
+        return strip_site_suffix(title[lead.end() :], site_name, others)
     cuts = list(SEPARATORS.finditer(title))
     if not cuts:
         return title
-    folded_others = {fold(other) for other in others or [] if other != title}
+    other_keys = {title_key(other) for other in others or [] if other != title}
     for cut in cuts:
         head = title[: cut.start()].rstrip()
-        if head and fold(head) in folded_others and len(title) - len(head) <= MAX_SUFFIX_SHARE * len(title):
+        if head and title_key(head) in other_keys and len(title) - len(head) <= MAX_SUFFIX_SHARE * len(title):
             return head
     head, tail = title[: cuts[-1].start()].rstrip(), title[cuts[-1].end() :].strip()
-    site, tail_folded = fold(site_name or ""), fold(tail)
-    if head and tail and site and (site in tail_folded or tail_folded in site):
+    if head and _names_site(tail, site_name):
         return strip_site_suffix(head, site_name, others)
     return title
 
 
+def _names_site(part: str, site_name: str | None) -> bool:
+    """Whether a title part is the site's name (or its domain), ignoring case, spaces and punctuation."""
+    part_compact, site_compact = _compact(part), _compact(site_name or "")
+    if not part_compact or not site_compact:
+        return False
+    return site_compact in part_compact or (len(part_compact) >= 4 and part_compact in site_compact)
+
+
+def _compact(text: str) -> str:
+    return "".join(ch for ch in fold(text) if ch.isalnum())
+
+
 def _complete_form(value: str, candidates: list[str]) -> str:
     """``value``, or the longest candidate that it is a cut-short beginning of."""
-    stem = fold(ELLIPSIS.sub("", value)).rstrip()
+    stem = title_key(ELLIPSIS.sub("", value))
     if not stem:
         return ""
     longer = [
         other
         for other in candidates
         if other != value
-        and len(other) > len(stem)
-        and fold(other).startswith(stem)
+        and len(title_key(other)) > len(stem)
+        and title_key(other).startswith(stem)
         and not ELLIPSIS.search(other)
-        and not SEPARATORS.match(other, len(stem))  # "<title> - <site>" is not a longer form of <title>
+        and not SUFFIX_START.match(title_key(other), len(stem))  # "<title> - <site>" does not complete it
     ]
     return max(longer, key=len) if longer else value
 

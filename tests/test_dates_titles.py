@@ -75,6 +75,18 @@ def test_structured_data_is_read_before_the_page_text() -> None:
     assert found == (datetime(2024, 4, 30, 14, 17, 29, tzinfo=UTC), "datetime")
 
 
+def test_json_ld_in_cdata_is_read_and_the_article_beats_a_related_video() -> None:
+    page = lxml.html.fromstring(
+        '<html><head><script type="application/ld+json">//<![CDATA[\n{"@type": "VideoObject", '
+        '"datePublished": "2024-12-01T08:00:00Z", "headline": "Related clip"}\n//]]></script>'
+        '<script type="application/ld+json"><![CDATA[{"@type": ["ReportageNewsArticle"], '
+        '"datePublished": "2024-12-06T22:00:40Z", "headline": "Vote fails"}]]></script>'
+        '<meta property="article:published_time" content="2024-12-07T12:43:39Z"></head><body></body></html>'
+    )
+    assert structured_date(page) == (datetime(2024, 12, 6, 22, 0, 40, tzinfo=UTC), "datetime")
+    assert title_candidates(page, None, None) == ["Vote fails"]
+
+
 def test_titles_agree_lose_their_site_suffix_and_take_the_complete_form() -> None:
     page = lxml.html.fromstring(
         '<html><head><title>Storm closes port | Harbor Daily</title><meta property="og:title" '
@@ -90,6 +102,42 @@ def test_titles_agree_lose_their_site_suffix_and_take_the_complete_form() -> Non
     title = "Nach Kalifat-Rufen in Hamburg: Sind wir zu sanft zu Islamisten?"
     assert strip_site_suffix(f"{title} - Panorama - derStandard.at", "derStandard", [title]) == title
     assert strip_site_suffix("Covid-19 cases rise", None, []) == "Covid-19 cases rise"
+
+
+def test_titles_unescape_meta_entities_and_agree_across_quote_marks() -> None:
+    page = lxml.html.fromstring(
+        '<html><head><meta property="og:title" content="Swift&amp;#8217;s &amp;#8216;best work&amp;#8217;">'
+        "<title>Swift's 'best work' | Harbor Daily</title></head><body><h1>Other</h1></body></html>"
+    )
+    candidates = title_candidates(page, None, None)
+    assert candidates[0] == "Swift’s ‘best work’"  # escaped twice by the site, shown once-decoded
+    assert choose_title(candidates, "Harbor Daily") == "Swift’s ‘best work’"  # two votes, one title
+
+
+@pytest.mark.parametrize(
+    ("candidates", "site", "title"),
+    [
+        (["南海トラフ、一時調査 巨大地震：中日新聞Web"], "中日新聞Web", "南海トラフ、一時調査 巨大地震"),
+        (["Silicon Exposed: Open Verilog flow"], "siliconexposed.blogspot.com", "Open Verilog flow"),
+        (
+            [
+                "Port deal signed after a week of talks * Harbor Daily * by Ann Lee",
+                "Port deal signed after a week of talks",
+            ],
+            None,
+            "Port deal signed after a week of talks",
+        ),
+        # a longer candidate that is this one plus ", <site>, <date>" is not its complete form
+        (
+            ["Kenia: Nairobi von unten", "Kenia: Nairobi von unten, Tageszeitung junge Welt, 18.05.2026"],
+            None,
+            "Kenia: Nairobi von unten",
+        ),
+        (["US: tariffs rise"], "USA Today", "US: tariffs rise"),  # a short word is not the site's name
+    ],
+)
+def test_titles_lose_site_names_before_and_after(candidates: list[str], site: str | None, title: str) -> None:
+    assert choose_title(candidates, site) == title
 
 
 def test_with_no_title_tags_the_page_title_is_used_not_the_body() -> None:
