@@ -3,10 +3,11 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime, timedelta
 
+import lxml.html
 import pytest
 
 from crawlers.records import RawItem
-from nlp.extract import extract, needs_comparison
+from nlp.extract import drop_trailing_links, extract, link_texts, needs_comparison
 from nlp.language import ItemLanguageDetector
 from opinionwatch.newsworld import World
 from opinionwatch.newsworld.render import article_page
@@ -51,6 +52,33 @@ def test_comparison_pass_only_where_the_first_found_little_of_the_page(world: Wo
     found = extract(raw(short)).text
     assert brief.paragraphs[0] in found and not needs_comparison(found, short)  # short, but most of its page
     assert needs_comparison(found, short.replace("</body>", "<p>" + "menu item " * 300 + "</p></body>"))
+
+
+def test_a_link_list_after_the_article_goes_but_a_list_article_stays() -> None:
+    article = ["The council approved the new cargo lane after a long debate on Tuesday evening."] * 3
+    ranked = [
+        "Port strike ends after four days of talks",
+        "Ferry fares rise again this winter season",
+        "New crane arrives at the container terminal",
+    ]
+    links = frozenset(ranked)
+    text = "\n".join(
+        [
+            *article,
+            "Most read",
+            *(f"- {n}{title}" for n, title in enumerate(ranked, 1)),
+            "Comments are the views of their writers and not those of this newspaper.",
+        ]
+    )
+    assert drop_trailing_links(text, links) == "\n".join(article)
+    two = "\n".join([*article, *(f"- {title}" for title in ranked[:2])])
+    assert drop_trailing_links(two, links) == two  # two links are not a list
+    gifts = "\n".join([*article, *(f"{n}) Gift number {n}\nhttp://amzn.to/{n}" for n in range(1, 6))])
+    page = "".join(
+        f'<li>{n}) Gift number {n} <a href="/{n}">http://amzn.to/{n}</a></li>' for n in range(1, 6)
+    )
+    addresses = link_texts(lxml.html.fromstring(f"<ul>{page}</ul>"))
+    assert not addresses and drop_trailing_links(gifts, addresses) == gifts  # an address is not a headline
 
 
 def test_chinese_page_and_date_from_the_page(world: World) -> None:

@@ -61,6 +61,8 @@ def test_portal_page_body_is_the_article_not_its_recommended_block(cycle: Any) -
     assert "此次召回涉及的移动电源" in body and "截至发稿时" in body  # the article, to its last paragraph
     teasers = sum(len(line) for line in body.split("\n") if line.startswith("推荐阅读"))
     assert teasers < 0.3 * len(body)
+    others = [str(doc["title"]) for name, doc in docs.items() if name != "portal-sidebar" and doc["title"]]
+    assert not [title for title in others if title in body]  # nor its "most read" list
 
 
 def test_naive_page_times_are_read_in_the_sites_zone(cycle: Any) -> None:

@@ -175,8 +175,9 @@ def _recommended(others: list[Case], base: str) -> str:
         f"市场普遍认为前景向好，分析师上调了评级。</p></div>"
         for n in range(1, 5)
     )
-    ranked = "".join(
-        f'<li><a href="{base}{case.path}">{n}{escape(case.title or "专题")}</a></li>'
+    ranked = "".join(  # rank, reads, headline: NetEase's "most read" list
+        f'<li><span class="num">{n}</span><span class="count">{31000 - 977 * n}</span>'
+        f'<a href="{base}{case.path}">{escape(case.title or "专题")}</a></li>'
         for n, case in enumerate(others, start=1)
     )
     return (
