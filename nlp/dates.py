@@ -40,6 +40,10 @@ META_DATES = (
     "dcterms.issued",
     "sailthru.date",
     "parsely-pub-date",
+    "article_date_original",
+    "original-publish-date",
+    "article.published",
+    "rnews:datePublished",
     "date",
 )
 """Publication-date ``<meta>`` names, in order of preference."""

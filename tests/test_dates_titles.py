@@ -75,6 +75,14 @@ def test_structured_data_is_read_before_the_page_text() -> None:
     assert found == (datetime(2024, 4, 30, 14, 17, 29, tzinfo=UTC), "datetime")
 
 
+def test_a_publishers_own_meta_name_for_the_original_date_is_read() -> None:
+    page = lxml.html.fromstring(
+        '<html><head><meta name="article_date_updated" content="Saturday, December 27, 2014, 12:10 PM">'
+        '<meta name="article_date_original" content="Saturday, December 27, 2014, 12:06 PM"></head></html>'
+    )
+    assert structured_date(page) == (datetime(2014, 12, 27, 12, 6), "datetime")
+
+
 def test_json_ld_in_cdata_is_read_and_the_article_beats_a_related_video() -> None:
     page = lxml.html.fromstring(
         '<html><head><script type="application/ld+json">//<![CDATA[\n{"@type": "VideoObject", '
