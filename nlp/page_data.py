@@ -24,9 +24,10 @@ def meta_values(tree: lxml.html.HtmlElement, names: tuple[str, ...]) -> list[str
     return [str(value) for value in tree.xpath(f"//meta[{match}]/@content")]
 
 
-def json_ld_values(tree: lxml.html.HtmlElement, key: str) -> list[str]:
+def json_ld_values(tree: lxml.html.HtmlElement, key: str, articles_only: bool = False) -> list[str]:
     """Every string under ``key`` in the page's JSON-LD objects, breadth first (``@graph`` included), those
-    of article objects (``NewsArticle``, ``BlogPosting``, …) before those of others (a related video's)."""
+    of article objects (``NewsArticle``, ``BlogPosting``, …) before those of others (a related video's),
+    or only those."""
     in_articles: list[str] = []
     elsewhere: list[str] = []
     for script in tree.xpath('//script[@type="application/ld+json"]/text()')[:JSON_LD_SCRIPTS]:
@@ -42,7 +43,7 @@ def json_ld_values(tree: lxml.html.HtmlElement, key: str) -> list[str]:
                 if isinstance(node.get(key), str):
                     (in_articles if _is_article(node) else elsewhere).append(node[key])
                 pending.extend(value for value in node.values() if isinstance(value, dict | list))
-    return in_articles + elsewhere
+    return in_articles if articles_only else in_articles + elsewhere
 
 
 def _is_article(node: dict[str, object]) -> bool:

@@ -89,10 +89,13 @@ def test_json_ld_in_cdata_is_read_and_the_article_beats_a_related_video() -> Non
         '"datePublished": "2024-12-01T08:00:00Z", "headline": "Related clip"}\n//]]></script>'
         '<script type="application/ld+json"><![CDATA[{"@type": ["ReportageNewsArticle"], '
         '"datePublished": "2024-12-06T22:00:40Z", "headline": "Vote fails"}]]></script>'
-        '<meta property="article:published_time" content="2024-12-07T12:43:39Z"></head><body></body></html>'
+        '<meta property="article:published_time" content="2024-12-07T12:43:39Z">'
+        '<meta property="og:title" content="What the impeachment vote means"></head><body></body></html>'
     )
     assert structured_date(page) == (datetime(2024, 12, 6, 22, 0, 40, tzinfo=UTC), "datetime")
-    assert title_candidates(page, None, None) == ["Vote fails"]
+    candidates = title_candidates(page, None, None)
+    assert candidates == ["Vote fails", "What the impeachment vote means"]  # not the video's headline
+    assert choose_title(candidates, None) == "Vote fails"  # the article's own headline first
 
 
 def test_titles_agree_lose_their_site_suffix_and_take_the_complete_form() -> None:
