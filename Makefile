@@ -25,8 +25,9 @@ $(BIN)/opinionwatch: pyproject.toml requirements.lock
 $(E5_MODEL): | $(BIN)/opinionwatch
 	$(BIN)/opinionwatch models build multilingual-e5-small --out $(MODELS_DIR)/multilingual-e5-small --force
 
-# Its ONNX Runtime encoders (fp32 and int8; the default backend is onnx-int8), rebuilt when it is.
-$(E5_ONNX): $(E5_MODEL)
+# Its ONNX Runtime encoders (fp32 and int8; the default backend is onnx-int8), rebuilt when it is or
+# when the export recipe changes.
+$(E5_ONNX): $(E5_MODEL) nlp/onnx_build.py
 	$(BIN)/opinionwatch models build multilingual-e5-small --onnx --force \
 	  --source $(MODELS_DIR)/multilingual-e5-small --out $(MODELS_DIR)/onnx/multilingual-e5-small
 

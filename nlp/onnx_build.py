@@ -106,9 +106,14 @@ def _check_layout(model: object) -> None:
 
 
 def _export(model: object, path: Path) -> None:
+    """The transformer, mean pooling and normalisation as one graph. Attention is traced in its plain
+    (eager) form: transformers' default, PyTorch's fused ``scaled_dot_product_attention``, becomes a graph
+    that ONNX Runtime runs a third slower (int8 multilingual-e5-small on news texts, 2 threads: 47.8 against
+    62.6 texts/s)."""
     import torch
 
     transformer = model[0].auto_model.eval()  # type: ignore[index]
+    _plain_attention(transformer)
 
     class Encoder(torch.nn.Module):
         def __init__(self) -> None:
@@ -135,6 +140,15 @@ def _export(model: object, path: Path) -> None:
             dynamic_axes={**axes, "embedding": {0: "batch"}},
             opset_version=OPSET,
         )
+
+
+def _plain_attention(transformer: object) -> None:
+    """Switch a transformers model to its eager attention (same numbers, another graph)."""
+    switch = getattr(transformer, "set_attn_implementation", None)
+    if callable(switch):
+        switch("eager")
+    else:  # older transformers read the choice from the config at each call
+        transformer.config._attn_implementation = "eager"  # type: ignore[attr-defined]
 
 
 def _quantise(source: Path, target: Path) -> None:
