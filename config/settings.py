@@ -128,7 +128,11 @@ class CrawlSettings(Strict):
         "site is paused meanwhile); longer ones end the source's run and are retried next run.",
     )
     broken_after: int = Field(
-        default=3, ge=1, le=50, description="Consecutive failed runs after which a source is `broken`."
+        default=2,
+        ge=1,
+        le=50,
+        description="Consecutive failed runs after which a source is `broken` (2: one crawl interval after "
+        "the first failure, while a single failed run is taken as a passing error).",
     )
 
     @property
