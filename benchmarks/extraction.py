@@ -19,7 +19,8 @@ accuracy (the detector on title and text with the page's ``<html lang>`` as the 
 does, against the gold language or what lingua, over all its languages, says of the reference text;
 lorem-ipsum placeholders and languages outside the candidates are not scored; an empty body counts as
 wrong), and the share of pages whose body is under half of what a plain ``trafilatura.extract`` pass
-finds (a boilerplate signal that needs no gold).
+finds (a boilerplate signal that needs no gold). Gold times without an offset are the site's local time
+(fundus: its country's zone; fundus writes a day as midnight, read as that day).
 Ends with one JSON line of figures keyed by set (``body_f1``, ``title_exact``, ``date_ok``, ``lang_ok``,
 ``short_body_share``, ``n``, and ``languages`` per language).
 """
