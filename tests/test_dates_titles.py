@@ -151,6 +151,15 @@ def test_titles_lose_site_names_before_and_after(candidates: list[str], site: st
     assert choose_title(candidates, site) == title
 
 
+def test_the_page_title_beats_a_heading_of_its_body() -> None:
+    page = lxml.html.fromstring(
+        "<html><head><title>Babies who eat peanuts early may avoid allergy | Health Daily</title></head>"
+        "<body><h1>Allergies Health Center</h1><p>Text</p></body></html>"
+    )
+    candidates = title_candidates(page, "Allergies Health Center", None)  # the extractor took the heading
+    assert choose_title(candidates, "Health Daily") == "Babies who eat peanuts early may avoid allergy"
+
+
 def test_with_no_title_tags_the_page_title_is_used_not_the_body() -> None:
     page = lxml.html.fromstring(
         "<html><head><title>Council approves cargo lane</title></head><body></body></html>"
