@@ -10,7 +10,8 @@ form most candidates agree on (quote marks, case and width folded); a tie goes t
 the development pages agreement beat any fixed order; the article's JSON-LD headline first beat
 ``og:title`` first (title exact-match on fundus 0.802 to 0.826, newspaper4k 0.70 to 0.75, the others
 unchanged), and ``<title>`` before the extractor's guess beat the reverse (readability 0.685 to 0.906,
-gne 0.95 to 1.0, the others unchanged; benchmarks/extraction.py).
+gne 0.95 to 1.0, the others unchanged; benchmarks/extraction.py). A longer candidate that adds words and
+then a separator (``<title> 写真1枚 国際ニュース：AFPBB News``) is a suffixed form, never the complete one.
 """
 
 from __future__ import annotations
@@ -96,6 +97,11 @@ def strip_site_suffix(title: str, site_name: str | None, others: list[str] | Non
         head = title[: cut.start()].rstrip()
         if head and title_key(head) in other_keys and len(title) - len(head) <= MAX_SUFFIX_SHARE * len(title):
             return head
+    for other in others or []:  # "<title> 写真1枚 国際ニュース：AFPBB News": extra words, then a separator
+        rest = title[len(other) :]
+        suffixed = rest[:1] == " " and SEPARATORS.search(rest) is not None
+        if other and title.startswith(other) and suffixed and len(rest) <= MAX_SUFFIX_SHARE * len(title):
+            return other
     head, tail = title[: cuts[-1].start()].rstrip(), title[cuts[-1].end() :].strip()
     if head and _names_site(tail, site_name):
         return strip_site_suffix(head, site_name, others)
@@ -127,6 +133,7 @@ def _complete_form(value: str, candidates: list[str]) -> str:
         and title_key(other).startswith(stem)
         and not ELLIPSIS.search(other)
         and not SUFFIX_START.match(title_key(other), len(stem))  # "<title> - <site>" does not complete it
+        and not SEPARATORS.search(title_key(other), len(stem))
     ]
     return max(longer, key=len) if longer else value
 

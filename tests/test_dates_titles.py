@@ -12,6 +12,7 @@ from nlp.dates import parse_stamp, resolve, site_zone, structured_date
 from nlp.titles import choose_title, strip_site_suffix, title_candidates
 
 SEEN = datetime(2026, 11, 23, 12, tzinfo=UTC)
+HEAD = "動画：ナイジェリアで少女らによる自爆攻撃、ロケット弾も撃ち込まれ31人死亡"
 
 
 @pytest.mark.parametrize(
@@ -145,6 +146,8 @@ def test_titles_unescape_meta_entities_and_agree_across_quote_marks() -> None:
             "Kenia: Nairobi von unten",
         ),
         (["US: tariffs rise"], "USA Today", "US: tariffs rise"),  # a short word is not the site's name
+        # a longer candidate with extra words and then a separator is a suffixed form, not the complete one
+        ([HEAD, f"{HEAD} 写真1枚 国際ニュース：AFPBB News"], None, HEAD),
     ],
 )
 def test_titles_lose_site_names_before_and_after(candidates: list[str], site: str | None, title: str) -> None:
