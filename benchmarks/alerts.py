@@ -223,7 +223,9 @@ def calendar() -> dict[str, object]:
     for alert in fired:
         when = f"{alert.fired:%m-%d %H:%M}"
         print(f"  {when} {alert.kind:<15} {alert.subject:<16} v{alert.version} {alert.title[:70]}")
-    result = {**score(labelled, events), "all_alerts": len(fired), "volume_on_busy_monday": len(on_monday)}
+    by_kind = {kind: sum(a.kind == kind for a in fired) for kind in sorted({a.kind for a in fired})}
+    result = {**score(labelled, events), "all_alerts": len(fired), "by_kind": by_kind,
+              "volume_on_busy_monday": len(on_monday)}  # fmt: skip
     for event in events:
         hits = [a.fired for a in labelled if a.kind == event["kind"] and a.subject == event["subject"]
                 and event["from"] <= a.fired.isoformat() <= event["to"]]  # fmt: skip

@@ -23,7 +23,8 @@ class AlertRule(_Strict):
     name: str = Field(pattern=NAME_PATTERN, description="Rule identifier, shown in each alert.")
     kind: RuleKind = Field(
         description="`volume`: a spike (or dip) of new stories against the time-of-day and kind-of-day "
-        "baseline; `risk`: a story reaching `level`, or with a risk term on `min_sites` sites; "
+        "baseline; `risk`: stories reaching `level`, or with a risk term on `min_sites` sites, one alert per "
+        "episode (risky stories no more than `cooldown_hours` apart); "
         "`negative_turn`: the share of items negative toward a watched entity jumps; `source_broken`: a "
         "source turns broken (not merely quiet); `emerging_topic`: a topic turns into a strong signal."
     )
@@ -83,13 +84,13 @@ class AlertSettings(_Strict):
     rules: list[AlertRule] = Field(
         default_factory=lambda: [
             AlertRule(name="volume-spike", kind="volume"),
-            AlertRule(name="high-risk", kind="risk", level="high"),
+            AlertRule(name="high-risk", kind="risk", level="high", cooldown_hours=24),
             AlertRule(name="negative-turn", kind="negative_turn", cooldown_hours=72),
             AlertRule(name="source-broken", kind="source_broken", severity="info"),
             AlertRule(name="emerging-topic", kind="emerging_topic", severity="info"),
         ],
-        description="The rules (default: a volume spike, high risk, a negative turn (72 hours before the "
-        "same watchlist's turn raises a new alert rather than updating it), a broken source and an emerging "
-        "topic, over every watchlist).",
+        description="The rules (default: a volume spike, high risk (an episode lasts while risky stories "
+        "come less than 24 hours apart), a negative turn (72 hours before the same watchlist's turn raises "
+        "a new alert rather than updating it), a broken source and an emerging topic, over every watchlist).",
     )
     channels: list[AlertChannel] = Field(default_factory=list, description="Where alerts can go.")

@@ -24,6 +24,9 @@ from nlp.topic_state import TopicState
 PAGE = 500
 RECENT = timedelta(hours=24)
 """Findings older than this are history, not news: they are not raised (after a restart, say)."""
+EPISODE_LOOKBACK = timedelta(days=7)
+"""How far back an episode that is still news (a story within ``RECENT``) is traced to its start: its
+alert keeps one key however long it lasts."""
 HOUR = timedelta(hours=1)
 EVIDENCE = 5
 
@@ -108,33 +111,77 @@ def volume(rule: AlertRule, world: World) -> list[Candidate]:
 
 
 def risk(rule: AlertRule, world: World) -> list[Candidate]:
-    """A story of the last day reaching the rule's level, or carrying a risk term on ``min_sites`` sites."""
+    """Stories reaching the rule's level, or carrying a risk term on ``min_sites`` sites, per watchlist: one
+    alert per episode (risky stories no more than the rule's cooldown apart, the latest within the last
+    day), so that a burst of twenty risky stories is one alert whose updates say it grew or turned more
+    severe."""
     found = []
+    gap = timedelta(hours=rule.cooldown_hours)
     for watchlist in _watchlists(rule, world):
-        request = SearchRequest(watchlists=(watchlist,), since=world.now - RECENT, until=world.now,
-                                risks=risk_at_least("low"))  # fmt: skip
-        by_story: dict[str, list[dict[str, Any]]] = {}
-        for doc in _docs(world.index, request):
-            by_story.setdefault(str(doc["story_id"]), []).append(doc)
-        known = world.stories.stories(by_story)
-        for sid, docs in by_story.items():
-            riskiest = max(docs, key=lambda d: int(d.get("risk_points", 0)))
-            story = known.get(sid)
-            sites = len(story.domains) if story else 1
-            level_hit = riskiest.get("risk") in risk_at_least(rule.level)
-            if not level_hit and sites < rule.min_sites:
-                continue
-            severity = "critical" if riskiest.get("risk") == "critical" else rule.severity
-            evidence, figures = _reach(world.stories, [sid])
-            title = f"{_title(world, watchlist)}: {riskiest.get('risk')} risk · {riskiest['title']}"
-            found.append(Candidate(
-                key=f"{rule.name}/{watchlist}/{sid}", rule=rule.name, kind="risk", severity=severity,
-                subject=watchlist, title=title,
-                reason="; ".join(riskiest.get("risk_reasons", [])) or f"risk terms on {sites} sites",
-                first_seen=min(datetime.fromisoformat(str(d["published"])) for d in docs), evidence=evidence,
-                figures={"risk_points": int(riskiest.get("risk_points", 0)), **figures},
-            ))  # fmt: skip
+        risky = _risky_stories(rule, world, watchlist)
+        for episode in _episodes(sorted(risky.values(), key=lambda r: (r.first_seen, r.story_id)), gap):
+            if episode[-1].first_seen >= world.now - RECENT:
+                found.append(_risk_candidate(rule, world, watchlist, episode))
     return found
+
+
+@dataclass(frozen=True)
+class _Risky:
+    story_id: str
+    first_seen: datetime
+    doc: dict[str, Any]
+    """The story's riskiest item."""
+
+
+def _risky_stories(rule: AlertRule, world: World, watchlist: str) -> dict[str, _Risky]:
+    request = SearchRequest(watchlists=(watchlist,), since=world.now - EPISODE_LOOKBACK, until=world.now,
+                            risks=risk_at_least("low"))  # fmt: skip
+    by_story: dict[str, list[dict[str, Any]]] = {}
+    for doc in _docs(world.index, request):
+        by_story.setdefault(str(doc["story_id"]), []).append(doc)
+    known = world.stories.stories(by_story)
+    risky = {}
+    for sid, docs in by_story.items():
+        riskiest = max(docs, key=lambda d: int(d.get("risk_points", 0)))
+        story = known.get(sid)
+        sites = len(story.domains) if story else 1
+        if riskiest.get("risk") in risk_at_least(rule.level) or sites >= rule.min_sites:
+            first = min(datetime.fromisoformat(str(d["published"])) for d in docs)
+            risky[sid] = _Risky(sid, first, riskiest)
+    return risky
+
+
+def _episodes(risky: list[_Risky], gap: timedelta) -> list[list[_Risky]]:
+    """Runs of stories (in order of first sight) with no more than ``gap`` between neighbours."""
+    runs: list[list[_Risky]] = []
+    for story in risky:
+        if runs and story.first_seen - runs[-1][-1].first_seen <= gap:
+            runs[-1].append(story)
+        else:
+            runs.append([story])
+    return runs
+
+
+def _risk_candidate(rule: AlertRule, world: World, watchlist: str, episode: list[_Risky]) -> Candidate:
+    """One episode's alert, keyed by its first story (the key holds while the episode grows); titled and
+    explained by its riskiest story (the first of equals, so that the title changes only when a riskier
+    story comes)."""
+    riskiest = min(episode, key=lambda r: (-int(r.doc.get("risk_points", 0)), r.first_seen)).doc
+    level = str(riskiest.get("risk"))
+    evidence, figures = _reach(world.stories, [r.story_id for r in episode])
+    sites = figures["sites"]
+    reason = "; ".join(riskiest.get("risk_reasons", [])) or f"risk terms on {sites} sites"
+    if len(episode) > 1:
+        since = f"{episode[0].first_seen:%Y-%m-%d %H:%M} UTC"
+        reason = f"{len(episode)} risky stories since {since}; the riskiest: {reason}"
+    return Candidate(
+        key=f"{rule.name}/{watchlist}/{episode[0].story_id}", rule=rule.name, kind="risk",
+        severity="critical" if level == "critical" else rule.severity, subject=watchlist,
+        title=f"{_title(world, watchlist)}: {level} risk · {riskiest['title']}", reason=reason,
+        first_seen=episode[0].first_seen, evidence=evidence,
+        figures={"risk_points": int(riskiest.get("risk_points", 0)), "stories": len(episode), **figures},
+        episodes=f"{rule.name}/{watchlist}",
+    )  # fmt: skip
 
 
 def negative_turn(rule: AlertRule, world: World) -> list[Candidate]:

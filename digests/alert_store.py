@@ -96,14 +96,16 @@ class AlertStore:
         self.db.close()
 
     def offer(self, found: Candidate, now: datetime, cooldown: timedelta) -> tuple[Alert, bool] | None:
-        """Record what a rule found: a new alert, or a new version of the episode's alert when it grew (or
-        of the same rule and subject's alert fired within ``cooldown``). Returns the alert and whether it
-        is new; ``None`` when nothing changed."""
+        """Record what a rule found: a new alert, or a new version of the episode's alert when it grew.
+        The episode's alert has the same key, or the same ``episodes`` and was fired within ``cooldown``
+        or first seen within what was found (a span that grew back to an earlier start). Returns the
+        alert and whether it is new; ``None`` when nothing changed."""
         with self.db:
             episodes = found.episodes or found.key
             current = self._row("key = ?", (found.key,)) or self._row(
-                "episodes = ? AND fired >= ? AND state != 'resolved' ORDER BY fired DESC",
-                (episodes, (now - cooldown).isoformat()),
+                "episodes = ? AND (fired >= ? OR first_seen >= ?) AND state != 'resolved' "
+                "ORDER BY fired DESC",
+                (episodes, (now - cooldown).isoformat(), found.first_seen.isoformat()),
             )
             if current is None:
                 cursor = self.db.execute(
@@ -119,9 +121,9 @@ class AlertStore:
                 return None
             figures = {k: max(v, current.figures.get(k, 0)) for k, v in found.figures.items()}
             self.db.execute(
-                "UPDATE alerts SET reason = ?, evidence = ?, figures = ?, updated = ?, "
+                "UPDATE alerts SET title = ?, reason = ?, evidence = ?, figures = ?, updated = ?, "
                 "version = version + 1, severity = ? WHERE id = ?",
-                (found.reason, _evidence(found.evidence), json.dumps(figures), now.isoformat(),
+                (found.title, found.reason, _evidence(found.evidence), json.dumps(figures), now.isoformat(),
                  _higher(current.severity, found.severity), current.id),
             )  # fmt: skip
             return self.get(current.id), False

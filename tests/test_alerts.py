@@ -189,6 +189,47 @@ def test_rules_find_the_burst_not_the_reprinted_wire_story_and_a_broken_source(t
         assert [c for c in evaluate(world) if c.kind == "volume"] == []  # no history is not a zero history
 
 
+def test_risky_stories_a_day_or_less_apart_are_one_alert_that_grows_and_turns_critical(
+    tmp_path: Path,
+) -> None:
+    """Twenty risky stories in a burst are one alert, not twenty: a riskier story updates it (and its
+    severity), a risky story after a quiet day is a new episode."""
+    config = settings(tmp_path)
+    rng = random.Random(7)
+    mention = Mention(watchlist="novamart", term="NovaMart", field="body", start=0, end=8, via="NovaMart")
+    levels = {0: ("high", 5), 2: ("high", 5), 5: ("critical", 9), 40: ("high", 6)}  # hours after SPIKE
+    items = []
+    for hour, (level, points) in levels.items():
+        words = " ".join(rng.choice(WORDS) + str(rng.randint(0, 999)) for _ in range(40))
+        item = make_item(f"r{hour}", f"NovaMart {words}", SPIKE + timedelta(hours=hour), source=f"r{hour}",
+                         title=f"Risky {hour}", mentions=(mention,))  # fmt: skip
+        item.risk = Risk(
+            level=level, points=points, reasons=[f"`fine` in story {hour}"], watchlist="novamart"
+        )
+        items.append(item)
+    with Services(config, clock=FixedClock(SPIKE)) as services:
+        services.stories.assign(items)
+        services.index.upsert([IndexDoc.from_item(item, None) for item in items])
+
+        def offered(hours: float) -> list[tuple[int, bool, Candidate]]:
+            now = SPIKE + timedelta(hours=hours)
+            world = World(config, services.index, services.stories, now, None, None, DAY0)
+            found = [c for c in evaluate(world) if c.kind == "risk"]
+            results = [(services.alerts.offer(c, now, timedelta(hours=24)), c) for c in found]
+            return [(result[0].id, result[1], c) for result, c in results if result is not None]
+
+        ((first, new, one),) = offered(1)
+        ((same, grew, three),) = offered(6)
+        assert offered(7) == []  # nothing grew
+        ((later, renewed, _),) = offered(41)  # the first episode's stories are all over a day old
+        alert = services.alerts.get(first)
+    assert new and one.figures["stories"] == 1 and one.title.endswith("high risk · Risky 0")
+    assert (same, grew) == (first, False) and three.figures["stories"] == 3 and three.severity == "critical"
+    assert three.title.endswith("critical risk · Risky 5") and "3 risky stories since" in three.reason
+    assert alert.version == 2 and alert.severity == "critical" and alert.title == three.title
+    assert renewed and later != first
+
+
 def test_the_broken_source_rule_tells_broken_from_quiet(tmp_path: Path) -> None:
     from config.sources import Source
 
