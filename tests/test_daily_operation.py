@@ -155,7 +155,13 @@ def test_four_days_of_service_with_a_crash_a_stop_a_missed_digest_and_a_burst(tm
                 )
             return processes[-1]
 
+        hooks.failing = {"slack"}  # the chat channel is down until the desk has had an alert for a while
         first = start()  # Tuesday 00:00 UTC; killed on Thursday at noon, after both teams' digests of the 4th
+        while not hooks.received.get("webhook") and clock.now() < at + timedelta(days=1):
+            _until(clock, clock.now() + timedelta(minutes=10), first)
+        assert hooks.received.get("webhook") and not hooks.received.get("slack")  # the desk did not wait
+        _until(clock, clock.now() + timedelta(minutes=30), first)
+        hooks.failing = set()
         _until(clock, at + timedelta(days=1, hours=12), first)
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=60)
@@ -218,8 +224,14 @@ def test_four_days_of_service_with_a_crash_a_stop_a_missed_digest_and_a_burst(tm
     assert len(trade_risk) == 1  # a burst of risky stories is one risk episode
     broken = [a for a in hooks.received["webhook"] if a["kind"] == "source_broken"]
     assert [a["subject"] for a in broken] == ["coastal-courier"]  # it breaks on the 5th; one alert
+    for verb in ("ack", "resolve"):  # the burst's alert, from the command line
+        done = subprocess.run([*command[:3], "alerts", verb, str(volume[0]["id"]), "--by", "duty", "--config",
+                               str(config)], env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+        assert done.returncode == 0, done.stderr
     alerts = json.loads(subprocess.run([*command[:3], "alerts", "list", "--json", "--config", str(config)],
                                        env=env, capture_output=True, text=True, timeout=120).stdout)  # fmt: skip
+    (burst,) = [a for a in alerts["alerts"] if a["id"] == volume[0]["id"]]
+    assert (burst["state"], burst["acknowledged_by"], burst["resolved_by"]) == ("resolved", "duty", "duty")
     assert {a["id"] for a in hooks.received["webhook"]} == {a["id"] for a in alerts["alerts"]}
     assert {a["id"] for a in report["alerts"]["open"]} <= {a["id"] for a in alerts["alerts"]}
     for needle in ('opinionwatch_items_collected_total{source="harbor-daily"}',
