@@ -36,6 +36,7 @@ from index.base import (
     doc_from_stored,
     stored_form,
 )
+from index.elastic_pages import DeepPager
 from index.elastic_query import compile_query, filters
 from index.highlight import highlight_hit
 from nlp import query as q
@@ -94,9 +95,11 @@ class ElasticsearchIndex:
         self.outbox.executescript(OUTBOX)
         self._template_ready = False
         self.max_window = MAX_WINDOW
+        self.pages = DeepPager(self.client, self.alias)
 
     def close(self) -> None:
         self.outbox.close()
+        self.pages.close()
         self.client.close()
 
     def drop(self) -> None:
@@ -373,37 +376,6 @@ class ElasticsearchIndex:
         return self.flush()
 
     # -- reads -------------------------------------------------------------------------------------
-    def _deep_page(self, body: dict[str, Any], offset: int) -> Any:
-        """Pages past Elasticsearch's result window: walk a point-in-time snapshot with ``search_after``."""
-        pit = self.client.open_point_in_time(index=self.alias, keep_alive="1m")["id"]
-        try:
-            walk = {key: value for key, value in body.items() if key not in ("from_", "aggs", "size")}
-            after: list[Any] | None = None
-            skipped = 0
-            while skipped < offset:
-                step = min(self.max_window, offset - skipped)
-                page = self.client.search(
-                    pit={"id": pit, "keep_alive": "1m"},
-                    size=step,
-                    search_after=after,
-                    source=False,
-                    **{k: v for k, v in walk.items() if k != "source_excludes"},
-                )
-                hits = page["hits"]["hits"]
-                if not hits:
-                    break
-                skipped += len(hits)
-                after = hits[-1]["sort"]
-            return self.client.search(
-                pit={"id": pit, "keep_alive": "1m"},
-                size=body["size"],
-                search_after=after,
-                aggs=body["aggs"],
-                **walk,
-            )
-        finally:
-            self.client.close_point_in_time(id=pit)
-
     def count(self) -> int:
         try:
             return int(self.client.count(index=self.alias)["count"])
@@ -441,7 +413,7 @@ class ElasticsearchIndex:
             body["collapse"] = {"field": collapse}
         try:
             if request.vector is None and request.offset + request.limit > self.max_window:
-                answer = self._deep_page(body, request.offset)
+                answer = self.pages.page(body, request.offset, self.max_window)
             else:
                 answer = self.client.search(index=self.alias, **body)
         except NotFoundError:

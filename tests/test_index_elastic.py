@@ -6,6 +6,7 @@ import os
 import subprocess
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -85,3 +86,22 @@ def test_deep_pages_walk_past_the_result_window(elastic: ElasticsearchIndex) -> 
     assert pages == ["d", "c", "b", "a"]
     assert [h.id for h in elastic.search(SearchRequest(query="novamart", limit=1, offset=2)).hits] == []
     assert [h.id for h in elastic.search(SearchRequest(sort="date", limit=2, offset=2)).hits] == ["b", "a"]
+
+
+def test_reading_deep_pages_in_turn_goes_on_from_the_last_one(elastic: ElasticsearchIndex) -> None:
+    """Page after page of one search continue one walk (one snapshot); another search, or a jump,
+    starts its own."""
+    from tests.test_index import DOCS
+
+    elastic.upsert(DOCS)
+    request = SearchRequest(sort="date", limit=1)
+    matching = [h.id for h in elastic.search(replace(request, query="novamart", limit=10)).hits]
+    elastic.max_window = 1
+    opened = elastic.pages.opened
+    in_turn = [elastic.search(replace(request, offset=n)).hits for n in range(1, 5)]
+    assert [h.id for hits in in_turn for h in hits] == ["c", "b", "a"]  # and nothing past the end
+    assert elastic.pages.opened - opened == 1
+    assert [h.id for h in elastic.search(replace(request, offset=1)).hits] == ["c"]  # back: a new walk
+    other = [h.id for h in elastic.search(replace(request, query="novamart", offset=1)).hits]
+    assert len(matching) >= 2 and other == matching[1:2]
+    assert elastic.pages.opened - opened == 3
