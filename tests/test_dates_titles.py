@@ -148,6 +148,21 @@ def test_titles_unescape_meta_entities_and_agree_across_quote_marks() -> None:
         (["US: tariffs rise"], "USA Today", "US: tariffs rise"),  # a short word is not the site's name
         # a longer candidate with extra words and then a separator is a suffixed form, not the complete one
         ([HEAD, f"{HEAD} 写真1枚 国際ニュース：AFPBB News"], None, HEAD),
+        # a kicker before the headline that the page's own heading leaves out is a label, not the title
+        (
+            [
+                "Port strike: Talks resume at dawn",
+                "Port strike: Talks resume at dawn",
+                "Talks resume at dawn",
+            ],
+            None,
+            "Talks resume at dawn",
+        ),
+        (
+            ["Port strike: Talks resume at dawn"],
+            None,
+            "Port strike: Talks resume at dawn",
+        ),  # no heading without it
     ],
 )
 def test_titles_lose_site_names_before_and_after(candidates: list[str], site: str | None, title: str) -> None:
