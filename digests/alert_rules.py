@@ -73,27 +73,27 @@ def _watchlists(rule: AlertRule, world: World) -> list[str]:
 
 
 def volume(rule: AlertRule, world: World) -> list[Candidate]:
-    """New stories per hour against the time-of-day baseline (``digests.anomaly``), per watchlist."""
+    """New stories per hour against the time-of-day baseline (``digests.anomaly``), per watchlist: the
+    hourly counts of the items that started their stories, one search (an index aggregation, not a read
+    of every item), and the episode's stories read only for an alert's evidence."""
     found = []
     spike = SpikeSettings(step=HOUR, sensitivity=rule.sensitivity, min_count=rule.min_count, dips=rule.dips)
     start = _hour(world.now) - timedelta(days=spike.history_days + 1)
     if world.watching_since is not None:
         start = max(start, _hour(world.watching_since))
     for watchlist in _watchlists(rule, world):
-        docs = _docs(world.index, SearchRequest(watchlists=(watchlist,), since=start, until=world.now))
-        first: dict[str, datetime] = {}
-        for doc in docs:
-            when = _hour(datetime.fromisoformat(str(doc["published"])))
-            first[str(doc["story_id"])] = min(when, first.get(str(doc["story_id"]), when))
-        counts: dict[datetime, int] = {}
-        for when in first.values():
-            counts[when] = counts.get(when, 0) + 1
+        new_stories = SearchRequest(
+            watchlists=(watchlist,), since=start, until=world.now, first_of_story=True
+        )
+        hourly = world.index.search(replace(new_stories, limit=0, date_histogram="1h")).histogram
+        counts = {_hour(when): count for when, count in hourly}
         hours = int((_hour(world.now) - start) / HOUR) + 1
         series = [(start + n * HOUR, float(counts.get(start + n * HOUR, 0))) for n in range(hours)]
         for detection in detect_episodes(series, spike, cooldown=timedelta(hours=rule.cooldown_hours)):
             if detection.at < world.now - RECENT:
                 continue
-            episode = [sid for sid, when in first.items() if when >= detection.at]
+            since = _docs(world.index, replace(new_stories, since=detection.at))
+            episode = [str(doc["story_id"]) for doc in since]
             evidence, figures = _reach(world.stories, episode)
             what = "more" if detection.kind == "spike" else "fewer"
             span = "hour" if detection.window <= HOUR else f"{detection.window / HOUR:g} hours"

@@ -69,6 +69,11 @@ class IndexDoc:
     risk_reasons: tuple[str, ...] = ()
 
     @property
+    def first_of_story(self) -> bool:
+        """Whether it started its story (a story's id is the id of the item that started it)."""
+        return self.story_id == self.id
+
+    @property
     def toward(self) -> tuple[str, ...]:
         """Keywords ``entity:label`` (and ``watchlist:label``) for the query ``toward:NovaMart:negative``."""
         found = {f"{e['entity']}:{e['label']}" for e in self.entity_sentiments}
@@ -193,6 +198,9 @@ class SearchRequest:
     """A facet field (e.g. ``sentiment``) to split the date histogram by, in the same pass: one histogram
     per value, of its non-empty buckets, in :attr:`SearchResult.split_histograms` (instead of
     :attr:`SearchResult.histogram`)."""
+    first_of_story: bool = False
+    """Only the items that started their stories: counting them counts new stories (a wire story reprinted
+    on 40 sites is one)."""
     collapse: str | None = None
     """A keyword field (``story_id``): only the best-ranked hit of each value is returned, and ``limit`` and
     ``offset`` count those (``total`` still counts every matching document). Not with ``vector``."""

@@ -127,6 +127,7 @@ class ElasticsearchIndex:
             "language": keyword,
             "watchlists": keyword,
             "story_id": keyword,
+            "first_of_story": {"type": "boolean"},
             "published": {"type": "date"},
             "date_precision": keyword,
             "outlet": keyword,
@@ -160,12 +161,14 @@ class ElasticsearchIndex:
                 "aliases": {self.alias: {}},
             },
         )
-        # Indices made by an earlier version gain the fields added since (adding fields is allowed).
+        # Indices made by an earlier version gain the fields added since (adding fields is allowed), and
+        # their documents the values of those derived from what they store.
         self.client.indices.put_mapping(
             index=f"{self.alias}-*",
             properties={name: value for name, value in properties.items() if name != "vector"},
             allow_no_indices=True,
         )
+        self._mark_first_of_story()
 
     # -- writes ------------------------------------------------------------------------------------
     def upsert(self, docs: list[IndexDoc]) -> None:
@@ -180,7 +183,7 @@ class ElasticsearchIndex:
             )
         if not self._template_ready:
             try:
-                if not self.client.indices.exists_index_template(name=self.alias):
+                if not self._template_current():
                     self.init(next((len(d.vector) for d in docs if d.vector is not None), None))
                 self._template_ready = True
             except TransportError as exc:
@@ -272,39 +275,62 @@ class ElasticsearchIndex:
         window = {"range": {"published": {"gte": topics.since.isoformat(), "lt": topics.until.isoformat()}}}
         actions = []
         try:
-            pit = self.client.open_point_in_time(index=self.alias, keep_alive="2m")["id"]
-        except NotFoundError:
-            return 0
+            for hit in self._walk(window, ["story_id", "topic_id", "topic_label"]):
+                source = dict(hit["_source"])
+                if topics.tag(source):
+                    update = {"topic_id": source["topic_id"], "topic_label": source["topic_label"]}
+                    actions.append(
+                        {"_op_type": "update", "_index": hit["_index"], "_id": hit["_id"], "doc": update}
+                    )
         except TransportError as exc:
             raise IndexError_(
                 f"elasticsearch unavailable, topics not tagged (the next fit retries): {exc}"
             ) from None
+        if actions:
+            helpers.bulk(self.client, actions, chunk_size=CHUNK, refresh="wait_for")
+        return len(actions)
+
+    def _walk(self, query: dict[str, Any], fields: list[str]) -> Iterator[dict[str, Any]]:
+        """The hits of ``query`` (with ``fields`` of their sources), in a point-in-time snapshot; none when
+        there is no index yet."""
+        try:
+            pit = self.client.open_point_in_time(index=self.alias, keep_alive="2m")["id"]
+        except NotFoundError:
+            return
         try:
             after: list[Any] | None = None
             while True:
                 page = self.client.search(
-                    pit={"id": pit, "keep_alive": "2m"},
-                    query=window,
-                    size=CHUNK,
-                    sort=["_shard_doc"],
-                    search_after=after,
-                    source_includes=["story_id", "topic_id", "topic_label"],
-                )
+                    pit={"id": pit, "keep_alive": "2m"}, query=query, size=CHUNK, sort=["_shard_doc"],
+                    search_after=after, source_includes=fields,
+                )  # fmt: skip
                 hits = page["hits"]["hits"]
                 if not hits:
-                    break
-                for hit in hits:
-                    source = dict(hit["_source"])
-                    if topics.tag(source):
-                        update = {"topic_id": source["topic_id"], "topic_label": source["topic_label"]}
-                        actions.append(
-                            {"_op_type": "update", "_index": hit["_index"], "_id": hit["_id"], "doc": update}
-                        )
+                    return
+                yield from hits
                 after = hits[-1]["sort"]
         finally:
             self.client.close_point_in_time(id=pit)
+
+    def _template_current(self) -> bool:
+        """Whether the index template exists and maps every field this version writes."""
+        found = self.client.options(ignore_status=404).indices.get_index_template(name=self.alias)
+        templates = found.body.get("index_templates", []) if found.meta.status == 200 else []
+        mapped = templates[0]["index_template"]["template"]["mappings"]["properties"] if templates else {}
+        return "first_of_story" in mapped
+
+    def _mark_first_of_story(self) -> int:
+        """``first_of_story`` on documents indexed before it existed (without it, the new-story counts of
+        their days would read zero and every watchlist would look like a spike)."""
+        missing = {"bool": {"must_not": {"exists": {"field": "first_of_story"}}}}
+        actions = [
+            {"_op_type": "update", "_index": hit["_index"], "_id": hit["_id"],
+             "doc": {"first_of_story": hit["_source"].get("story_id", hit["_id"]) == hit["_id"]}}
+            for hit in self._walk(missing, ["story_id"])
+        ]  # fmt: skip
         if actions:
             helpers.bulk(self.client, actions, chunk_size=CHUNK, refresh="wait_for")
+            log.info("marked the documents that started their stories", extra={"documents": len(actions)})
         return len(actions)
 
     def dead_letters(self) -> list[tuple[str, str, str]]:
@@ -435,6 +461,7 @@ class ElasticsearchIndex:
 
 def _source(doc: IndexDoc) -> dict[str, Any]:
     source = stored_form(doc)
+    source["first_of_story"] = doc.first_of_story
     source["title_terms"] = analyzed_text(doc.title)
     source["body_terms"] = analyzed_text(doc.body)
     if doc.vector is not None:

@@ -29,6 +29,8 @@ def filters(request: SearchRequest) -> list[dict[str, Any]]:
     ):
         if values:
             filters.append({"terms": {field: list(values)}})
+    if request.first_of_story:
+        filters.append({"term": {"first_of_story": True}})
     return filters
 
 

@@ -40,11 +40,12 @@ from index.highlight import highlight_hit
 from nlp import query as q
 
 log = logging.getLogger(__name__)
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """2 added ``topic_id``, 3 sentiment and risk, 4 made ``key`` searchable (the vector index's hits are
-filtered by it); an index of an older format is rebuilt from its stored documents when opened."""
+filtered by it), 5 ``first_of_story``; an index of an older format is rebuilt from its stored documents
+when opened."""
 KEYWORDS = ("id", "source", "domain", "language", "kind", "story_id", "topic_id", "sentiment", "risk")
-ADDED_IN = {"topic_id": 2, "sentiment": 3, "risk": 3, "toward": 3, "risk_key": 3}
+ADDED_IN = {"topic_id": 2, "sentiment": 3, "risk": 3, "toward": 3, "risk_key": 3, "first_of_story": 5}
 WRITER_HEAP = 64_000_000
 RISK_SHIFT = 36
 """Bits of seconds below the risk points in ``risk_key`` (enough for any date of the next 2,000 years)."""
@@ -55,7 +56,7 @@ COLLAPSE_POOL = 3
 
 def _schema(version: int = SCHEMA_VERSION) -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
-    for name in (*KEYWORDS, "watchlists", "toward"):
+    for name in (*KEYWORDS, "watchlists", "toward", "first_of_story"):
         if ADDED_IN.get(name, 1) <= version:
             builder.add_text_field(name, stored=False, tokenizer_name="raw", fast=True)
     builder.add_text_field("title", stored=False, tokenizer_name="whitespace")
@@ -183,6 +184,7 @@ class EmbeddedIndex:
             document.add_text("watchlists", watchlist)
         for toward in doc.toward:
             document.add_text("toward", toward)
+        document.add_text("first_of_story", "yes" if doc.first_of_story else "no")
         document.add_unsigned("risk_key", _risk_key(doc))
         document.add_text("title", analyzed_text(doc.title))
         document.add_text("body", analyzed_text(doc.body))
@@ -444,6 +446,8 @@ class EmbeddedIndex:
         ):
             if values:
                 clauses.append((Occur.Must, Query.term_set_query(self.schema, field, list(values))))
+        if request.first_of_story:
+            clauses.append((Occur.Must, Query.term_query(self.schema, "first_of_story", "yes")))
         return query if len(clauses) == 1 else Query.boolean_query(clauses)
 
 

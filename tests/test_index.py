@@ -167,6 +167,16 @@ def test_collapse_gives_one_hit_per_story_and_pages_by_story(index: Index) -> No
         index.search(SearchRequest(collapse="story_id", vector=np.ones(3, dtype=np.float32)))
 
 
+def test_only_the_items_that_started_their_stories_count_new_stories(index: Index) -> None:
+    """``d`` is a reprint in story ``a``: three stories, counted by the day in one aggregation."""
+    assert ids(index, first_of_story=True, sort="date") == ["c", "b", "a"]
+    result = index.search(
+        SearchRequest(first_of_story=True, watchlists=("novamart",), limit=0, date_histogram="1d")
+    )
+    assert result.total == 1 and [count for _, count in result.histogram] == [1]
+    assert index.search(SearchRequest(watchlists=("novamart",), limit=0)).total == 2  # its reprint too
+
+
 def test_collapse_reads_past_a_story_with_many_reprints(empty_index: Index) -> None:
     wire = [
         doc(f"r{n}", "Port strike spreads", "Port strike spreads", days=5, story_id="r") for n in range(9)

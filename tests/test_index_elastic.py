@@ -16,7 +16,7 @@ import pytest
 from index.base import SearchRequest
 from index.elastic import ElasticsearchIndex
 from tests.conftest import ES_SCRIPT, fresh_elasticsearch_index
-from tests.test_index import T0, doc
+from tests.test_index import T0, doc, ids
 
 
 @pytest.fixture
@@ -86,6 +86,31 @@ def test_deep_pages_walk_past_the_result_window(elastic: ElasticsearchIndex) -> 
     assert pages == ["d", "c", "b", "a"]
     assert [h.id for h in elastic.search(SearchRequest(query="novamart", limit=1, offset=2)).hits] == []
     assert [h.id for h in elastic.search(SearchRequest(sort="date", limit=2, offset=2)).hits] == ["b", "a"]
+
+
+def test_documents_indexed_before_first_of_story_existed_are_marked(
+    elastic: ElasticsearchIndex, tmp_path: Path
+) -> None:
+    """An index written by an earlier version (no ``first_of_story`` in its template or documents) is
+    brought up to date by the next write: its documents are marked from the story ids they store, so that
+    their days do not count zero new stories."""
+    from tests.test_index import DOCS
+
+    elastic.upsert(DOCS)
+    found = elastic.client.indices.get_index_template(name=elastic.alias)["index_templates"][0]
+    template = found["index_template"]
+    del template["template"]["mappings"]["properties"]["first_of_story"]
+    wanted = ("index_patterns", "template")
+    elastic.client.indices.put_index_template(name=elastic.alias, **{k: template[k] for k in wanted})
+    for hit in list(elastic._walk({"match_all": {}}, [])):  # the documents as the earlier version wrote them
+        source = elastic.client.get(index=hit["_index"], id=hit["_id"])["_source"]
+        del source["first_of_story"]
+        elastic.client.index(index=hit["_index"], id=hit["_id"], document=source, refresh=True)
+    assert elastic.search(SearchRequest(first_of_story=True, limit=0)).total == 0  # what the rules would see
+    upgraded = ElasticsearchIndex(elastic.settings, tmp_path / "upgraded")
+    upgraded.upsert([doc("e", "NovaMart fined", "A fine for NovaMart.", days=4, story_id="a")])
+    assert sorted(ids(upgraded, first_of_story=True, limit=10)) == ["a", "b", "c"]  # d and e are reprints
+    upgraded.close()
 
 
 def test_reading_deep_pages_in_turn_goes_on_from_the_last_one(elastic: ElasticsearchIndex) -> None:

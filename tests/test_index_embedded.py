@@ -23,10 +23,10 @@ def test_format_version_is_checked(tmp_path: Path) -> None:
         EmbeddedIndex(tmp_path / "i")
 
 
-@pytest.mark.parametrize("version", [1, 2])
+@pytest.mark.parametrize("version", [1, 2, 4])
 def test_an_index_of_an_older_format_is_rebuilt_and_loses_nothing(tmp_path: Path, version: int) -> None:
-    """Format 1 had no ``topic_id``, format 2 no sentiment or risk: written here with that schema, opened
-    by this version."""
+    """Format 1 had no ``topic_id``, format 2 no sentiment or risk, format 4 no ``first_of_story``:
+    written here with that schema, opened by this version."""
     import json
 
     import numpy as np
@@ -35,15 +35,17 @@ def test_an_index_of_an_older_format_is_rebuilt_and_loses_nothing(tmp_path: Path
     from index.base import TopicTags, stored_form
     from index.embedded import SCHEMA_VERSION, _schema
 
-    new_fields = ("topic", "sentiment", "entity_sentiments", "toward", "risk") if version == 1 else (
-        "sentiment", "entity_sentiments", "toward", "risk"
-    )  # fmt: skip
+    new_fields = {
+        1: ("topic", "sentiment", "entity_sentiments", "toward", "risk"),
+        2: ("sentiment", "entity_sentiments", "toward", "risk"),
+    }.get(version, ("nothing stored is new",))
     folder = tmp_path / "i"
     (folder / "text").mkdir(parents=True)
     old = tantivy.Index(_schema(version), path=str(folder / "text"))
     writer = old.writer(heap_size=15_000_000, num_threads=1)
     for number in range(3):
-        record = doc(f"d{number}", f"NovaMart story {number}", "recall of power banks", vector=np.ones(3))
+        record = doc(f"d{number}", f"NovaMart story {number}", "recall of power banks", vector=np.ones(3),
+                     story_id="d0" if number == 2 else f"d{number}")  # fmt: skip
         stored = {key: value for key, value in stored_form(record).items() if not key.startswith(new_fields)}
         document = tantivy.Document()
         for name in ("id", "source", "domain", "language", "kind", "story_id") + (
@@ -59,6 +61,7 @@ def test_an_index_of_an_older_format_is_rebuilt_and_loses_nothing(tmp_path: Path
     assert (folder / "VERSION").read_text().strip() == str(SCHEMA_VERSION) and index.count() == 3
     assert sorted(ids(index, query="NovaMart", limit=10)) == ["d0", "d1", "d2"]
     assert sorted(ids(index, query="risk:none sentiment:neutral", limit=10)) == ["d0", "d1", "d2"]
+    assert sorted(ids(index, first_of_story=True, limit=10)) == ["d0", "d1"]  # d2 is a reprint in d0's story
     tags = TopicTags(doc("x", "", "").published, doc("x", "", "", days=1).published, {"d1": ("3", "recall")})
     assert index.set_topics(tags) == 1
     assert ids(index, query="topic:3") == ["d1"]
