@@ -323,15 +323,15 @@ class ElasticsearchIndex:
         """``first_of_story`` on documents indexed before it existed (without it, the new-story counts of
         their days would read zero and every watchlist would look like a spike)."""
         missing = {"bool": {"must_not": {"exists": {"field": "first_of_story"}}}}
-        actions = [
+        actions = (  # streamed: an index of millions is marked without holding them all
             {"_op_type": "update", "_index": hit["_index"], "_id": hit["_id"],
              "doc": {"first_of_story": hit["_source"].get("story_id", hit["_id"]) == hit["_id"]}}
             for hit in self._walk(missing, ["story_id"])
-        ]  # fmt: skip
-        if actions:
-            helpers.bulk(self.client, actions, chunk_size=CHUNK, refresh="wait_for")
-            log.info("marked the documents that started their stories", extra={"documents": len(actions)})
-        return len(actions)
+        )  # fmt: skip
+        marked, _ = helpers.bulk(self.client, actions, chunk_size=CHUNK, refresh="wait_for")
+        if marked:
+            log.info("marked the documents that started their stories", extra={"documents": marked})
+        return int(marked)
 
     def dead_letters(self) -> list[tuple[str, str, str]]:
         return [tuple(row) for row in self.outbox.execute("SELECT id, reason, failed_at FROM dead_letters")]

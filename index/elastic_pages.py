@@ -1,8 +1,8 @@
 """Pages past Elasticsearch's result window (``index.max_result_window``, 10,000 by default): a walk over
 a point-in-time snapshot with ``search_after``.
 
-The walk is kept between calls: a caller that reads page after page of one search (an alert rule reading a
-watchlist's history, an export) goes on from where the last page ended instead of walking from the first
+The walk is kept between calls: a caller that reads page after page of one search (an export, an alert
+rule reading a week of risky items) goes on from where the last page ended instead of walking from the first
 document again, so N documents cost about N / page searches instead of N² / (2 × page × window), and
 every page comes from the same snapshot. A page of another search, or of the same search elsewhere,
 starts a walk of its own; a snapshot that expired (one minute unused) is opened again."""
