@@ -22,7 +22,6 @@ from safetensors.numpy import load_file, save_file
 from scipy import sparse
 from sklearn.feature_extraction.text import HashingVectorizer
 
-from nlp.char_grams import CharGramHasher
 from nlp.records import Sentiment, SentimentLabel
 
 FORMAT = 1
@@ -38,12 +37,7 @@ class SentimentModelError(Exception):
     """The model folder is missing, of another format, or does not fit the embedding model."""
 
 
-def featurizer(features: dict[str, Any]) -> HashingVectorizer | CharGramHasher:
-    """The text model's features: ``char_wb`` n-grams by :class:`CharGramHasher` (the same matrix as
-    scikit-learn's, faster), anything else by scikit-learn."""
-    if features["analyzer"] == "char_wb":
-        low, high = features["ngram_range"]
-        return CharGramHasher((int(low), int(high)), int(features["n_features"]))
+def featurizer(features: dict[str, Any]) -> HashingVectorizer:
     return HashingVectorizer(
         analyzer=features["analyzer"],
         ngram_range=tuple(features["ngram_range"]),

@@ -54,32 +54,6 @@ def vectors_of(sets: dict[str, list[Labelled]]) -> dict[str, np.ndarray]:
     return {name: embedder.embed([e.text for e in rows]) for name, rows in sets.items()}
 
 
-def test_char_grams_are_exactly_scikit_learns() -> None:
-    """The text model's features, computed word by word from a cache, equal HashingVectorizer's: the
-    shipped model's weights mean the same columns."""
-    from sklearn.feature_extraction.text import HashingVectorizer
-
-    from nlp.sentiment_model import FEATURES, featurizer
-
-    texts = [
-        "NovaMart recalls 120,000 power banks after fires; shares fell 4.2%.",
-        "诺瓦商城被指暗中加收卖家费用 引发不满（更新）。华为5G芯片",
-        "  Tabs\tand\n\nnewlines,   and   runs of   spaces  ",
-        "Ünïcödé ÀCCENTS façade — «quotes» “curly” 'single' ½ ﬁ ligature",
-        "emoji only 😡😡👍 and a x y z I a",
-        "",
-        "   ",
-        "a" * 500 + " " + "b",
-        "Das ist großartig! ПРИВЕТ мир. こんにちは世界",
-    ]
-    ours = featurizer(FEATURES).transform(texts)
-    theirs = HashingVectorizer(
-        analyzer="char_wb", ngram_range=(1, 3), n_features=2**17, alternate_sign=False, norm=None
-    ).transform(texts)
-    assert ours.shape == theirs.shape and (ours != theirs).nnz == 0
-    assert ours.dtype == theirs.dtype and ours.sum() > 1000
-
-
 def test_training_is_deterministic_and_a_saved_model_reads_back_the_same(tmp_path: Path) -> None:
     sets = small_sets()
     first = fit(sets, vectors_of(sets), "hashing-32", seed=3)
