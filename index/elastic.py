@@ -275,7 +275,7 @@ class ElasticsearchIndex:
         window = {"range": {"published": {"gte": topics.since.isoformat(), "lt": topics.until.isoformat()}}}
         actions = []
         try:
-            for hit in self._walk(window, ["story_id", "topic_id", "topic_label"]):
+            for hit in self._walk(window, include=["story_id", "topic_id", "topic_label"]):
                 source = dict(hit["_source"])
                 if topics.tag(source):
                     update = {"topic_id": source["topic_id"], "topic_label": source["topic_label"]}
@@ -290,9 +290,12 @@ class ElasticsearchIndex:
             helpers.bulk(self.client, actions, chunk_size=CHUNK, refresh="wait_for")
         return len(actions)
 
-    def _walk(self, query: dict[str, Any], fields: list[str]) -> Iterator[dict[str, Any]]:
-        """The hits of ``query`` (with ``fields`` of their sources), in a point-in-time snapshot; none when
-        there is no index yet."""
+    def _walk(
+        self, query: dict[str, Any], size: int = CHUNK, include: list[str] | None = None,
+        exclude: list[str] | None = None,
+    ) -> Iterator[dict[str, Any]]:  # fmt: skip
+        """The hits of ``query`` (their sources with only the ``include`` fields, or without the
+        ``exclude`` ones), in a point-in-time snapshot, ``size`` a page; none when there is no index yet."""
         try:
             pit = self.client.open_point_in_time(index=self.alias, keep_alive="2m")["id"]
         except NotFoundError:
@@ -301,8 +304,8 @@ class ElasticsearchIndex:
             after: list[Any] | None = None
             while True:
                 page = self.client.search(
-                    pit={"id": pit, "keep_alive": "2m"}, query=query, size=CHUNK, sort=["_shard_doc"],
-                    search_after=after, source_includes=fields,
+                    pit={"id": pit, "keep_alive": "2m"}, query=query, size=size, sort=["_shard_doc"],
+                    search_after=after, source_includes=include, source_excludes=exclude,
                 )  # fmt: skip
                 hits = page["hits"]["hits"]
                 if not hits:
@@ -326,7 +329,7 @@ class ElasticsearchIndex:
         actions = (  # streamed: an index of millions is marked without holding them all
             {"_op_type": "update", "_index": hit["_index"], "_id": hit["_id"],
              "doc": {"first_of_story": hit["_source"].get("story_id", hit["_id"]) == hit["_id"]}}
-            for hit in self._walk(missing, ["story_id"])
+            for hit in self._walk(missing, include=["story_id"])
         )  # fmt: skip
         marked, _ = helpers.bulk(self.client, actions, chunk_size=CHUNK, refresh="wait_for")
         if marked:
@@ -359,30 +362,10 @@ class ElasticsearchIndex:
 
     def export(self, batch: int = 1000) -> Iterator[IndexDoc]:
         """Every document with its vector, in a point-in-time snapshot paged with ``search_after``."""
-        try:
-            pit = self.client.open_point_in_time(index=self.alias, keep_alive="2m")["id"]
-        except NotFoundError:
-            return
-        after: list[Any] | None = None
-        try:
-            while True:
-                page = self.client.search(
-                    pit={"id": pit, "keep_alive": "2m"},
-                    size=batch,
-                    sort=["_shard_doc"],
-                    search_after=after,
-                    source_excludes=["title_terms", "body_terms"],
-                )
-                hits = page["hits"]["hits"]
-                if not hits:
-                    return
-                for hit in hits:
-                    source = hit["_source"]
-                    vector = np.asarray(source["vector"], dtype=np.float32) if "vector" in source else None
-                    yield doc_from_stored(source, vector)
-                after = hits[-1]["sort"]
-        finally:
-            self.client.close_point_in_time(id=pit)
+        for hit in self._walk({"match_all": {}}, batch, exclude=["title_terms", "body_terms"]):
+            source = hit["_source"]
+            vector = np.asarray(source["vector"], dtype=np.float32) if "vector" in source else None
+            yield doc_from_stored(source, vector)
 
     def recreate(self, dims: int | None = None) -> dict[str, int]:
         """Rebuild every index under the current template (after a mapping change) without ``_reindex``:

@@ -102,7 +102,9 @@ def test_documents_indexed_before_first_of_story_existed_are_marked(
     del template["template"]["mappings"]["properties"]["first_of_story"]
     wanted = ("index_patterns", "template")
     elastic.client.indices.put_index_template(name=elastic.alias, **{k: template[k] for k in wanted})
-    for hit in list(elastic._walk({"match_all": {}}, [])):  # the documents as the earlier version wrote them
+    for hit in list(
+        elastic._walk({"match_all": {}}, include=[])
+    ):  # the documents as the earlier version wrote them
         source = elastic.client.get(index=hit["_index"], id=hit["_id"])["_source"]
         del source["first_of_story"]
         elastic.client.index(index=hit["_index"], id=hit["_id"], document=source, refresh=True)
