@@ -92,8 +92,9 @@ def volume(rule: AlertRule, world: World) -> list[Candidate]:
         for detection in detect_episodes(series, spike, cooldown=timedelta(hours=rule.cooldown_hours)):
             if detection.at < world.now - RECENT:
                 continue
-            since = _docs(world.index, replace(new_stories, since=detection.at))
-            episode = [str(doc["story_id"]) for doc in since]
+            episode = [
+                str(doc["story_id"]) for doc in _docs(world.index, replace(new_stories, since=detection.at))
+            ]
             evidence, figures = _reach(world.stories, episode)
             what = "more" if detection.kind == "spike" else "fewer"
             span = "hour" if detection.window <= HOUR else f"{detection.window / HOUR:g} hours"
