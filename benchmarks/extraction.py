@@ -17,10 +17,11 @@ title exact-match rate (case, width, quote marks and spaces folded, a site suffi
 accuracy (within 1 minute in UTC where the gold has a time; the same day where it has a day), language
 accuracy (the detector on title and text with the page's ``<html lang>`` as the hint, as the pipeline
 does, against the gold language or what lingua, over all its languages, says of the reference text;
-lorem-ipsum placeholders and languages outside the candidates are not scored; an empty body counts as
-wrong), and the share of pages whose body is under half of what a plain ``trafilatura.extract`` pass
-finds (a boilerplate signal that needs no gold). Gold times without an offset are the site's local time
-(fundus: its country's zone; fundus writes a day as midnight, read as that day).
+lorem-ipsum placeholders, references under 50 characters and languages outside the candidates are not
+scored; an empty body counts as wrong), and the share of pages whose body is under half of what a plain
+``trafilatura.extract`` pass finds (a boilerplate signal that needs no gold). Gold times without an
+offset are the site's local time (fundus: its country's zone; fundus writes a day as midnight, read as
+that day).
 Ends with one JSON line of figures keyed by set (``body_f1``, ``title_exact``, ``date_ok``, ``lang_ok``,
 ``short_body_share``, ``n``, and ``languages`` per language).
 """
@@ -58,6 +59,8 @@ from nlp.titles import strip_site_suffix, title_key  # noqa: E402
 
 TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]|[^\W_]+")
 PLACEHOLDER = re.compile(r"lorem ipsum", re.IGNORECASE)
+MIN_REFERENCE_CHARS = 50
+"""A reference text shorter than this ("Test Case 1 Test Case 2") has no knowable language: unscored."""
 LANGUAGES = [
     "en",
     "zh",
@@ -289,7 +292,8 @@ def score(page: Page, detector: ItemLanguageDetector) -> Score:
     result = extract(RawItem(source="bench", url=page.url, html=text, fetched_at=now))
     body = result.text
     nonempty = len(body.strip()) > 0
-    expected_language = page.language or (reference_language(page.reference) if page.reference else None)
+    long_enough = page.reference is not None and len(page.reference.strip()) >= MIN_REFERENCE_CHARS
+    expected_language = page.language or (reference_language(page.reference or "") if long_enough else None)
     if page.reference and PLACEHOLDER.search(page.reference) or expected_language not in LANGUAGES:
         expected_language = None  # lorem ipsum has no right answer; nor has a language we do not detect
     language = detector.detect(f"{result.title}\n{body}", hint=result.html_lang) if nonempty else None

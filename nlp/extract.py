@@ -71,6 +71,9 @@ INLINE = frozenset(
     {"a", "b", "strong", "em", "i", "u", "span", "font", "time", "small", "sup", "sub", "abbr", "code"}
 )
 """Inline elements: their text belongs to the block around them."""
+DOCUMENT_END = re.compile(r"</(?:body|html)\s*>", re.IGNORECASE)
+"""End tags that a browser ignores wherever they stand but libxml2 obeys: a content system that includes a
+whole header document (``…</html>``) ahead of the article (gov.cn's TRS pages) would lose the article."""
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
 """Control characters other than tab, newline, carriage return and form feed."""
 
@@ -100,6 +103,7 @@ def extract(raw: RawItem) -> Extracted:
     if html and _looks_binary(html):
         problems.append("binary_content")
         html = None
+    html = DOCUMENT_END.sub("", html) if html else html
     tree = _tree(html) if html else None
     document = _trafilatura(html, tree, raw.url, problems) if html else None
     text = normalize_text(document.text or "") if document else ""
@@ -119,7 +123,7 @@ def extract(raw: RawItem) -> Extracted:
     if not text:
         problems.append("no_text" if title else "empty_text")
     declared = _html_lang(tree)
-    dated, problem = _published(raw, html, tree, declared or _chinese_by_script(title, text))
+    dated, problem = _published(raw, html, tree, _chinese_by_script(title, text) or declared)
     if problem:
         problems.append(problem)
     return Extracted(
@@ -354,7 +358,8 @@ def _published(
 
 def _chinese_by_script(title: str, text: str) -> str | None:
     """``zh`` for a page written mostly in Han characters: every Chinese-speaking region keeps UTC+8, so its
-    naive times are Beijing time whatever the variety."""
+    naive times are Beijing time whatever the variety, and whatever its ``<html lang>`` says (gamersky's
+    Chinese pages declare ``en``)."""
     sample = f"{title}\n{text}"[:1000]
     letters = sum(1 for ch in sample if ch.isalpha())
     return "zh" if letters and len(CJK.findall(sample)) > 0.5 * letters and not KANA.search(sample) else None

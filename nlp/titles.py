@@ -130,16 +130,21 @@ def _compact(text: str) -> str:
 
 
 def _complete_form(value: str, candidates: list[str]) -> str:
-    """``value``, or the longest candidate that it is a cut-short beginning of."""
+    """``value``, or the longest candidate that it is a cut-short beginning of. Without an ellipsis a cut
+    falls between words (an ``og:title`` cut at an unescaped quote), so a candidate that goes on inside
+    the last word (``…de la InfantaUltima Hora Mallorca``, an ``<h1>`` with the site's name glued on) does
+    not complete it."""
     stem = title_key(ELLIPSIS.sub("", value))
     if not stem:
         return ""
+    mid_word = bool(ELLIPSIS.search(value))
     longer = [
         other
         for other in candidates
         if other != value
         and len(title_key(other)) > len(stem)
         and title_key(other).startswith(stem)
+        and (mid_word or not (stem[-1].isalnum() and title_key(other)[len(stem)].isalnum()))
         and not ELLIPSIS.search(other)
         and not SUFFIX_START.match(title_key(other), len(stem))  # "<title> - <site>" does not complete it
         and not SEPARATORS.search(title_key(other), len(stem))

@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo
 import lxml.html
 import pytest
 
-from nlp.dates import parse_stamp, resolve, site_zone, structured_date
+from crawlers.records import RawItem
+from nlp.dates import page_date, parse_stamp, resolve, site_zone, structured_date
+from nlp.extract import extract
 from nlp.titles import choose_title, strip_site_suffix, title_candidates
 
 SEEN = datetime(2026, 11, 23, 12, tzinfo=UTC)
@@ -84,6 +86,20 @@ def test_a_publishers_own_meta_name_for_the_original_date_is_read() -> None:
     assert structured_date(page) == (datetime(2014, 12, 27, 12, 6), "datetime")
 
 
+def test_the_baidu_schema_date_of_a_chinese_portal_beats_its_related_list_days_in_beijing_time() -> None:
+    page = (
+        '<html lang="en"><head><script type="application/ld+json">{"@context": '
+        '"https://zhanzhang.baidu.com/contexts/cambrian.jsonld", "title": "港口罢工第三天", '
+        '"pubDate": "2026-11-05T11:10:52"}</script></head><body><h1>港口罢工第三天</h1>'
+        "<p>港口工人罢工进入第三天，码头仍然关闭，数百艘货船在港外等候，运输公司表示损失正在扩大。</p>"
+        "<ul><li><a href='/a'>相关新闻一</a><time>2026-11-04</time></li>"
+        "<li><a href='/b'>相关新闻二</a><time>2026-11-04</time></li></ul></body></html>"
+    )
+    assert page_date(page, lxml.html.fromstring(page)) == (datetime(2026, 11, 5, 11, 10, 52), "datetime")
+    raw = RawItem(source="s", url="http://news.example.com/a.html", html=page, fetched_at=SEEN)
+    assert extract(raw).published == datetime(2026, 11, 5, 3, 10, 52, tzinfo=UTC)  # despite lang="en"
+
+
 def test_json_ld_in_cdata_is_read_and_the_article_beats_a_related_video() -> None:
     page = lxml.html.fromstring(
         '<html><head><script type="application/ld+json">//<![CDATA[\n{"@type": "VideoObject", '
@@ -111,6 +127,8 @@ def test_titles_agree_lose_their_site_suffix_and_take_the_complete_form() -> Non
     assert choose_title(["Port reopens after storm ...", "Port reopens after storm damage"], None) == (
         "Port reopens after storm damage"
     )
+    glued = ["Strike closes the port", "Strike closes the port » Local » Harbor Daily"]
+    assert choose_title([*glued, "Strike closes the portHarbor Daily"], "Harbor Daily") == glued[0]
     title = "Nach Kalifat-Rufen in Hamburg: Sind wir zu sanft zu Islamisten?"
     assert strip_site_suffix(f"{title} - Panorama - derStandard.at", "derStandard", [title]) == title
     assert strip_site_suffix("Covid-19 cases rise", None, []) == "Covid-19 cases rise"

@@ -90,6 +90,15 @@ def test_chinese_page_and_date_from_the_page(world: World) -> None:
     assert "广告" not in result.text and "热门文章" not in result.text
 
 
+def test_an_included_header_document_does_not_end_the_page(world: World) -> None:
+    """A content system that includes a whole header document (``…</body></html>``) before the article:
+    a browser reads on, and so must the extractor."""
+    html, article = page(world, "nanfang-shangbao")
+    header = '<div class="nav"><a href="/">首页</a></div></body></html>\n<!--end header-->'
+    result = extract(raw(html.replace("<body>", "<body>" + header, 1)))
+    assert "<body>" in html and article.paragraphs[0] in result.text  # type: ignore[attr-defined]
+
+
 def test_no_date_and_future_date_are_counted_outcomes() -> None:
     body = "<html><body><article>" + "<p>A paragraph of news text that is long enough to keep.</p>" * 5
     undated = extract(raw(body + "</article></body></html>"))
