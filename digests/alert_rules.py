@@ -179,7 +179,7 @@ def _risk_candidate(rule: AlertRule, world: World, watchlist: str, episode: list
         key=f"{rule.name}/{watchlist}/{episode[0].story_id}", rule=rule.name, kind="risk",
         severity="critical" if level == "critical" else rule.severity, subject=watchlist,
         title=f"{_title(world, watchlist)}: {level} risk · {riskiest['title']}", reason=reason,
-        first_seen=episode[0].first_seen, evidence=evidence,
+        first_seen=episode[0].first_seen, last_seen=episode[-1].first_seen, evidence=evidence,
         figures={"risk_points": int(riskiest.get("risk_points", 0)), "stories": len(episode), **figures},
         episodes=f"{rule.name}/{watchlist}",
     )  # fmt: skip

@@ -18,10 +18,13 @@ CREATE TABLE IF NOT EXISTS alerts (
     severity TEXT NOT NULL, subject TEXT NOT NULL, title TEXT NOT NULL, reason TEXT NOT NULL,
     evidence TEXT NOT NULL, figures TEXT NOT NULL, first_seen TEXT NOT NULL, fired TEXT NOT NULL,
     updated TEXT NOT NULL, version INTEGER NOT NULL DEFAULT 1, state TEXT NOT NULL DEFAULT 'open',
-    acknowledged_by TEXT, acknowledged_at TEXT, resolved_by TEXT, resolved_at TEXT, episodes TEXT NOT NULL
+    acknowledged_by TEXT, acknowledged_at TEXT, resolved_by TEXT, resolved_at TEXT, episodes TEXT NOT NULL,
+    last_seen TEXT
 );
 CREATE INDEX IF NOT EXISTS alerts_episodes ON alerts (episodes, fired);
 """
+LAST_SEEN_COLUMN = "ALTER TABLE alerts ADD COLUMN last_seen TEXT"
+"""Stores written before alerts remembered when their episode was last seen gain the column on opening."""
 STATES = ("open", "acknowledged", "resolved")
 
 
@@ -60,6 +63,10 @@ class Candidate(Finding):
     episodes: str = ""
     """What a new episode must differ in to be a new alert within the rule's cooldown (the rule and its
     watchlist for a volume spike); empty: the key alone."""
+    last_seen: datetime | None = None
+    """When the episode was last seen (its newest story). What begins no more than the cooldown after an
+    open alert of the same ``episodes`` was last seen continues that alert: a risk episode that outlives
+    the rule's lookback keeps its alert when its first story falls out of sight."""
 
 
 @dataclass(frozen=True)
@@ -91,32 +98,43 @@ class AlertError(Exception):
 class AlertStore:
     def __init__(self, path: Path) -> None:
         self.db = open_database(path, SCHEMA)
+        if "last_seen" not in {row[1] for row in self.db.execute("PRAGMA table_info(alerts)")}:
+            with self.db:
+                self.db.execute(LAST_SEEN_COLUMN)
 
     def close(self) -> None:
         self.db.close()
 
     def offer(self, found: Candidate, now: datetime, cooldown: timedelta) -> tuple[Alert, bool] | None:
         """Record what a rule found: a new alert, or a new version of the episode's alert when it grew.
-        The episode's alert has the same key, or the same ``episodes`` and was fired within ``cooldown``
-        or first seen within what was found (a span that grew back to an earlier start). Returns the
-        alert and whether it is new; ``None`` when nothing changed."""
+        The episode's alert has the same key, or the same ``episodes`` and was fired within ``cooldown``,
+        or first seen within what was found (a span that grew back to an earlier start), or last seen no
+        more than ``cooldown`` before what was found began. Returns the alert and whether it is new;
+        ``None`` when nothing changed that people are told of."""
         with self.db:
             episodes = found.episodes or found.key
             current = self._row("key = ?", (found.key,)) or self._row(
-                "episodes = ? AND (fired >= ? OR first_seen >= ?) AND state != 'resolved' "
+                "episodes = ? AND (fired >= ? OR first_seen >= ? OR last_seen >= ?) AND state != 'resolved' "
                 "ORDER BY fired DESC",
-                (episodes, (now - cooldown).isoformat(), found.first_seen.isoformat()),
-            )
+                (episodes, (now - cooldown).isoformat(), found.first_seen.isoformat(),
+                 (found.first_seen - cooldown).isoformat()),
+            )  # fmt: skip
+            last_seen = found.last_seen.isoformat() if found.last_seen else None
             if current is None:
                 cursor = self.db.execute(
                     "INSERT INTO alerts (key, rule, kind, severity, subject, title, reason, evidence, "
-                    "figures, first_seen, fired, updated, episodes) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "figures, first_seen, fired, updated, episodes, last_seen) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (found.key, found.rule, found.kind, found.severity, found.subject, found.title,
                      found.reason, _evidence(found.evidence), json.dumps(found.figures),
-                     found.first_seen.isoformat(), now.isoformat(), now.isoformat(), episodes),
+                     found.first_seen.isoformat(), now.isoformat(), now.isoformat(), episodes, last_seen),
                 )  # fmt: skip
                 return self.get(int(cursor.lastrowid or 0)), True
+            if last_seen:
+                self.db.execute(
+                    "UPDATE alerts SET last_seen = ? WHERE id = ? AND (last_seen IS NULL OR last_seen < ?)",
+                    (last_seen, current.id, last_seen),
+                )
             if not _grew(current.figures, found.figures):
                 return None
             figures = {k: max(v, current.figures.get(k, 0)) for k, v in found.figures.items()}
@@ -166,7 +184,7 @@ class AlertStore:
 
 def _alert(row: tuple[Any, ...]) -> Alert:
     (id_, key, rule, kind, severity, subject, title, reason, evidence, figures, first_seen, fired, updated,
-     version, state, acked_by, acked_at, resolved_by, resolved_at, _) = row  # fmt: skip
+     version, state, acked_by, acked_at, resolved_by, resolved_at, _, _) = row  # fmt: skip
     return Alert(
         key=key, rule=rule, kind=kind, severity=severity, subject=subject, title=title, reason=reason,
         id=id_, evidence=tuple(Evidence(**e) for e in json.loads(evidence)), figures=json.loads(figures),

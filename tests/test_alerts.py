@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import random
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from config.alert_settings import AlertChannel, AlertRule, AlertSettings, QuietH
 from config.settings import MailSettings, Settings, Team, TopicSettings, Watchlist
 from crawlers.records import SourceReport
 from digests.alert_rules import World, evaluate, inactive
-from digests.alert_store import Candidate, Evidence
+from digests.alert_store import SCHEMA, AlertStore, Candidate, Evidence
 from index.base import IndexDoc
 from nlp.records import Mention, Risk
 from opinionwatch.alerting import queue_alert, quiet_until
@@ -228,6 +229,58 @@ def test_risky_stories_a_day_or_less_apart_are_one_alert_that_grows_and_turns_cr
     assert three.title.endswith("critical risk · Risky 5") and "3 risky stories since" in three.reason
     assert alert.version == 2 and alert.severity == "critical" and alert.title == three.title
     assert renewed and later != first
+
+
+def test_a_risk_episode_longer_than_the_lookback_keeps_its_one_alert(tmp_path: Path) -> None:
+    """Risky stories every 20 hours for ten days are one episode: when its first story falls out of the
+    rule's seven-day lookback, the finding (now keyed by a later story) continues the open alert."""
+    config = settings(tmp_path)
+    mention = Mention(watchlist="novamart", term="NovaMart", field="body", start=0, end=8, via="NovaMart")
+    items = []
+    for number in range(12):
+        words = " ".join(f"{WORDS[(number * 7 + k) % len(WORDS)]}{number}{k}" for k in range(40))
+        item = make_item(f"long{number}", f"NovaMart {words}", SPIKE + timedelta(hours=20 * number),
+                         source=f"s{number}", title=f"Long {number}", mentions=(mention,))  # fmt: skip
+        item.risk = Risk(level="high", points=5, reasons=["`fine`"], watchlist="novamart")
+        items.append(item)
+    alert_ids = set()
+    with Services(config, clock=FixedClock(SPIKE)) as services:
+        services.stories.assign(items)
+        services.index.upsert([IndexDoc.from_item(item, None) for item in items])
+        for number in range(12):
+            now = SPIKE + timedelta(hours=20 * number + 1)
+            world = World(config, services.index, services.stories, now, None, None, DAY0)
+            for found in (c for c in evaluate(world) if c.kind == "risk"):
+                offered = services.alerts.offer(found, now, timedelta(hours=24))
+                alert_ids |= {offered[0].id} if offered else set()
+        keys = {c.key for c in evaluate(world) if c.kind == "risk"}
+        alerts = services.alerts.list()
+    assert len(alerts) == 1 and alert_ids == {alerts[0].id}
+    assert keys != {alerts[0].key}  # the episode's first story is out of the lookback by now
+
+
+def test_a_store_written_before_last_seen_opens_and_keeps_its_alerts(tmp_path: Path) -> None:
+    path = tmp_path / "alerts.sqlite"
+    before = SCHEMA.replace(",\n    last_seen TEXT", "")
+    assert before != SCHEMA
+    with sqlite3.connect(path) as db:
+        db.executescript(before)
+        db.execute(
+            "INSERT INTO alerts (key, rule, kind, severity, subject, title, reason, evidence, figures, "
+            "first_seen, fired, updated, episodes) VALUES (?, 'r', 'risk', 'warning', 'novamart', 't', "
+            "'why', '[]', '{}', ?, ?, ?, 'r/novamart')",
+            ("r/novamart/a", SPIKE.isoformat(), SPIKE.isoformat(), SPIKE.isoformat()),
+        )
+    store = AlertStore(path)
+    try:
+        assert [a.key for a in store.list()] == ["r/novamart/a"]
+        later = SPIKE + timedelta(days=3)
+        found = Candidate(key="r/novamart/b", rule="r", kind="risk", severity="warning", subject="novamart",
+                          title="t", reason="why", first_seen=later, last_seen=later, episodes="r/novamart")  # fmt: skip
+        assert store.offer(found, later, timedelta(hours=24)) is not None  # days later: a new episode
+        assert store.offer(found, later + timedelta(days=1), timedelta(hours=24)) is None  # the same one
+    finally:
+        store.close()
 
 
 def test_the_broken_source_rule_tells_broken_from_quiet(tmp_path: Path) -> None:
