@@ -113,7 +113,7 @@ class SentenceTransformerEmbedder:
         self.passage_prompt = "passage" if "passage" in prompts else None
         self.query_prompt = "query" if "query" in prompts else None
         self.name = settings.model
-        self.batch_size = settings.batch_size
+        self.batch_size = settings.texts_per_pass
         dimension = (
             self.model.get_embedding_dimension() if hasattr(self.model, "get_embedding_dimension") else None
         )

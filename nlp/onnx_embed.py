@@ -91,7 +91,7 @@ class OnnxEmbedder:
         self.query_prefix = str(prompts.get("query", ""))
         self.name = f"{settings.model}@{settings.backend}"
         self.dimension = self.encoder.dimension
-        self.batch_size = settings.batch_size
+        self.batch_size = settings.texts_per_pass
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         return self.encoder.encode([self.passage_prefix + text for text in texts], self.batch_size)

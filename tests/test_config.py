@@ -6,7 +6,7 @@ import pytest
 
 from config.loader import ConfigError, load_settings, resolve_config_path
 from config.reference import setting_paths
-from config.settings import EmbeddedIndexSettings, Settings
+from config.settings import EmbeddedIndexSettings, EmbeddingSettings, Settings
 
 REPO = Path(__file__).resolve().parents[1]
 ENV = {"OPINIONWATCH_SMTP_PASSWORD": "s3cret-value"}
@@ -110,6 +110,11 @@ def test_timezone_and_recipients_are_checked(tmp_path: Path) -> None:
     )
     message = str(pytest.raises(ConfigError, load_settings, path, environ={}).value)
     assert "Mars/Base" in message and "nobody" in message
+
+
+def test_an_empty_batch_size_is_the_backends_own() -> None:
+    assert [EmbeddingSettings(backend=b).texts_per_pass for b in ("torch", "onnx", "onnx-int8")] == [32, 8, 8]
+    assert EmbeddingSettings(backend="torch", batch_size=4).texts_per_pass == 4
 
 
 def test_missing_file_says_how_to_fix(tmp_path: Path) -> None:

@@ -66,7 +66,7 @@ def test_batches_by_token_count_keep_the_order_of_the_texts(
     try:
         vectors = real_embedder.embed(texts)
     finally:
-        real_embedder.batch_size = EmbeddingSettings().batch_size
+        real_embedder.batch_size = EmbeddingSettings(backend="torch").texts_per_pass
     alone = np.stack(
         [
             real_embedder.model.encode(
