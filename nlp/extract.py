@@ -16,6 +16,7 @@ list went from 7 of 9 (3,136 characters in all) to 0, with body F1 unchanged or 
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import re
@@ -74,6 +75,9 @@ INLINE = frozenset(
 DOCUMENT_END = re.compile(r"</(?:body|html)\s*>", re.IGNORECASE)
 """End tags that a browser ignores wherever they stand but libxml2 obeys: a content system that includes a
 whole header document (``…</html>``) ahead of the article (gov.cn's TRS pages) would lose the article."""
+NEXT_FLIGHT = re.compile(r'self\.__next_f\.push\(\[1,("(?:[^"\\]|\\.)*")\]\)')
+"""A chunk of a Next.js page's flight data (a JSON string), where some sites keep the article's HTML
+that the served page leaves out (HankookIlbo)."""
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
 """Control characters other than tab, newline, carriage return and form feed."""
 
@@ -109,9 +113,9 @@ def extract(raw: RawItem) -> Extracted:
     text = normalize_text(document.text or "") if document else ""
     method = "trafilatura"
     if len(text) < MIN_TEXT_CHARS and html:
-        fallback = _paragraph_text(tree)
-        if len(fallback) > len(text):
-            text, method = fallback, "paragraphs"
+        for fallback, how in ((_paragraph_text(tree), "paragraphs"), (_flight_text(html), "flight_data")):
+            if len(fallback) > len(text):
+                text, method = fallback, how
     if not text:
         text, method = normalize_text(_strip_tags(raw.feed_summary or "")), "feed"
     site_name = outlet_name(normalize_text((document.sitename if document else None) or ""))
@@ -331,6 +335,22 @@ def _paragraph_text(tree: lxml.html.HtmlElement | None) -> str:
         return ""
     paragraphs = [" ".join(p.text_content().split()) for p in tree.iter("p")]
     return normalize_text("\n".join(p for p in paragraphs if len(p) > 20))
+
+
+def _flight_text(html: str) -> str:
+    """The paragraphs of the HTML in a Next.js page's flight data (``self.__next_f.push``), for pages that
+    render their article only from it."""
+    if "self.__next_f" not in html:
+        return ""
+    fragments = []
+    for literal in NEXT_FLIGHT.findall(html):
+        try:
+            chunk = json.loads(literal)
+        except ValueError:
+            continue
+        if isinstance(chunk, str) and "<p" in chunk:
+            fragments.append(chunk)
+    return _paragraph_text(_tree(f"<html><body>{''.join(fragments)}</body></html>")) if fragments else ""
 
 
 def _strip_tags(fragment: str) -> str:

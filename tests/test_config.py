@@ -113,7 +113,11 @@ def test_timezone_and_recipients_are_checked(tmp_path: Path) -> None:
 
 
 def test_an_empty_batch_size_is_the_backends_own() -> None:
-    assert [EmbeddingSettings(backend=b).texts_per_pass for b in ("torch", "onnx", "onnx-int8")] == [32, 16, 16]
+    assert [EmbeddingSettings(backend=b).texts_per_pass for b in ("torch", "onnx", "onnx-int8")] == [
+        32,
+        16,
+        16,
+    ]
     assert EmbeddingSettings(backend="torch", batch_size=4).texts_per_pass == 4
 
 

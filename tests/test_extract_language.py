@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 from datetime import UTC, datetime, timedelta
 
@@ -97,6 +98,19 @@ def test_an_included_header_document_does_not_end_the_page(world: World) -> None
     header = '<div class="nav"><a href="/">首页</a></div></body></html>\n<!--end header-->'
     result = extract(raw(html.replace("<body>", "<body>" + header, 1)))
     assert "<body>" in html and article.paragraphs[0] in result.text  # type: ignore[attr-defined]
+
+
+def test_an_article_only_in_next_js_flight_data_is_read_from_there(world: World) -> None:
+    article = world.articles_of("harbor-daily")[0]
+    chunk = "1f:T9c4," + "".join(f'<p class="editor-p">{p}</p>' for p in article.paragraphs)
+    html = (
+        f"<html><head><title>{article.title}</title></head><body><div id='root'>Loading…</div>"
+        f"<script>self.__next_f.push([1,{json.dumps(chunk)}])</script>"
+        '<script>self.__next_f.push([1,"2:[\\"$\\",\\"div\\",null,{}]"])</script></body></html>'
+    )
+    result = extract(raw(html))
+    assert result.method == "flight_data" and result.title == article.title
+    assert all(paragraph in result.text for paragraph in article.paragraphs)
 
 
 def test_no_date_and_future_date_are_counted_outcomes() -> None:
