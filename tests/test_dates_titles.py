@@ -23,6 +23,8 @@ HEAD = "動画：ナイジェリアで少女らによる自爆攻撃、ロケッ
         ("Europe/London", "https://news.example.cn/a", "zh", "Europe/London"),  # the source's setting wins
         (None, "https://news.example.cn/a", None, "Asia/Shanghai"),
         (None, "https://www.faz.de/a", "en", "Europe/Berlin"),
+        (None, "https://www.landesspiegel.li/a", "de", "Europe/Vaduz"),
+        (None, "https://www.aa.com.tr/tr/a", None, "Europe/Istanbul"),
         (None, "https://example.com/a", "zh-TW", "Asia/Taipei"),
         (None, "https://example.com/a", "zh-cn", "Asia/Shanghai"),
         (None, "https://example.com/a", "en", "UTC"),
