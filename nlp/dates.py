@@ -163,11 +163,7 @@ def page_date(html: str, tree: lxml.html.HtmlElement | None) -> tuple[datetime, 
     declared = structured_date(tree) if tree is not None else None
     if declared is not None:
         return declared
-    baidu = (
-        next((found for value in json_ld_values(tree, "pubDate") if (found := parse_stamp(value))), None)
-        if tree is not None
-        else None
-    )
+    baidu = _first_stamp(json_ld_values(tree, "pubDate")) if tree is not None else None
     try:
         text = find_date(html, outputformat="%Y-%m-%dT%H:%M:%S%z", original_date=True, extensive_search=False)
     except (ValueError, TypeError):
@@ -180,11 +176,12 @@ def page_date(html: str, tree: lxml.html.HtmlElement | None) -> tuple[datetime, 
 
 def structured_date(tree: lxml.html.HtmlElement) -> tuple[datetime, DatePrecision] | None:
     """The first publication date the page declares in structured data, with its precision."""
-    for value in (*json_ld_values(tree, "datePublished"), *_meta_dates(tree)):
-        found = parse_stamp(value)
-        if found is not None:
-            return found
-    return None
+    return _first_stamp([*json_ld_values(tree, "datePublished"), *_meta_dates(tree)])
+
+
+def _first_stamp(values: list[str]) -> tuple[datetime, DatePrecision] | None:
+    """The first of ``values`` that reads as a date."""
+    return next((found for value in values if (found := parse_stamp(value)) is not None), None)
 
 
 def parse_stamp(text: str) -> tuple[datetime, DatePrecision] | None:
