@@ -156,23 +156,32 @@ class StoryStore:
             return
         with_vectors = vectors is not None and self._vector_levels
         window = self._window_for(items, with_vectors)
-        facts = [self._facts(item) for item in items]
+        facts = self.facts(items)
         self._in_transaction(
             lambda: self._assign_rows(items, vectors if with_vectors else None, facts, window)
         )
 
-    def assign_embedding(self, items: list[Item], embed: Embed) -> np.ndarray:
+    def facts(self, items: list[Item]) -> list[Facts]:
+        """What the store compares ``items`` by besides their vectors (MinHash signature, figures,
+        names): a function of each item alone, so another thread may compute it ahead of
+        :meth:`assign_embedding`."""
+        return [self._facts(item) for item in items]
+
+    def assign_embedding(
+        self, items: list[Item], embed: Embed, facts: list[Facts] | None = None
+    ) -> np.ndarray:
         """:meth:`assign`, calling the encoder only for the items that need it, and each item's vector.
 
         A reprint (the same item seen before, the same text, or a near-duplicate of a recent item) joins
         its story without a vector and takes the vector of the item it reprints, from this batch or the
         store; ``embed`` is called once, with the other items (and any reprint whose original has no
-        stored vector), which then go through every level as in :meth:`assign`.
+        stored vector), which then go through every level as in :meth:`assign`. ``facts``: the items'
+        :meth:`facts`, if computed already.
         """
         if not items:
             return np.zeros((0, 0), dtype=np.float32)
         window = self._window_for(items, self._vector_levels)
-        facts = [self._facts(item) for item in items]
+        facts = facts if facts is not None else self.facts(items)
         vectors: list[np.ndarray | None] = [None] * len(items)
         self._in_transaction(lambda: self._assign_embedding(items, facts, vectors, window, embed))
         return np.stack(vectors)  # type: ignore[arg-type]  # every row is set: borrowed or embedded

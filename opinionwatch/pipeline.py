@@ -26,6 +26,7 @@ from nlp.process import process
 from nlp.records import Item
 from nlp.risk import item_risk
 from nlp.sentiment import read_sentiments, settle_sentiments
+from nlp.story_window import Facts
 from nlp.topic_daily import DailyFit, fit_day
 from opinionwatch.wiring import Services
 
@@ -103,7 +104,8 @@ def process_and_index(
     and no text are counted as ``empty_text`` and handed on without being indexed).
 
     Work is streamed so that the model never waits: one thread extracts chunks of ``chunk`` pages ahead
-    of the model (the encoder releases the GIL while it computes); the model thread takes every chunk
+    of the model (the encoder releases the GIL while it computes), with what the story store compares
+    besides vectors (:meth:`StoryStore.facts`: MinHash, figures, names); the model thread takes every chunk
     that is ready (up to ``max_batch`` items), assigns their stories and calls the encoder only for the
     items that are not reprints (:meth:`StoryStore.assign_embedding`: a reprint takes its original's
     vector); a third thread indexes each batch behind it. Each stage keeps the order of ``raws``;
@@ -135,13 +137,15 @@ def process_and_index(
             ready = processed.popleft().result()
             while processed and processed[0].done() and len(ready) < max_batch:
                 ready += processed.popleft().result()
-            batch = sorted(  # empty ones: counted, not indexed; the rest in publication order (see below)
-                (item for item in ready if EMPTY not in item.problems), key=_publication_order
+            # empty ones: counted, not indexed; the rest in publication order (see below)
+            batch = sorted(
+                ((item, facts) for item, facts in ready if facts is not None), key=_publication_order
             )
             progress("process", report.processed + report.failed, len(raws))
             if batch:
-                modelled = batch, modeller.submit(_model_batch, services, batch, report)
-            items.extend(ready)
+                chosen = [item for item, _ in batch]
+                modelled = chosen, modeller.submit(_model_batch, services, batch, report)
+            items.extend(item for item, _ in ready)
         if indexed is not None:
             indexed.result()
     progress("index", report.indexed, len(items))
@@ -149,14 +153,19 @@ def process_and_index(
     return items
 
 
-def _publication_order(item: Item) -> tuple[datetime, str, str]:
+def _publication_order(pair: tuple[Item, Facts | None]) -> tuple[datetime, str, str]:
     """Items meet the story store in the order they were published, not in the order the crawl finished
     them: an original comes before its reprints, and the same pages give the same stories, vectors and
     topics whatever order the network delivered them in."""
+    item = pair[0]
     return item.filed_at, item.title, item.url
 
 
-def _process_chunk(services: Services, raws: list[RawItem], report: CycleReport) -> list[Item]:
+def _process_chunk(
+    services: Services, raws: list[RawItem], report: CycleReport
+) -> list[tuple[Item, Facts | None]]:
+    """The chunk's items, each with its story facts (None for an empty item, which is not indexed): the
+    facts are computed here, off the model thread, which waits for nothing else than the encoder."""
     timer = time.monotonic()
     items = []
     for raw in raws:
@@ -181,7 +190,9 @@ def _process_chunk(services: Services, raws: list[RawItem], report: CycleReport)
         for item in items:
             _judged_alone(partial(read_signals, services, [item]), item, report)
     report.seconds["sentiment_read"] = report.seconds.get("sentiment_read", 0.0) + time.monotonic() - reading
-    return items
+    facts = services.stories.facts([item for item in items if EMPTY not in item.problems])
+    ordered = iter(facts)
+    return [(item, None if EMPTY in item.problems else next(ordered)) for item in items]
 
 
 def _judged_alone(judge: Callable[[], None], item: Item, report: CycleReport) -> None:
@@ -194,11 +205,13 @@ def _judged_alone(judge: Callable[[], None], item: Item, report: CycleReport) ->
         log.exception("sentiment or risk failed", extra={"url": item.url, "source": item.source})
 
 
-def _model_batch(services: Services, items: list[Item], report: CycleReport) -> np.ndarray:
-    """Stories for ``items``, the encoder called only for those that are not reprints; their vectors."""
+def _model_batch(services: Services, batch: list[tuple[Item, Facts]], report: CycleReport) -> np.ndarray:
+    """Stories for the batch's items, the encoder called only for those that are not reprints; their
+    vectors."""
     timer = time.monotonic()
     embed_seconds = report.seconds.get("embed", 0.0)
-    vectors = services.stories.assign_embedding(items, lambda needed: _embed(services, needed, report))
+    items, facts = [item for item, _ in batch], [facts for _, facts in batch]
+    vectors = services.stories.assign_embedding(items, lambda needed: _embed(services, needed, report), facts)
     if services.topic_assigner is not None and len(vectors):
         services.topic_assigner.assign(items, vectors)
     report.new_stories += sum(1 for item in items if item.story_level == "new")
