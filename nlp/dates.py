@@ -1,8 +1,8 @@
 """Publication dates: where they come from, which zone a naive time is in, and how precise they are.
 
-A page date comes from its structured data (JSON-LD ``datePublished`` or Baidu's ``pubDate``, ``<meta>``
-tags such as ``article:published_time`` and ``og:time``), else htmldate (``<time>`` elements, the text,
-the URL); a listing date comes from the feed or sitemap. A time written
+A page date comes from its structured data (the time a Sina page shows, JSON-LD ``datePublished`` or
+Baidu's ``pubDate``, ``<meta>`` tags such as ``article:published_time`` and ``og:time``), else htmldate
+(``<time>`` elements, the text, the URL); a listing date comes from the feed or sitemap. A time written
 without an offset is read in the source's ``timezone``; without one, in the zone of the site's country
 domain, else of its declared language and region, else UTC. Each date keeps its precision: ``datetime``
 (a time of day), ``date`` (a day only: kept as local midnight, never preferred to a timed copy) or
@@ -47,7 +47,12 @@ META_DATES = (
     "rnews:datePublished",
     "date",
 )
-"""Publication-date ``<meta>`` names, in order of preference."""
+"""Publication-date ``<meta>`` names; the first in document order that reads as a date is taken."""
+SHOWN_TIME_METAS = ("weibo: article:create_at",)
+"""``<meta>`` names of the time a page shows as its publication time, taken before any other declared
+date: Sina's portal pages show their ``weibo: article:create_at``, while their
+``article:published_time`` is now and then a republication, seconds to hours later (gne's Sina pages:
+04:04 shown and created, 06:52 "published")."""
 HAN_DATE = re.compile(
     r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?(?:\s*(\d{1,2})[:：时](\d{2})(?:[:：分](\d{2}))?)?"
 )
@@ -176,7 +181,8 @@ def page_date(html: str, tree: lxml.html.HtmlElement | None) -> tuple[datetime, 
 
 def structured_date(tree: lxml.html.HtmlElement) -> tuple[datetime, DatePrecision] | None:
     """The first publication date the page declares in structured data, with its precision."""
-    return _first_stamp([*json_ld_values(tree, "datePublished"), *_meta_dates(tree)])
+    shown = meta_values(tree, SHOWN_TIME_METAS)
+    return _first_stamp([*shown, *json_ld_values(tree, "datePublished"), *_meta_dates(tree)])
 
 
 def _first_stamp(values: list[str]) -> tuple[datetime, DatePrecision] | None:

@@ -203,3 +203,16 @@ def test_with_no_title_tags_the_page_title_is_used_not_the_body() -> None:
         "<html><head><title>Council approves cargo lane</title></head><body></body></html>"
     )
     assert choose_title(title_candidates(page, None, None), None) == "Council approves cargo lane"
+
+
+def test_a_sina_page_is_dated_by_the_time_it_shows_not_a_later_republication() -> None:
+    page = (
+        '<html><head><meta name="weibo: article:create_at" content="2026-11-07 04:04:43">'
+        '<meta name="weibo: article:update_at" content="2026-11-07 09:08:25">'
+        '<meta property="article:published_time" content="2026-11-07T06:52:51+08:00"></head>'
+        '<body><h1>港口罢工第三天</h1><span class="date">2026年11月07日 04:04</span>'
+        "<p>港口工人罢工进入第三天，码头仍然关闭，数百艘货船在港外等候，运输公司表示损失正在扩大。</p>"
+        "</body></html>"
+    )
+    raw = RawItem(source="s", url="https://finance.sina.com.cn/a.shtml", html=page, fetched_at=SEEN)
+    assert extract(raw).published == datetime(2026, 11, 6, 20, 4, 43, tzinfo=UTC)  # 04:04:43 in Beijing
