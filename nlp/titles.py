@@ -38,6 +38,11 @@ INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff]")
 ENTITY = re.compile(r"&(?:#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+\d*);")
 QUOTES = str.maketrans("‘’‚‛′“”„″", "'''''\"\"\"\"")
 MAX_SUFFIX_SHARE = 0.5
+WORD = re.compile(r"\w+")
+OUTLET_WORDS = 5
+"""Most words in a trailing outlet name that is recognised by its domain's name alone."""
+SECOND_LEVEL = frozenset({"com", "co", "net", "org", "gov", "edu", "ac", "or", "ne", "go"})
+"""Second-level labels under a country's domain that are no site's name (``com.cn``, ``co.uk``)."""
 """A trailing part longer than this share of the title is part of the title, not a site name."""
 
 
@@ -112,17 +117,37 @@ def strip_site_suffix(title: str, site_name: str | None, others: list[str] | Non
         if other and title.startswith(other) and suffixed and len(rest) <= MAX_SUFFIX_SHARE * len(title):
             return other
     head, tail = title[: cuts[-1].start()].rstrip(), title[cuts[-1].end() :].strip()
-    if head and _names_site(tail, site_name):
+    if head and _names_site(tail, site_name, trailing=True):
         return strip_site_suffix(head, site_name, others)
     return title
 
 
-def _names_site(part: str, site_name: str | None) -> bool:
-    """Whether a title part is the site's name (or its domain), ignoring case, spaces and punctuation."""
+def _names_site(part: str, site_name: str | None, trailing: bool = False) -> bool:
+    """Whether a title part is the site's name (or its domain), ignoring case, spaces and punctuation. A
+    ``trailing`` part of a few words also names a domain when its last word is the domain's name (``Die
+    Neue Südtiroler Tageszeitung`` on tageszeitung.it, a page without ``og:site_name``)."""
     part_compact, site_compact = _compact(part), _compact(site_name or "")
     if not part_compact or not site_compact:
         return False
-    return site_compact in part_compact or (len(part_compact) >= 4 and part_compact in site_compact)
+    if site_compact in part_compact or (len(part_compact) >= 4 and part_compact in site_compact):
+        return True
+    words = WORD.findall(fold(part))
+    name = _domain_name(site_name or "") if trailing and len(words) <= OUTLET_WORDS else None
+    return name is not None and words[-1] == name
+
+
+def _domain_name(site: str) -> str | None:
+    """The registered name of a domain (``tageszeitung`` of ``www.tageszeitung.it``, ``sina`` of
+    ``news.sina.com.cn``, ``bbc`` of ``bbc.co.uk``); None for a site name that is no domain, or a name
+    shorter than 3 letters."""
+    labels = site.lower().split(".")
+    if " " in site or len(labels) < 2:
+        return None
+    labels.pop()  # the top-level domain
+    if len(labels) >= 2 and len(labels[-1]) <= 3 and labels[-1] in SECOND_LEVEL:
+        labels.pop()  # com.cn, co.uk, com.au
+    name = labels[-1]
+    return name if len(name) >= 3 else None
 
 
 def _compact(text: str) -> str:

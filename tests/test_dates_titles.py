@@ -216,3 +216,22 @@ def test_a_sina_page_is_dated_by_the_time_it_shows_not_a_later_republication() -
     )
     raw = RawItem(source="s", url="https://finance.sina.com.cn/a.shtml", html=page, fetched_at=SEEN)
     assert extract(raw).published == datetime(2026, 11, 6, 20, 4, 43, tzinfo=UTC)  # 04:04:43 in Beijing
+
+
+def test_an_outlet_named_by_its_domain_alone_is_cut_from_the_end_of_a_title_only() -> None:
+    page = (
+        "<html><head><title>Landtag streitet über Budget – Die Neue Südtiroler Tageszeitung</title></head>"
+        "<body><h2>Politik</h2><p>Der Landtag hat am Dienstag stundenlang über den Haushalt gestritten, "
+        "eine Einigung gab es bis zum Abend nicht. Die Opposition kündigte weitere Anträge an.</p>"
+        "</body></html>"
+    )
+    raw = RawItem(
+        source="s", url="https://www.tageszeitung.it/2026/11/05/landtag/", html=page, fetched_at=SEEN
+    )
+    assert extract(raw).title == "Landtag streitet über Budget"  # no og:site_name: the domain names it
+    assert strip_site_suffix("How we designed Dropbox ATF: an async task framework", "dropbox.tech") == (
+        "How we designed Dropbox ATF: an async task framework"  # a leading part that merely mentions it
+    )
+    assert (
+        strip_site_suffix("Trump denies it - fake news", "news.example.com") == "Trump denies it - fake news"
+    )
