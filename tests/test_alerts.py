@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import random
 import sqlite3
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from digests.alert_rules import World, evaluate, inactive
 from digests.alert_store import SCHEMA, AlertStore, Candidate, Evidence
 from index.base import IndexDoc
 from nlp.records import Mention, Risk
-from opinionwatch.alerting import queue_alert, quiet_until
+from opinionwatch.alerting import queue_alert, quiet_until, routes
 from opinionwatch.cli import app
 from opinionwatch.cli_alerts import replay, score
 from opinionwatch.clock import FixedClock
@@ -130,6 +131,37 @@ def test_quiet_hours_hold_alerts_back_except_critical_ones(tmp_path: Path) -> No
         clock.instant = datetime(2026, 11, 17, 7, 1, tzinfo=UTC)
         services.outbox.deliver(services.notifiers, clock.now)
     assert sorted(e.key.split("/")[1] for e in recorder.delivered) == ["1", "2"]
+
+
+def test_an_alert_goes_to_the_channels_of_the_teams_it_concerns_that_take_its_severity(
+    tmp_path: Path,
+) -> None:
+    desk = AlertChannel(name="desk", type="email", recipients=["desk@example.com"])
+    pager = AlertChannel(name="pager", type="email", recipients=["duty@example.com"], min_severity="critical")
+    policy = AlertChannel(name="policy", type="email", recipients=["policy@example.com"])
+    config = Settings(
+        data_dir=tmp_path / "data",
+        watchlists=[Watchlist(name=n, entities=[{"name": n}]) for n in ("novamart", "trade")],  # type: ignore[list-item]
+        teams=[
+            Team(name="pr", watchlists=["novamart"], alert_channels=["desk", "pager"]),
+            Team(name="policy", watchlists=["trade"], alert_channels=["policy", "desk"]),
+        ],  # fmt: skip
+        alerts=AlertSettings(channels=[desk, pager, policy]),
+        topics=TopicSettings(enabled=False),
+    )
+    now = SPIKE + timedelta(hours=1)
+    with Services(config, clock=FixedClock(now)) as services:
+
+        def routed(found: Candidate) -> list[str]:
+            alert, _ = services.alerts.offer(found, now, timedelta(hours=12))  # type: ignore[misc]
+            return sorted(channel.name for _, channel in routes(services, alert))
+
+        assert routed(candidate(8, 5)) == ["desk"]  # a warning about NovaMart: not the pager, not policy
+        assert routed(replace(candidate(8, 5, "critical"), key="k2")) == ["desk", "pager"]
+        broken = replace(
+            candidate(1, 1), key="k3", kind="source_broken", rule="source-broken", subject="dead"
+        )
+        assert routed(broken) == ["desk", "policy"]  # about a source: every team, each channel once
 
 
 def _stories(config: Settings, services: Services) -> None:
