@@ -145,7 +145,7 @@ def test_an_alert_goes_to_the_channels_of_the_teams_it_concerns_that_take_its_se
         teams=[
             Team(name="pr", watchlists=["novamart"], alert_channels=["desk", "pager"]),
             Team(name="policy", watchlists=["trade"], alert_channels=["policy", "desk"]),
-        ],  # fmt: skip
+        ],
         alerts=AlertSettings(channels=[desk, pager, policy]),
         topics=TopicSettings(enabled=False),
     )
