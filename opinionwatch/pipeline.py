@@ -190,9 +190,8 @@ def _process_chunk(
         for item in items:
             _judged_alone(partial(read_signals, services, [item]), item, report)
     report.seconds["sentiment_read"] = report.seconds.get("sentiment_read", 0.0) + time.monotonic() - reading
-    facts = services.stories.facts([item for item in items if EMPTY not in item.problems])
-    ordered = iter(facts)
-    return [(item, None if EMPTY in item.problems else next(ordered)) for item in items]
+    facts = services.stories.facts
+    return [(item, None if EMPTY in item.problems else facts([item])[0]) for item in items]
 
 
 def _judged_alone(judge: Callable[[], None], item: Item, report: CycleReport) -> None:
