@@ -58,6 +58,11 @@ HAN_DATE = re.compile(
 )
 NO_TIME = datetime(2000, 1, 1)
 FUTURE_SLACK = timedelta(hours=12)
+SHOWN_DATE_TIME = re.compile(
+    r"(?<!\d)(\d{4}|\d{1,2})([./-])(\d{1,2})\2(\d{4}|\d{2})(?!\d)[^\w\d]{1,5}(\d{1,2}):(\d{2})(?!\d)"
+    r"(?:\s?([aApP])\.?[mM]\b)?"
+)
+"""A numeric date, then (after at most five spaces or marks: `` | ``, ``, ``) a time of day (``8:00pm``)."""
 COUNTRY_ZONES = {
     "cn": "Asia/Shanghai",
     "hk": "Asia/Hong_Kong",
@@ -159,6 +164,36 @@ def site_zone(source_zone: str | None, url: str, declared_language: str | None) 
 
 
 def page_date(html: str, tree: lxml.html.HtmlElement | None) -> tuple[datetime, DatePrecision] | None:
+    """:func:`declared_date`; a day without a time takes the time the page shows beside that day, if it
+    shows one (``25.04.24 | 14:07 Uhr``, ``2026.01.29 18:40``: see :func:`shown_time`)."""
+    found = declared_date(html, tree)
+    if found is None or found[1] != "date" or tree is None:
+        return found
+    timed = shown_time(tree, found[0])
+    return (timed, "datetime") if timed is not None else found
+
+
+def shown_time(tree: lxml.html.HtmlElement, day: datetime) -> datetime | None:
+    """The time of day written right after ``day``'s date in the page's visible text (a numeric date:
+    day first as in ``25.04.24`` or ``25/04/2024``, month first where only that reads as ``day``, year
+    first as in ``2024-04-25``), as a naive local time; the first such. Dates with month names are not
+    read."""
+    visible = " ".join(tree.xpath("//body//text()[not(ancestor::script or ancestor::style)]"))
+    for match in SHOWN_DATE_TIME.finditer(visible):
+        first, second, third, hour, minute = (int(part) for part in match.group(1, 3, 4, 5, 6))
+        if match.group(7) and hour <= 12:
+            hour = hour % 12 + (12 if match.group(7) in "pP" else 0)
+        if len(match.group(1)) == 4:
+            readings = [(first, second, third)]
+        else:
+            year = third + 2000 if third < 100 else third
+            readings = [(year, second, first), (year, first, second)]
+        if (day.year, day.month, day.day) in readings and hour < 24 and minute < 60:
+            return datetime(day.year, day.month, day.day, hour, minute)
+    return None
+
+
+def declared_date(html: str, tree: lxml.html.HtmlElement | None) -> tuple[datetime, DatePrecision] | None:
     """The page's publication date: its structured data (JSON-LD ``datePublished``, publication
     ``<meta>`` tags, ``<time itemprop=datePublished>``) first, as publishers fill it from their content
     system, else htmldate's reading of the page (naive where the page gives no offset). Where htmldate

@@ -9,7 +9,7 @@ import lxml.html
 import pytest
 
 from crawlers.records import RawItem
-from nlp.dates import page_date, parse_stamp, resolve, site_zone, structured_date
+from nlp.dates import page_date, parse_stamp, resolve, shown_time, site_zone, structured_date
 from nlp.extract import extract
 from nlp.titles import choose_title, strip_site_suffix, title_candidates
 
@@ -235,3 +235,20 @@ def test_an_outlet_named_by_its_domain_alone_is_cut_from_the_end_of_a_title_only
     assert (
         strip_site_suffix("Trump denies it - fake news", "news.example.com") == "Trump denies it - fake news"
     )
+
+
+def test_a_day_without_a_time_takes_the_time_the_page_shows_beside_that_day() -> None:
+    page = (
+        '<html lang="de"><head><script type="application/ld+json">{"@type": "NewsArticle", '
+        '"datePublished": "2026-11-05"}</script></head><body><ul><li><a href="/b">Hafen wieder offen</a> '
+        "04.11.2026, 15:10 Uhr</li></ul><h1>Streik im Hafen geht weiter</h1><p>05.11.26 | 14:07 Uhr | Von "
+        "Eva Berger</p><p>Die Beschäftigten des Hafens streiken den dritten Tag, die Terminals bleiben "
+        "geschlossen und Dutzende Schiffe warten vor der Küste auf ihre Abfertigung.</p></body></html>"
+    )
+    raw = RawItem(source="s", url="https://www.hafenblatt.de/streik.html", html=page, fetched_at=SEEN)
+    found = extract(raw)
+    assert (found.published, found.date_precision) == (datetime(2026, 11, 5, 13, 7, tzinfo=UTC), "datetime")
+    us_page = lxml.html.fromstring("<html><body><p>By staff 11/05/26 8:05pm</p></body></html>")
+    assert page_date("", us_page) is None  # no date declared: nothing to complete
+    assert shown_time(us_page, datetime(2026, 11, 5)) == datetime(2026, 11, 5, 20, 5)  # month first, pm
+    assert shown_time(us_page, datetime(2026, 11, 6)) is None  # another day's time is not taken
