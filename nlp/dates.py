@@ -58,11 +58,42 @@ HAN_DATE = re.compile(
 )
 NO_TIME = datetime(2000, 1, 1)
 FUTURE_SLACK = timedelta(hours=12)
-SHOWN_DATE_TIME = re.compile(
-    r"(?<!\d)(\d{4}|\d{1,2})([./-])(\d{1,2})\2(\d{4}|\d{2})(?!\d)[^\w\d]{1,5}(\d{1,2}):(\d{2})(?!\d)"
-    r"(?:\s?([aApP])\.?[mM]\b)?"
+TIME_AFTER = (
+    r"[^\w\d]{1,5}(?:(?:at|um)\s+)?(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::\d{2})?(?!\d)"
+    r"(?:\s?(?P<half>[aApP])\.?[mM]\b)?"
 )
-"""A numeric date, then (after at most five spaces or marks: `` | ``, ``, ``) a time of day (``8:00pm``)."""
+SHOWN_DATE_TIMES = tuple(
+    re.compile(written + TIME_AFTER)
+    for written in (
+        r"(?<!\d)(?P<a>\d{4}|\d{1,2})(?P<sep>[./-])(?P<b>\d{1,2})(?P=sep)(?P<c>\d{4}|\d{2})(?!\d)",
+        r"\b(?P<month>[^\W\d_]{3,9})\.?\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<year>\d{4})",
+        r"(?<!\d)(?P<day>\d{1,2})\.?\s+(?P<month>[^\W\d_]{3,9})\.?,?\s+(?P<year>\d{4})",
+    )
+)
+"""A date written as numbers (``25.04.24``, ``2024-04-25``, ``4/25/2024``) or with an English or German
+month name (``November 19, 2019``, ``15 October 2019``, ``01. April 2025``), then, after at most five
+spaces or marks and an optional ``at``/``um``, a time of day (``14:07``, ``8:00pm``, ``11:08 a.m.``)."""
+MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("january", "jan", "januar", "jänner"),
+            ("february", "feb", "februar"),
+            ("march", "mar", "märz"),
+            ("april", "apr"),
+            ("may", "mai"),
+            ("june", "jun", "juni"),
+            ("july", "jul", "juli"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct", "oktober", "okt"),
+            ("november", "nov"),
+            ("december", "dec", "dezember", "dez"),
+        ),
+        start=1,
+    )
+    for name in names
+}
 COUNTRY_ZONES = {
     "cn": "Asia/Shanghai",
     "hk": "Asia/Hong_Kong",
@@ -165,7 +196,7 @@ def site_zone(source_zone: str | None, url: str, declared_language: str | None) 
 
 def page_date(html: str, tree: lxml.html.HtmlElement | None) -> tuple[datetime, DatePrecision] | None:
     """:func:`declared_date`; a day without a time takes the time the page shows beside that day, if it
-    shows one (``25.04.24 | 14:07 Uhr``, ``2026.01.29 18:40``: see :func:`shown_time`)."""
+    shows one (``25.04.24 | 14:07 Uhr``, ``November 19, 2019, 9:02 AM``: see :func:`shown_time`)."""
     found = declared_date(html, tree)
     if found is None or found[1] != "date" or tree is None:
         return found
@@ -174,23 +205,39 @@ def page_date(html: str, tree: lxml.html.HtmlElement | None) -> tuple[datetime, 
 
 
 def shown_time(tree: lxml.html.HtmlElement, day: datetime) -> datetime | None:
-    """The time of day written right after ``day``'s date in the page's visible text (a numeric date:
-    day first as in ``25.04.24`` or ``25/04/2024``, month first where only that reads as ``day``, year
-    first as in ``2024-04-25``), as a naive local time; the first such. Dates with month names are not
-    read."""
+    """The time of day written right after ``day``'s date in the page's visible text (``SHOWN_DATE_TIMES``;
+    a numeric date is read day first, or month first where only that reads as ``day``), as a naive
+    local time; the first such in the text."""
     visible = " ".join(tree.xpath("//body//text()[not(ancestor::script or ancestor::style)]"))
-    for match in SHOWN_DATE_TIME.finditer(visible):
-        first, second, third, hour, minute = (int(part) for part in match.group(1, 3, 4, 5, 6))
-        if match.group(7) and hour <= 12:
-            hour = hour % 12 + (12 if match.group(7) in "pP" else 0)
-        if len(match.group(1)) == 4:
-            readings = [(first, second, third)]
-        else:
-            year = third + 2000 if third < 100 else third
-            readings = [(year, second, first), (year, first, second)]
-        if (day.year, day.month, day.day) in readings and hour < 24 and minute < 60:
-            return datetime(day.year, day.month, day.day, hour, minute)
-    return None
+    found = [
+        (match.start(), timed)
+        for pattern in SHOWN_DATE_TIMES
+        for match in pattern.finditer(visible)
+        if (timed := _time_on(match, day)) is not None
+    ]
+    return min(found)[1] if found else None
+
+
+def _time_on(match: re.Match[str], day: datetime) -> datetime | None:
+    """The time a shown date and time gives, if its date is ``day``."""
+    hour, minute = int(match["hour"]), int(match["minute"])
+    if match["half"] and 1 <= hour <= 12:
+        hour = hour % 12 + (12 if match["half"] in "pP" else 0)
+    if (day.year, day.month, day.day) not in _readings(match) or hour > 23 or minute > 59:
+        return None
+    return datetime(day.year, day.month, day.day, hour, minute)
+
+
+def _readings(match: re.Match[str]) -> list[tuple[int, int, int]]:
+    """The (year, month, day) a shown date may mean."""
+    if match.groupdict().get("sep"):
+        first, second, third = int(match["a"]), int(match["b"]), int(match["c"])
+        if len(match["a"]) == 4:
+            return [(first, second, third)]
+        year = third + 2000 if third < 100 else third
+        return [(year, second, first), (year, first, second)]
+    month = MONTHS.get(match["month"].lower())
+    return [(int(match["year"]), month, int(match["day"]))] if month else []
 
 
 def declared_date(html: str, tree: lxml.html.HtmlElement | None) -> tuple[datetime, DatePrecision] | None:

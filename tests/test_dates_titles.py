@@ -252,3 +252,8 @@ def test_a_day_without_a_time_takes_the_time_the_page_shows_beside_that_day() ->
     assert page_date("", us_page) is None  # no date declared: nothing to complete
     assert shown_time(us_page, datetime(2026, 11, 5)) == datetime(2026, 11, 5, 20, 5)  # month first, pm
     assert shown_time(us_page, datetime(2026, 11, 6)) is None  # another day's time is not taken
+    named = lxml.html.fromstring(
+        "<html><body><p>Reply: November 4, 2026 at 9:15 am</p><p>By Ann Lee on Thursday, November 5th, "
+        "2026 at 11:08 p.m.</p><p>erstellt: 05. November 2026, 15:25</p></body></html>"
+    )
+    assert shown_time(named, datetime(2026, 11, 5)) == datetime(2026, 11, 5, 23, 8)  # the first of that day
