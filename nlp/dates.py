@@ -59,7 +59,7 @@ HAN_DATE = re.compile(
 NO_TIME = datetime(2000, 1, 1)
 FUTURE_SLACK = timedelta(hours=12)
 TIME_AFTER = (
-    r"[^\w\d]{1,5}(?:(?:at|um)\s+)?(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::\d{2})?(?!\d)"
+    r"\W{1,5}(?:(?:at|um)\s+)?(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::\d{2})?(?!\d)"
     r"(?:\s?(?P<half>[aApP])\.?[mM]\b)?"
 )
 SHOWN_DATE_TIMES = tuple(
