@@ -144,7 +144,7 @@ def _domain_name(site: str) -> str | None:
     if " " in site or len(labels) < 2:
         return None
     labels.pop()  # the top-level domain
-    if len(labels) >= 2 and len(labels[-1]) <= 3 and labels[-1] in SECOND_LEVEL:
+    if len(labels) >= 2 and labels[-1] in SECOND_LEVEL:
         labels.pop()  # com.cn, co.uk, com.au
     name = labels[-1]
     return name if len(name) >= 3 else None
