@@ -194,14 +194,15 @@ def site_zone(source_zone: str | None, url: str, declared_language: str | None) 
     return ZoneInfo(zone) if zone else ZoneInfo("UTC")
 
 
-def page_date(html: str, tree: lxml.html.HtmlElement | None) -> tuple[datetime, DatePrecision] | None:
-    """:func:`declared_date`; a day without a time takes the time the page shows beside that day, if it
-    shows one (``25.04.24 | 14:07 Uhr``, ``November 19, 2019, 9:02 AM``: see :func:`shown_time`)."""
+def page_dates(html: str, tree: lxml.html.HtmlElement | None) -> list[tuple[datetime, DatePrecision]]:
+    """:func:`declared_date`, best first: a day without a time first with the time the page shows beside
+    that day, if it shows one (``25.04.24 | 14:07 Uhr``, ``November 19, 2019, 9:02 AM``: see
+    :func:`shown_time`), then as the day alone (for when that time turns out to be in the future)."""
     found = declared_date(html, tree)
-    if found is None or found[1] != "date" or tree is None:
-        return found
-    timed = shown_time(tree, found[0])
-    return (timed, "datetime") if timed is not None else found
+    if found is None:
+        return []
+    timed = shown_time(tree, found[0]) if found[1] == "date" and tree is not None else None
+    return [(timed, "datetime"), found] if timed is not None else [found]
 
 
 def shown_time(tree: lxml.html.HtmlElement, day: datetime) -> datetime | None:

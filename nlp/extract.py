@@ -30,7 +30,7 @@ from lxml.etree import ParserError
 
 from crawlers.records import RawItem
 from crawlers.urls import domain_of
-from nlp.dates import Dated, DatePrecision, page_date, resolve, site_zone
+from nlp.dates import Dated, DatePrecision, page_dates, resolve, site_zone
 from nlp.language import KANA
 from nlp.normalize import CJK, normalize_text
 from nlp.titles import choose_title, outlet_name, title_candidates
@@ -365,15 +365,17 @@ def _strip_tags(fragment: str) -> str:
 def _published(
     raw: RawItem, html: str | None, tree: lxml.html.HtmlElement | None, declared: str | None
 ) -> tuple[Dated, str | None]:
-    """The listing's date, else the page's; a naive time read in the site's zone (``nlp.dates``)."""
-    stamp: datetime | None = raw.feed_published
-    precision: DatePrecision = "datetime"
-    if stamp is None and html:
-        found = page_date(html, tree)
-        if found is not None:
-            stamp, precision = found
+    """The listing's date, else the page's; a naive time read in the site's zone (``nlp.dates``). A time
+    the page shows beside a declared day that would put it in the future leaves the day alone."""
+    candidates: list[tuple[datetime | None, DatePrecision]] = [(raw.feed_published, "datetime")]
+    if raw.feed_published is None and html:
+        candidates = [*page_dates(html, tree)] or candidates
     zone = site_zone(raw.timezone, raw.fetched_url or raw.url, raw.language_hint or declared)
-    return resolve(stamp, precision, zone, raw.fetched_at)
+    for stamp, precision in candidates:
+        dated, problem = resolve(stamp, precision, zone, raw.fetched_at)
+        if problem != "future_date":
+            break
+    return dated, problem
 
 
 def _chinese_by_script(title: str, text: str) -> str | None:

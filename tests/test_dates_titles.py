@@ -9,7 +9,7 @@ import lxml.html
 import pytest
 
 from crawlers.records import RawItem
-from nlp.dates import page_date, parse_stamp, resolve, shown_time, site_zone, structured_date
+from nlp.dates import page_dates, parse_stamp, resolve, shown_time, site_zone, structured_date
 from nlp.extract import extract
 from nlp.titles import choose_title, strip_site_suffix, title_candidates
 
@@ -97,7 +97,7 @@ def test_the_baidu_schema_date_of_a_chinese_portal_beats_its_related_list_days_i
         "<ul><li><a href='/a'>相关新闻一</a><time>2026-11-04</time></li>"
         "<li><a href='/b'>相关新闻二</a><time>2026-11-04</time></li></ul></body></html>"
     )
-    assert page_date(page, lxml.html.fromstring(page)) == (datetime(2026, 11, 5, 11, 10, 52), "datetime")
+    assert page_dates(page, lxml.html.fromstring(page)) == [(datetime(2026, 11, 5, 11, 10, 52), "datetime")]
     raw = RawItem(source="s", url="http://news.example.com/a.html", html=page, fetched_at=SEEN)
     assert extract(raw).published == datetime(2026, 11, 5, 3, 10, 52, tzinfo=UTC)  # despite lang="en"
 
@@ -248,8 +248,15 @@ def test_a_day_without_a_time_takes_the_time_the_page_shows_beside_that_day() ->
     raw = RawItem(source="s", url="https://www.hafenblatt.de/streik.html", html=page, fetched_at=SEEN)
     found = extract(raw)
     assert (found.published, found.date_precision) == (datetime(2026, 11, 5, 13, 7, tzinfo=UTC), "datetime")
+    early = raw.model_copy(update={"fetched_at": datetime(2026, 11, 4, 22, 0, tzinfo=UTC)})
+    kept = extract(early)  # 14:07 Berlin is 15 hours after this fetch: the shown time cannot be right
+    assert (kept.published, kept.date_precision, kept.problems) == (
+        datetime(2026, 11, 4, 23, 0, tzinfo=UTC),  # the declared day alone, from midnight in Berlin
+        "date",
+        [],
+    )  # before, the page lost its date as `future_date`
     us_page = lxml.html.fromstring("<html><body><p>By staff 11/05/26 8:05pm</p></body></html>")
-    assert page_date("", us_page) is None  # no date declared: nothing to complete
+    assert page_dates("", us_page) == []  # no date declared: nothing to complete
     assert shown_time(us_page, datetime(2026, 11, 5)) == datetime(2026, 11, 5, 20, 5)  # month first, pm
     assert shown_time(us_page, datetime(2026, 11, 6)) is None  # another day's time is not taken
     named = lxml.html.fromstring(
