@@ -21,6 +21,7 @@ import logging
 import math
 import re
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -367,9 +368,9 @@ def _published(
 ) -> tuple[Dated, str | None]:
     """The listing's date, else the page's; a naive time read in the site's zone (``nlp.dates``). A time
     the page shows beside a declared day that would put it in the future leaves the day alone."""
-    candidates: list[tuple[datetime | None, DatePrecision]] = [(raw.feed_published, "datetime")]
+    candidates: Sequence[tuple[datetime | None, DatePrecision]] = [(raw.feed_published, "datetime")]
     if raw.feed_published is None and html:
-        candidates = [*page_dates(html, tree)] or candidates
+        candidates = page_dates(html, tree) or candidates
     zone = site_zone(raw.timezone, raw.fetched_url or raw.url, raw.language_hint or declared)
     for stamp, precision in candidates:
         dated, problem = resolve(stamp, precision, zone, raw.fetched_at)
