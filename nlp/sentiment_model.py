@@ -1,4 +1,5 @@
-"""The sentiment model: per language, a linear model over character n-grams of the text and a linear head
+"""The sentiment model: per language, a linear model over character n-grams of the text (and, where the
+language has one, a sentiment lexicon's word valences: :mod:`nlp.sentiment_lexicon`) and a linear head
 over the sentence embedding the pipeline already computed (no second encoder pass).
 
 Both parts are logistic regressions; a document's log-probabilities are the vector head's plus
@@ -23,6 +24,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import HashingVectorizer
 
 from nlp.records import Sentiment, SentimentLabel
+from nlp.sentiment_lexicon import Lexicon, LexiconError
 
 FORMAT = 1
 LABELS: tuple[SentimentLabel, ...] = ("negative", "neutral", "positive")
@@ -48,6 +50,17 @@ def featurizer(features: dict[str, Any]) -> HashingVectorizer:
     )
 
 
+def text_features(
+    vectorizer: HashingVectorizer, idf: np.ndarray, lexicon: Lexicon | None, texts: list[str]
+) -> sparse.csr_matrix:
+    """The text part's input: the n-grams' tf-idf, then the lexicon's figures (when there is one)."""
+    clipped = [text[:MAX_CHARS] for text in texts]
+    weighted = tfidf(vectorizer.transform(clipped), idf)
+    if lexicon is None:
+        return weighted
+    return sparse.hstack([weighted, sparse.csr_matrix(lexicon.scores(clipped))], format="csr")
+
+
 def tfidf(counts: sparse.csr_matrix, idf: np.ndarray) -> sparse.csr_matrix:
     """Sublinear term frequency times idf, each row scaled to unit length."""
     weighted = counts.astype(np.float32).tocsr()
@@ -67,6 +80,7 @@ class LanguageHead:
     vector_bias: np.ndarray | None
     text_weight: float
     neutral_below: float
+    lexicon: Lexicon | None = None
 
     def text_log_probs(self, features: sparse.csr_matrix) -> np.ndarray:
         return _log_softmax(np.asarray(features @ self.text_coef.T) + self.text_bias)
@@ -122,6 +136,7 @@ class SentimentModel:
             raise SentimentModelError(f"{folder} holds sentiment format {meta.get('format')}, not {FORMAT}")
         same_model = embedding_model is None or _model_name(embedding_model) == meta.get("embedding_model")
         heads = {}
+        lexicons: dict[str, Lexicon] = {}
         for language, info in meta["languages"].items():
             has_vector = same_model and f"{language}.vector_coef" in tensors
             heads[language] = LanguageHead(
@@ -133,6 +148,7 @@ class SentimentModel:
                 vector_bias=tensors[f"{language}.vector_bias"].astype(np.float32) if has_vector else None,
                 text_weight=float(info["text_weight"]),
                 neutral_below=float(info["neutral_below"]),
+                lexicon=_trained_lexicon(folder, info.get("lexicon"), lexicons),
             )
         return cls(meta, heads)
 
@@ -159,7 +175,7 @@ class SentimentModel:
         return found or next(iter(self.heads.values()))
 
     def features(self, head: LanguageHead, texts: list[str]) -> sparse.csr_matrix:
-        return tfidf(self.vectorizer.transform([text[:MAX_CHARS] for text in texts]), head.idf)
+        return text_features(self.vectorizer, head.idf, head.lexicon, texts)
 
     def classify(self, texts: list[str], language: str, vectors: np.ndarray | None = None) -> list[Sentiment]:
         """Document sentiment of texts in one language, with their embeddings when there are some."""
@@ -182,6 +198,26 @@ class SentimentModel:
         head = self.head(language)
         columns = [LABELS.index(label) for label in head.classes]
         return head.judge(_log_softmax(log_probs[None, columns]))[0]
+
+
+def _trained_lexicon(
+    folder: Path, trained: dict[str, str] | None, loaded: dict[str, Lexicon]
+) -> Lexicon | None:
+    """The lexicon a head was trained with (``{"name", "sha256"}`` in its metadata), loaded once per name;
+    another version of it than the one trained with is refused (the weights would read other figures)."""
+    if not trained:
+        return None
+    try:
+        lexicon = loaded.get(trained["name"]) or Lexicon.load(trained["name"])
+    except LexiconError as exc:
+        raise SentimentModelError(f"{folder}: {exc}") from None
+    if lexicon.sha256 != trained["sha256"]:
+        raise SentimentModelError(
+            f"{folder} was trained with another version of the {lexicon.name} lexicon than the one "
+            "installed: retrain it with `opinionwatch models train sentiment`"
+        )
+    loaded[lexicon.name] = lexicon
+    return lexicon
 
 
 def _model_name(model: str) -> str:

@@ -14,13 +14,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
 from nlp.embed import embedding_text
 from nlp.records import SentimentLabel
-from nlp.sentiment_model import FEATURES, FORMAT, LABELS, LanguageHead, SentimentModel, featurizer, tfidf
+from nlp.sentiment_lexicon import LEXICONS, Lexicon
+from nlp.sentiment_model import (
+    FEATURES,
+    FORMAT,
+    LABELS,
+    LanguageHead,
+    SentimentModel,
+    featurizer,
+    text_features,
+)
 
 TEXT_C = 3.0
 VECTOR_C = 30.0
@@ -140,6 +148,7 @@ def fit(
             "classes": list(heads[language].classes),
             "text_weight": heads[language].text_weight,
             "neutral_below": heads[language].neutral_below,
+            **_lexicon_meta(heads[language].lexicon),
             "trained_on": {name: sum(1 for n, _ in rows if n == name) for name in sets if (name, 0) in rows},
         }
     meta = {
@@ -154,10 +163,12 @@ def fit(
 def _fit_head(
     texts: list[str], labels: np.ndarray, vectors: np.ndarray | None, language: str, seed: int
 ) -> LanguageHead:
-    counts = featurizer(FEATURES).transform(texts)
+    vectorizer = featurizer(FEATURES)
+    counts = vectorizer.transform(texts)
     document_frequency = np.bincount(counts.indices, minlength=counts.shape[1])
     idf = (np.log((1 + counts.shape[0]) / (1 + document_frequency)) + 1.0).astype(np.float32)
-    text_model = _logistic(TEXT_C, seed).fit(tfidf(sparse.csr_matrix(counts), idf), labels)
+    lexicon = Lexicon.load(LEXICONS[language]) if language in LEXICONS else None
+    text_model = _logistic(TEXT_C, seed).fit(text_features(vectorizer, idf, lexicon, texts), labels)
     vector_model = _logistic(VECTOR_C, seed).fit(vectors, labels) if vectors is not None else None
     return LanguageHead(
         classes=tuple(text_model.classes_),
@@ -168,7 +179,12 @@ def _fit_head(
         vector_bias=_bias(vector_model) if vector_model is not None else None,
         text_weight=TEXT_WEIGHT.get(language, 1.0),
         neutral_below=NEUTRAL_BELOW,
+        lexicon=lexicon,
     )
+
+
+def _lexicon_meta(lexicon: Lexicon | None) -> dict[str, dict[str, str]]:
+    return {"lexicon": {"name": lexicon.name, "sha256": lexicon.sha256}} if lexicon else {}
 
 
 def _logistic(c: float, seed: int) -> LogisticRegression:

@@ -14,6 +14,7 @@ from nlp.embed import HashingEmbedder
 from nlp.records import EntitySentiment, Item, Mention, Risk, RiskLevel, Sentiment, SentimentLabel
 from nlp.risk import Reach, RiskMatcher, item_risk, level_for, story_risk
 from nlp.sentiment import NO_WORDS, clause_around, read_sentiments, settle_sentiments
+from nlp.sentiment_lexicon import Lexicon
 from nlp.sentiment_model import SentimentModel, SentimentModelError
 from nlp.sentiment_train import Labelled, LabelledDataError, cross_validate, fit, read_labelled
 from nlp.stories import StoryStore
@@ -76,6 +77,30 @@ def test_training_is_deterministic_and_a_saved_model_reads_back_the_same(tmp_pat
     assert SentimentModel.load(tmp_path / "a", "multilingual-e5-small").heads["en"].vector_coef is None
     chinese_only = fit({"chinese": sets["chinese"]}, None, "hashing-32")  # a user's own labels, one language
     assert chinese_only.classify(["an English text"], "en")[0].label in ("negative", "neutral", "positive")
+
+
+def test_english_reads_rated_words_its_labels_never_showed_and_negation_turns_them() -> None:
+    lexicon = Lexicon.load("vader")
+    good, negated, plain, emoticon = lexicon.scores(["a superb result", "not superb", "the report", "ok :("])
+    assert good[2] > 0 > negated[2] and good[1] > 0 and negated[0] > 0  # balance, positive, negative shares
+    assert not plain.any() and emoticon[2] < 0
+    sets = small_sets()
+    model = fit(sets, None, "none")
+    texts = ["A superb, brilliant outcome", "A dreadful, disastrous outcome"]  # no word of the training set
+    assert [s.label for s in model.classify(texts, "en")] == ["positive", "negative"]
+    assert model.heads["zh"].lexicon is None  # Chinese reads characters only
+
+
+def test_a_model_trained_with_another_version_of_its_lexicon_is_refused(tmp_path: Path) -> None:
+    sets = small_sets()
+    fit(sets, None, "none").save(tmp_path)
+    meta_path = tmp_path / "sentiment.json"
+    meta = json.loads(meta_path.read_text("utf-8"))
+    assert meta["languages"]["en"]["lexicon"] == {"name": "vader", "sha256": Lexicon.load("vader").sha256}
+    meta["languages"]["en"]["lexicon"]["sha256"] = "0" * 64
+    meta_path.write_text(json.dumps(meta), "utf-8")
+    with pytest.raises(SentimentModelError, match="another version of the vader lexicon.*retrain"):
+        SentimentModel.load(tmp_path)
 
 
 def test_cross_validation_never_scores_a_text_with_a_model_that_saw_it() -> None:
