@@ -14,6 +14,7 @@ each was trained on); the shipped default lives in ``nlp/data/sentiment`` (see N
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,13 +24,16 @@ from safetensors.numpy import load_file, save_file
 from scipy import sparse
 from sklearn.feature_extraction.text import HashingVectorizer
 
+from nlp.char_ngrams import char_ngram_counts
 from nlp.records import Sentiment, SentimentLabel
 from nlp.sentiment_lexicon import Lexicon, LexiconError
 
 FORMAT = 1
 LABELS: tuple[SentimentLabel, ...] = ("negative", "neutral", "positive")
 DEFAULT_DIR = Path(__file__).parent / "data" / "sentiment"
-FEATURES = {"analyzer": "char_wb", "ngram_range": [1, 3], "n_features": 2**17}
+FEATURES = {"analyzer": "char_words", "ngram_range": [1, 3], "n_features": 2**17}
+"""Character 1-3-grams within words, hashed in numpy (:mod:`nlp.char_ngrams`); models saved with
+``"analyzer": "char_wb"`` (before that) read the same n-grams through scikit-learn's hashing."""
 MAX_CHARS = 4000
 """Characters of a text that are read (the title and lead carry the tone; 1 MB of text costs no more)."""
 FALLBACK_LANGUAGE = "en"
@@ -39,7 +43,14 @@ class SentimentModelError(Exception):
     """The model folder is missing, of another format, or does not fit the embedding model."""
 
 
-def featurizer(features: dict[str, Any]) -> HashingVectorizer:
+Featurize = Callable[[list[str]], sparse.csr_matrix]
+
+
+def featurizer(features: dict[str, Any]) -> Featurize:
+    """Texts to n-gram counts, a row per text, as ``features`` (a model's metadata) says."""
+    longest, n_features = int(features["ngram_range"][1]), int(features["n_features"])
+    if features["analyzer"] == "char_words":
+        return lambda texts: char_ngram_counts(texts, longest, n_features)
     return HashingVectorizer(
         analyzer=features["analyzer"],
         ngram_range=tuple(features["ngram_range"]),
@@ -47,15 +58,15 @@ def featurizer(features: dict[str, Any]) -> HashingVectorizer:
         alternate_sign=False,
         norm=None,
         lowercase=True,
-    )
+    ).transform
 
 
 def text_features(
-    vectorizer: HashingVectorizer, idf: np.ndarray, lexicon: Lexicon | None, texts: list[str]
+    featurize: Featurize, idf: np.ndarray, lexicon: Lexicon | None, texts: list[str]
 ) -> sparse.csr_matrix:
     """The text part's input: the n-grams' tf-idf, then the lexicon's figures (when there is one)."""
     clipped = [text[:MAX_CHARS] for text in texts]
-    weighted = tfidf(vectorizer.transform(clipped), idf)
+    weighted = tfidf(featurize(clipped), idf)
     if lexicon is None:
         return weighted
     return sparse.hstack([weighted, sparse.csr_matrix(lexicon.scores(clipped))], format="csr")
@@ -117,7 +128,7 @@ class SentimentModel:
     def __init__(self, meta: dict[str, Any], heads: dict[str, LanguageHead]) -> None:
         self.meta = meta
         self.heads = heads
-        self.vectorizer = featurizer(meta["features"])
+        self.featurize = featurizer(meta["features"])
 
     @classmethod
     def load(cls, folder: Path | None = None, embedding_model: str | None = None) -> SentimentModel:
@@ -175,7 +186,7 @@ class SentimentModel:
         return found or next(iter(self.heads.values()))
 
     def features(self, head: LanguageHead, texts: list[str]) -> sparse.csr_matrix:
-        return text_features(self.vectorizer, head.idf, head.lexicon, texts)
+        return text_features(self.featurize, head.idf, head.lexicon, texts)
 
     def classify(self, texts: list[str], language: str, vectors: np.ndarray | None = None) -> list[Sentiment]:
         """Document sentiment of texts in one language, with their embeddings when there are some."""

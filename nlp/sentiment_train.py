@@ -24,6 +24,7 @@ from nlp.sentiment_model import (
     FEATURES,
     FORMAT,
     LABELS,
+    MAX_CHARS,
     LanguageHead,
     SentimentModel,
     featurizer,
@@ -163,12 +164,12 @@ def fit(
 def _fit_head(
     texts: list[str], labels: np.ndarray, vectors: np.ndarray | None, language: str, seed: int
 ) -> LanguageHead:
-    vectorizer = featurizer(FEATURES)
-    counts = vectorizer.transform(texts)
+    featurize = featurizer(FEATURES)
+    counts = featurize([text[:MAX_CHARS] for text in texts])
     document_frequency = np.bincount(counts.indices, minlength=counts.shape[1])
     idf = (np.log((1 + counts.shape[0]) / (1 + document_frequency)) + 1.0).astype(np.float32)
     lexicon = Lexicon.load(LEXICONS[language]) if language in LEXICONS else None
-    text_model = _logistic(TEXT_C, seed).fit(text_features(vectorizer, idf, lexicon, texts), labels)
+    text_model = _logistic(TEXT_C, seed).fit(text_features(featurize, idf, lexicon, texts), labels)
     vector_model = _logistic(VECTOR_C, seed).fit(vectors, labels) if vectors is not None else None
     return LanguageHead(
         classes=tuple(text_model.classes_),

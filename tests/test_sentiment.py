@@ -10,12 +10,13 @@ import numpy as np
 import pytest
 
 from config.settings import Entity, RiskSettings, StorySettings, Watchlist
+from nlp.char_ngrams import char_ngram_counts
 from nlp.embed import HashingEmbedder
 from nlp.records import EntitySentiment, Item, Mention, Risk, RiskLevel, Sentiment, SentimentLabel
 from nlp.risk import Reach, RiskMatcher, item_risk, level_for, story_risk
 from nlp.sentiment import NO_WORDS, clause_around, read_sentiments, settle_sentiments
 from nlp.sentiment_lexicon import Lexicon
-from nlp.sentiment_model import SentimentModel, SentimentModelError
+from nlp.sentiment_model import SentimentModel, SentimentModelError, featurizer
 from nlp.sentiment_train import Labelled, LabelledDataError, cross_validate, fit, read_labelled
 from nlp.stories import StoryStore
 from nlp.story_signals import StorySignals
@@ -89,6 +90,22 @@ def test_english_reads_rated_words_its_labels_never_showed_and_negation_turns_th
     texts = ["A superb, brilliant outcome", "A dreadful, disastrous outcome"]  # no word of the training set
     assert [s.label for s in model.classify(texts, "en")] == ["positive", "negative"]
     assert model.heads["zh"].lexicon is None  # Chinese reads characters only
+
+
+def test_character_ngrams_stay_inside_words_and_texts() -> None:
+    def counts(*texts: str) -> np.ndarray:
+        return char_ngram_counts(list(texts), 3, 2**12).toarray()
+
+    assert (
+        counts("abcde").sum() == 18 and counts("华为芯片").sum() == 15
+    )  # 1-3-grams of " abcde " / " 华为芯片 "
+    joined = counts("ab cd")[0] - counts("ab")[0] - counts("cd")[0]
+    assert sorted(joined[joined != 0]) == [-1]  # only the space the two words share: no "b c"
+    batch = counts("ab cd", "", "Ab  CD\n", "x")
+    assert (batch[0] == counts("ab cd")[0]).all() and (batch[2] == batch[0]).all()  # case, spacing
+    assert not batch[1].any() and (batch[3] == counts("x")[0]).all()  # nothing across texts
+    older = featurizer({"analyzer": "char_wb", "ngram_range": [1, 3], "n_features": 2**12})(["ab cd"])
+    assert older.shape == (1, 2**12) and older.sum() == 18  # models saved before still read their n-grams
 
 
 def test_a_model_trained_with_another_version_of_its_lexicon_is_refused(tmp_path: Path) -> None:
