@@ -19,8 +19,10 @@ Spearman on the news genres (from --data; skipped, with a note, when DIR lacks s
 Targets: mean cosine >= 0.99, each other figure within 0.01 of float32.
 
 Sentiment and risk (issue target: at most 5% added): per model, the pipeline's elapsed time without and
-with them (alternated, medians; ``added_share``) and the sentiment stage's busy seconds (it runs beside the
-encoder: reading in the extraction thread, settling in the model thread).
+with them, in ``--cost-pairs`` pairs (each pair's order alternates: off-on, on-off, ...; ``added_share`` is
+the median of the pairs' ratios, ``added_range`` their lowest and highest: a single pair swings by a few
+percent on this machine), and the sentiment stage's busy seconds (it runs beside the encoder: reading in
+the extraction thread, settling in the model thread).
 
 Ends with one JSON line: {"ratio": …, "models": {MODEL: {…}}, "quality": {MODEL: {…}}}.
 """
@@ -39,6 +41,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -127,7 +130,7 @@ def encode_seconds(embedder: Embedder, texts: list[str]) -> float:
     return time.perf_counter() - started
 
 
-def one_model(model: str, backend: str, pages: int, reprint_share: float) -> dict[str, object]:
+def one_model(model: str, backend: str, pages: int, reprint_share: float, pairs: int) -> dict[str, object]:
     """Speed of the pipeline with ``model`` on ``backend`` against both raw encodes (this process); the
     peak RSS is read before torch float32 is loaded for its baseline."""
     raws = stream(pages, reprint_share)
@@ -172,16 +175,17 @@ def one_model(model: str, backend: str, pages: int, reprint_share: float) -> dic
         "peak_rss_mb": round(peak_rss_mb, 1),
         "stages": {step: round(len(items) / seconds, 1) for step, seconds in busy.items() if seconds > 0},
         "failed": report.failed,
-        "sentiment": sentiment_cost(settings, raws),
+        "sentiment": sentiment_cost(settings, raws, pairs),
     }
 
 
-def sentiment_cost(settings: Settings, raws: list[RawItem]) -> dict[str, float]:
-    """What sentiment and risk add to the pipeline's elapsed time: runs without and with them, alternated
-    (off, on, off, on), each on a fresh data folder (cold caches alike); the medians' ratio."""
+def sentiment_cost(settings: Settings, raws: list[RawItem], pairs: int) -> dict[str, object]:
+    """What sentiment and risk add to the pipeline's elapsed time: ``pairs`` pairs of runs without and with
+    them (off-on, then on-off, ...), each on a fresh data folder (cold caches alike); the median of the
+    pairs' ratios, and their range."""
     walls: dict[bool, list[float]] = {False: [], True: []}
     stage: list[float] = []
-    for enabled in (False, True, False, True):
+    for enabled in [on if pair % 2 else not on for pair in range(pairs) for on in (True, False)]:
         with tempfile.TemporaryDirectory() as folder:
             update = {
                 "data_dir": Path(folder),
@@ -194,11 +198,12 @@ def sentiment_cost(settings: Settings, raws: list[RawItem]) -> dict[str, float]:
             walls[enabled].append(report.seconds["wall"])
             if enabled:
                 stage.append(report.seconds.get("sentiment", 0.0) + report.seconds.get("sentiment_read", 0.0))
-    off, on = float(np.median(walls[False])), float(np.median(walls[True]))
+    ratios = np.array(walls[True]) / np.array(walls[False]) - 1
     return {
-        "wall_off_s": round(off, 2),
-        "wall_on_s": round(on, 2),
-        "added_share": round(on / off - 1, 4),
+        "wall_off_s": round(float(np.median(walls[False])), 2),
+        "wall_on_s": round(float(np.median(walls[True])), 2),
+        "added_share": round(float(np.median(ratios)), 4),
+        "added_range": [round(float(ratios.min()), 4), round(float(ratios.max()), 4)],
         "stage_busy_s": round(float(np.median(stage)), 2),
     }
 
@@ -249,10 +254,11 @@ def main() -> None:
     )
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     parser.add_argument("--no-quality", action="store_true", help="speed only")
+    parser.add_argument("--cost-pairs", type=int, default=3, help="pairs of runs without/with sentiment")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # a child process: one model's speed, as JSON
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(one_model(args.one, args.backend, args.pages, args.reprint_share)))
+        print(json.dumps(one_model(args.one, args.backend, args.pages, args.reprint_share, args.cost_pairs)))
         return
     speed = {}
     for model in args.models:
@@ -267,6 +273,8 @@ def main() -> None:
             str(args.pages),
             "--reprint-share",
             str(args.reprint_share),
+            "--cost-pairs",
+            str(args.cost_pairs),
         ]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         if done.returncode != 0:
@@ -285,9 +293,11 @@ def main() -> None:
               f"{row['reprint_share']:>8} {row['peak_rss_mb']:>7}")  # fmt: skip
     print(f"goal: {GOAL_ITEMS_PER_S:.0f} items/s (5,000,000 a day); targets: ×torch32 >= 2.5, RSS <= 3000 MB")
     for model, row in speed.items():
-        cost = row["sentiment"]
-        print(f"sentiment and risk, {model}: elapsed {cost['wall_off_s']} s off, {cost['wall_on_s']} s on "  # type: ignore[index]
-              f"(added {cost['added_share']:+.1%}, target <= +5%); stage busy {cost['stage_busy_s']} s")  # type: ignore[index]  # fmt: skip
+        cost: dict[str, Any] = row["sentiment"]
+        low, high = cost["added_range"]
+        print(f"sentiment and risk, {model}: elapsed {cost['wall_off_s']} s off, {cost['wall_on_s']} s on "
+              f"(added {cost['added_share']:+.1%}, pairs {low:+.1%} to {high:+.1%}; target <= +5%); "
+              f"stage busy {cost['stage_busy_s']} s")  # fmt: skip
     for model, figures in checks.items():
         print(f"quality {model} ({args.backend} against torch float32): {json.dumps(figures)}")
     first = speed[args.models[0]]
