@@ -32,8 +32,8 @@ FORMAT = 1
 LABELS: tuple[SentimentLabel, ...] = ("negative", "neutral", "positive")
 DEFAULT_DIR = Path(__file__).parent / "data" / "sentiment"
 FEATURES = {"analyzer": "char_words", "ngram_range": [1, 3], "n_features": 2**17}
-"""Character 1-3-grams within words, hashed in numpy (:mod:`nlp.char_ngrams`); models saved with
-``"analyzer": "char_wb"`` (before that) read the same n-grams through scikit-learn's hashing."""
+"""Character 1-3-grams within words, hashed in numpy (:mod:`nlp.char_ngrams`); models saved earlier, with
+``"analyzer": "char_wb"``, keep reading scikit-learn's n-grams and hashes, which their weights expect."""
 MAX_CHARS = 4000
 """Characters of a text that are read (the title and lead carry the tone; 1 MB of text costs no more)."""
 FALLBACK_LANGUAGE = "en"
