@@ -23,7 +23,8 @@ def char_ngram_counts(texts: list[str], longest: int, n_features: int) -> sparse
         raise ValueError(f"n_features must be a power of two, not {n_features}")
     padded = [f" {' '.join(text.lower().split())} " if text.strip() else "" for text in texts]
     lengths = np.array([len(text) for text in padded], dtype=np.int64)
-    points = np.frombuffer("".join(padded).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    points = np.frombuffer("".join(padded).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    points = points.astype(np.uint64)  # a lone surrogate (a cut emoji in an API's JSON) is a code point too
     rows = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
     keys = []
     running = np.zeros(len(points), dtype=np.uint64)

@@ -104,6 +104,7 @@ def test_character_ngrams_stay_inside_words_and_texts() -> None:
     batch = counts("ab cd", "", "Ab  CD\n", "x")
     assert (batch[0] == counts("ab cd")[0]).all() and (batch[2] == batch[0]).all()  # case, spacing
     assert not batch[1].any() and (batch[3] == counts("x")[0]).all()  # nothing across texts
+    assert counts("a\ud83d b").sum() == counts("ax b").sum()  # a lone surrogate (a cut emoji) is a character
     older = featurizer({"analyzer": "char_wb", "ngram_range": [1, 3], "n_features": 2**12})(["ab cd"])
     assert older.shape == (1, 2**12) and older.sum() == 18  # models saved before still read their n-grams
 
