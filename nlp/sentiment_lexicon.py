@@ -73,7 +73,7 @@ class Lexicon:
             words = text.split()
             negated = 0
             for token in words:
-                lowered = token.lower()
+                lowered = token.lower().replace("\u2019", "'")  # news writes don’t, the lexicon don't
                 word = lowered.strip(string.punctuation)
                 valence = self.valences.get(lowered, self.valences.get(word, 0.0))  # emoticons keep marks
                 if negated:

@@ -82,8 +82,11 @@ def test_training_is_deterministic_and_a_saved_model_reads_back_the_same(tmp_pat
 
 def test_english_reads_rated_words_its_labels_never_showed_and_negation_turns_them() -> None:
     lexicon = Lexicon.load("vader")
-    good, negated, plain, emoticon = lexicon.scores(["a superb result", "not superb", "the report", "ok :("])
+    good, negated, plain, emoticon, curly = lexicon.scores(
+        ["a superb result", "not superb", "the report", "ok :(", "it isn\u2019t superb"]
+    )
     assert good[2] > 0 > negated[2] and good[1] > 0 and negated[0] > 0  # balance, positive, negative shares
+    assert curly[2] < 0  # a typographic apostrophe negates too
     assert not plain.any() and emoticon[2] < 0
     sets = small_sets()
     model = fit(sets, None, "none")
