@@ -49,7 +49,7 @@ from opinionwatch.newsworld.calendar import MIN_DAYS, build_calendar
 from opinionwatch.pipeline import Progress as PipelineProgress
 from opinionwatch.pipeline import run_cycle
 from opinionwatch.runlock import run_lock
-from opinionwatch.scheduler import build_scheduler, catch_up, run_once, stop_on_signals
+from opinionwatch.scheduler import build_scheduler, catch_up, run_once, serve_until_signalled
 from opinionwatch.status import status_report
 from opinionwatch.timeparse import parse_day, parse_since
 from opinionwatch.wiring import Services
@@ -134,12 +134,11 @@ def _serve(services: Services, scheduler: BaseScheduler | None) -> None:
     settings = services.settings
     metrics = services.metrics.serve(settings.metrics) if settings.metrics.enabled else None
     services.metrics.outbox_depth(services.outbox.depth())
-    stop_on_signals(scheduler)
     console.print(
         f"scheduler started with {len(scheduler.get_jobs())} jobs; Ctrl-C or SIGTERM stops it"
         + (f"; sending the missed digest of {', '.join(late)} late" if late else "")
     )
-    scheduler.start()
+    serve_until_signalled(scheduler)
     if metrics is not None:
         metrics.shutdown()
     console.print("scheduler stopped: the job that was running finished")

@@ -17,8 +17,8 @@ import apscheduler.executors.base
 import apscheduler.schedulers.base
 import apscheduler.triggers.date
 import apscheduler.triggers.interval
+from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_STOPPED
-from apscheduler.schedulers.blocking import BlockingScheduler
 
 from opinionwatch.clock import AcceleratedClock
 
@@ -30,8 +30,8 @@ MODULES = (
 )
 
 
-class ClockedScheduler(BlockingScheduler):
-    """A blocking scheduler whose sleeps are in simulated time."""
+class ClockedScheduler(BackgroundScheduler):
+    """A background scheduler whose sleeps are in simulated time."""
 
     def __init__(self, clock: AcceleratedClock, **options: Any) -> None:
         super().__init__(**options)

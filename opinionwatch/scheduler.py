@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -12,8 +13,8 @@ from functools import partial
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
-from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -41,7 +42,7 @@ def build_scheduler(services: Services, scheduler: BaseScheduler | None = None) 
     one interval, a 30-minute crawl job queued behind a long 15-minute one was skipped every time), and a
     late digest reports the day of its latest send time and says it is late. The topic fit may be 6 hours
     late. Work missed while the service was down is :func:`catch_up`'s."""
-    scheduler = scheduler or BlockingScheduler(timezone="UTC")
+    scheduler = scheduler or BackgroundScheduler(timezone="UTC")
     scheduler.add_executor(ThreadPoolExecutor(max_workers=1), alias=SERIAL)
     common: dict[str, Any] = {"max_instances": 1, "coalesce": True, "executor": SERIAL}
     by_interval: dict[int, list[str]] = defaultdict(list)
@@ -97,16 +98,28 @@ def catch_up(services: Services, scheduler: BaseScheduler) -> list[str]:
     return teams
 
 
-def stop_on_signals(scheduler: BaseScheduler) -> None:
-    """SIGTERM and SIGINT stop the scheduler: no new job starts, the one running finishes (and is recorded),
-    then ``start()`` returns and the process exits 0. Call from the main thread before ``start()``."""
+def serve_until_signalled(scheduler: BaseScheduler, poll_s: float = 0.2) -> None:
+    """Start ``scheduler`` (one whose loop runs in a thread of its own) and return once SIGTERM or SIGINT
+    has come and the running job has finished (and been recorded); no new job starts after the signal.
+    Call from the main thread.
 
-    def stop(number: int, frame: object) -> None:
-        log.info("stopping on signal %s: waiting for the running job", number)
-        scheduler.shutdown(wait=True)
-
-    for number in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(number, stop)
+    The handlers only note the signal; the shutdown, which waits for the running job, happens here, outside
+    any handler. A handler that waited would wait on top of whatever the main thread was doing when the
+    signal came, perhaps holding a lock the running job needs in order to finish (a log handler's, the
+    scheduler's own): it would wait for ever. The old handlers are back when this returns."""
+    received: list[int] = []
+    numbers = (signal.SIGTERM, signal.SIGINT)
+    previous = {number: signal.signal(number, lambda got, _: received.append(got)) for number in numbers}
+    try:
+        scheduler.start()
+        while not received and scheduler.running:
+            time.sleep(poll_s)
+        if received:
+            log.info("stopping on signal %s: waiting for the running job", received[0])
+            scheduler.shutdown(wait=True)
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def recorded(services: Services, job: str, work: Callable[..., Counts], *args: Any) -> None:

@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as time_of_day
@@ -25,7 +27,7 @@ from opinionwatch.clock import FixedClock
 from opinionwatch.newsworld import World
 from opinionwatch.runlock import LOCK_FILE
 from opinionwatch.runs import RunLog
-from opinionwatch.scheduler import build_scheduler, daily_digest
+from opinionwatch.scheduler import build_scheduler, daily_digest, serve_until_signalled
 from opinionwatch.wiring import Services
 from tests.conftest import write_demo_config
 
@@ -178,6 +180,34 @@ def test_sigterm_lets_the_running_job_finish_and_exits_0(tmp_path: Path, world_e
     assert "scheduler stopped" in out
     outcomes = _outcomes(runs)
     assert outcomes and set(outcomes) == {"ok"}, outcomes  # finished and recorded, nothing left running
+
+
+def test_a_signal_stops_new_jobs_and_waits_for_the_running_one_outside_the_handler() -> None:
+    started, release, ran = threading.Event(), threading.Event(), []
+    scheduler = BackgroundScheduler(timezone="UTC")
+
+    def job(name: str) -> None:
+        started.set()
+        release.wait(30)
+        ran.append(name)
+
+    now = datetime.now(UTC)
+    scheduler.add_job(job, "date", run_date=now, args=["running"])
+    scheduler.add_job(job, "date", run_date=now + timedelta(seconds=3), args=["due after the signal"])
+    handler = signal.getsignal(signal.SIGTERM)
+
+    def signal_then_release() -> None:
+        started.wait(30)
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(1)
+        release.set()
+
+    threading.Thread(target=signal_then_release, daemon=True).start()
+    serve_until_signalled(scheduler, poll_s=0.05)
+    assert ran == ["running"] and not scheduler.running  # returned once the running job had finished
+    time.sleep(3)
+    assert ran == ["running"]  # and nothing started after the signal
+    assert signal.getsignal(signal.SIGTERM) is handler
 
 
 def _outcomes(path: Path) -> list[str]:
