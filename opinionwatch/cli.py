@@ -9,7 +9,7 @@ import shlex
 import shutil
 import signal
 import sys
-import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -360,10 +360,11 @@ def newsworld(
             console.print(f"export {name}={value}")
         if truth:
             server.write_truth(truth)
-        stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        stopped: list[int] = []  # a handler that only notes: one that took a lock could wait on itself
+        signal.signal(signal.SIGTERM, lambda number, _: stopped.append(number))
         with contextlib.suppress(KeyboardInterrupt):
-            stop.wait()
+            while not stopped:
+                time.sleep(0.2)
 
 
 @app.command()

@@ -1,8 +1,12 @@
 from __future__ import annotations
 
 import re
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
+import httpx
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -85,3 +89,19 @@ def test_unknown_source_and_bad_query_are_errors(tmp_path: Path) -> None:
 def test_check_config_summarises(tmp_path: Path) -> None:
     result = RUNNER.invoke(app, ["check-config", "--config", str(REPO / "config" / "demo.yaml")])
     assert result.exit_code == 0 and '"novamart"' in result.output and '"embedded"' in result.output
+
+
+def test_newsworld_serves_until_sigterm_and_exits_0() -> None:
+    command = [sys.executable, "-m", "opinionwatch.cli", "newsworld"]
+    served = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, text=True)
+    try:
+        assert served.stdout is not None
+        first = served.stdout.readline()  # printed once the server listens
+        url = re.search(r"http://127\.0\.0\.1:\d+", first)
+        assert first.startswith("export ") and url, first
+        assert httpx.get(url.group(0) + "/", timeout=30).status_code < 500
+        served.send_signal(signal.SIGTERM)
+        assert served.wait(timeout=30) == 0
+    finally:
+        if served.poll() is None:
+            served.kill()
