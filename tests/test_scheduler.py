@@ -193,7 +193,8 @@ def test_a_signal_stops_new_jobs_and_waits_for_the_running_one_outside_the_handl
 
     now = datetime.now(UTC)
     scheduler.add_job(job, "date", run_date=now, args=["running"])
-    scheduler.add_job(job, "date", run_date=now + timedelta(seconds=3), args=["due after the signal"])
+    due = now + timedelta(seconds=5)
+    scheduler.add_job(job, "date", run_date=due, args=["due after the signal"])
     handler = signal.getsignal(signal.SIGTERM)
 
     def signal_then_release() -> None:
@@ -205,7 +206,7 @@ def test_a_signal_stops_new_jobs_and_waits_for_the_running_one_outside_the_handl
     threading.Thread(target=signal_then_release, daemon=True).start()
     serve_until_signalled(scheduler, poll_s=0.05)
     assert ran == ["running"] and not scheduler.running  # returned once the running job had finished
-    time.sleep(3)
+    time.sleep(max(0.0, (due - datetime.now(UTC)).total_seconds()) + 1)
     assert ran == ["running"]  # and nothing started after the signal
     assert signal.getsignal(signal.SIGTERM) is handler
 
