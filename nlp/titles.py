@@ -37,6 +37,8 @@ ELLIPSIS = re.compile(r"(\.\.\.|…)+$")
 INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff]")
 ENTITY = re.compile(r"&(?:#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+\d*);")
 QUOTES = str.maketrans("‘’‚‛′“”„″", "'''''\"\"\"\"")
+QUOTE_MARKS = frozenset("\"'")
+"""Quote marks after :func:`title_key` has made every kind one of these two."""
 MAX_SUFFIX_SHARE = 0.5
 WORD = re.compile(r"\w+")
 OUTLET_WORDS = 5
@@ -155,21 +157,21 @@ def _compact(text: str) -> str:
 
 
 def _complete_form(value: str, candidates: list[str]) -> str:
-    """``value``, or the longest candidate that it is a cut-short beginning of. Without an ellipsis a cut
-    falls between words (an ``og:title`` cut at an unescaped quote), so a candidate that goes on inside
-    the last word (``…de la InfantaUltima Hora Mallorca``, an ``<h1>`` with the site's name glued on) does
-    not complete it."""
+    """``value``, or the longest candidate that it is a cut-short beginning of. A title is cut short where
+    it ends in an ellipsis, or where the longer form goes on with a quote mark (an ``og:title`` cut at an
+    unescaped quote); elsewhere a shorter beginning is an editor's shorter title (``…: Klare Ansage``
+    beside ``…: Klare Ansage von Profis``), which stands as it is."""
     stem = title_key(ELLIPSIS.sub("", value))
     if not stem:
         return ""
-    mid_word = bool(ELLIPSIS.search(value))
+    ellipsis = bool(ELLIPSIS.search(value))
     longer = [
         other
         for other in candidates
         if other != value
         and len(title_key(other)) > len(stem)
         and title_key(other).startswith(stem)
-        and (mid_word or not (stem[-1].isalnum() and title_key(other)[len(stem)].isalnum()))
+        and (ellipsis or title_key(other)[len(stem) :].lstrip()[:1] in QUOTE_MARKS)
         and not ELLIPSIS.search(other)
         and not SUFFIX_START.match(title_key(other), len(stem))  # "<title> - <site>" does not complete it
         and not SEPARATORS.search(title_key(other), len(stem))

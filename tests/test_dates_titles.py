@@ -129,6 +129,8 @@ def test_titles_agree_lose_their_site_suffix_and_take_the_complete_form() -> Non
     assert choose_title(["Port reopens after storm ...", "Port reopens after storm damage"], None) == (
         "Port reopens after storm damage"
     )
+    shorter = "Rates decision on Thursday: a clear answer"  # an editor's shorter title, not a cut one
+    assert choose_title([shorter, shorter, f"{shorter} from the experts"], None) == shorter
     glued = ["Strike closes the port", "Strike closes the port » Local » Harbor Daily"]
     assert choose_title([*glued, "Strike closes the portHarbor Daily"], "Harbor Daily") == glued[0]
     title = "Nach Kalifat-Rufen in Hamburg: Sind wir zu sanft zu Islamisten?"
