@@ -59,11 +59,9 @@ class Reason:
     field: str
 
     def describe(self) -> str:
-        named = (
-            "query"
-            if self.via == "query"
-            else (self.via if self.via == self.term else f"alias of {self.via}")
-        )
+        if self.via == self.term:  # the entity's own name: nothing to add
+            return f"{self.term} in {self.field}"
+        named = "query" if self.via == "query" else f"alias of {self.via}"
         return f"{self.term} ({named}) in {self.field}"
 
 
@@ -230,7 +228,7 @@ def build_digest(
         by_story = day_docs[watchlist.name]
         entries = [
             replace(
-                _entry(known[sid], docs, watchlist.name, zone, team.language, (start, end)),
+                _entry(known[sid], docs, watchlist, zone, team.language, (start, end)),
                 also_in=tuple(titles[w.name] for w in watchlists if w.name != watchlist.name
                               and sid in day_docs[w.name]),
             )
@@ -274,7 +272,7 @@ def rank_score(sites: int, members: int, risk_points: int, negative: bool, age_h
 def _entry(
     story: Story,
     docs_today: list[dict[str, Any]],
-    watchlist: str,
+    watchlist: Watchlist,
     zone: ZoneInfo,
     language: str,
     window: tuple[datetime, datetime],
@@ -306,7 +304,7 @@ def _entry(
         outlet=_outlet(shown),
         domain=str(shown.get("domain", "")),
         date_precision=str(shown.get("date_precision", "datetime")),
-        reasons=_reasons(shown, watchlist),
+        reasons=_reasons(shown, watchlist.name),
         language=shown_language,
         also=tuple(
             OtherLanguage(other, reach.items, reach.sites)
@@ -343,13 +341,14 @@ def _when(published: datetime, precision: str) -> str:
     return f"undated · first seen {stamp} {zone}" if precision == "none" else f"{stamp} {zone}"
 
 
-def _risk_and_tone(docs: list[dict[str, Any]], watchlist: str) -> dict[str, Any]:
+def _risk_and_tone(docs: list[dict[str, Any]], watchlist: Watchlist) -> dict[str, Any]:
     """The riskiest of the day's items (its level and reasons), and the tone toward the watchlist's
-    entities over the day's items; nothing when sentiment and risk were off."""
+    entities over the day's items (toward the watchlist itself, by its title, for its query's hits);
+    nothing when sentiment and risk were off."""
     riskiest = max(docs, key=lambda d: int(d.get("risk_points", 0)))
     toward = story_entity_sentiments(
         [
-            [EntitySentiment(**e) for e in d.get("entity_sentiments", []) if e["watchlist"] == watchlist]
+            [EntitySentiment(**e) for e in d.get("entity_sentiments", []) if e["watchlist"] == watchlist.name]
             for d in docs
         ]
     )
@@ -357,7 +356,11 @@ def _risk_and_tone(docs: list[dict[str, Any]], watchlist: str) -> dict[str, Any]
         "risk": str(riskiest.get("risk", "none")),
         "risk_reasons": tuple(riskiest.get("risk_reasons", ())),
         "risk_points": int(riskiest.get("risk_points", 0)),
-        "tone": tuple((e.label, e.entity) for e in toward if e.label != "neutral"),
+        "tone": tuple(
+            (e.label, watchlist.display_title if e.entity == watchlist.name else e.entity)
+            for e in toward
+            if e.label != "neutral"
+        ),
         "negative": any(e.label == "negative" for e in toward),
     }
 

@@ -9,6 +9,7 @@ docs/risk.md; :class:`config.settings.RiskSettings` holds every number.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from config.settings import Entity, RiskSettings, Watchlist
@@ -93,11 +94,15 @@ class Reach:
     hours: float
 
 
-def item_risk(item: Item, reach: Reach | None, settings: RiskSettings) -> Risk:
-    """The item's risk: the highest over the watchlists it hits, with that watchlist's reasons."""
+def item_risk(
+    item: Item, reach: Reach | None, settings: RiskSettings, titles: Mapping[str, str] | None = None
+) -> Risk:
+    """The item's risk: the highest over the watchlists it hits, with that watchlist's reasons. A query's
+    hits are sentiment toward the watchlist itself, named in the reasons by its title in ``titles``."""
     best = Risk()
     for watchlist in item.watchlists:
-        points, reasons = _watchlist_points(item, watchlist, reach, settings)
+        shown = (titles or {}).get(watchlist, watchlist)
+        points, reasons = _watchlist_points(item, watchlist, shown, reach, settings)
         if points > best.points:
             best = Risk(
                 level=level_for(points, settings), points=points, reasons=reasons, watchlist=watchlist
@@ -106,7 +111,7 @@ def item_risk(item: Item, reach: Reach | None, settings: RiskSettings) -> Risk:
 
 
 def _watchlist_points(
-    item: Item, watchlist: str, reach: Reach | None, settings: RiskSettings
+    item: Item, watchlist: str, shown: str, reach: Reach | None, settings: RiskSettings
 ) -> tuple[int, list[str]]:
     points, reasons = 0, []
     terms = [mention for mention in item.risk_terms if mention.watchlist == watchlist]
@@ -127,7 +132,8 @@ def _watchlist_points(
     if negative is not None:
         strong = negative.confidence >= STRONG_NEGATIVE
         points += settings.negative_strong if strong else settings.negative
-        reasons.append(f"negative toward {negative.entity} ({negative.confidence:.2f})")
+        entity = shown if negative.entity == watchlist else negative.entity
+        reasons.append(f"negative toward {entity} ({negative.confidence:.2f})")
     if points and reach is not None:
         steps = sum(1 for threshold in settings.reach_sites if reach.sites >= threshold)
         if steps:

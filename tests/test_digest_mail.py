@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from config.settings import MailSettings, Settings, Team, Watchlist
-from digests.digest import build_digest, day_window, default_day
+from digests.digest import Reason, build_digest, day_window, default_day
 from digests.render import render_html, render_text, subject
 from index.base import IndexDoc
 from index.embedded import EmbeddedIndex
@@ -233,3 +233,28 @@ def test_panels_show_new_and_growing_topics_and_broken_sources_since_when(tmp_pa
     for shown in (text, html):
         assert "New and growing topics" in shown and "solar tariffs" in shown and "rates" not in shown
         assert "courier: broken since 2026-11-22 07:00 UTC (failed 3 runs in a row" in shown
+
+
+def test_a_match_names_its_alias_or_query_and_not_the_name_again() -> None:
+    assert Reason("NovaMart", "NovaMart", "title").describe() == "NovaMart in title"
+    assert Reason("诺瓦商城", "NovaMart", "body").describe() == "诺瓦商城 (alias of NovaMart) in body"
+    assert Reason("regulator", "query", "body").describe() == "regulator (query) in body"
+
+
+def test_tone_toward_a_query_watchlist_is_named_by_its_title(tmp_path: Path) -> None:
+    from nlp.records import EntitySentiment
+
+    config, index, stories = _two_section_stores(tmp_path)
+    hit = Mention(watchlist="safety-rules", term="regulator", field="body", start=4, end=13, via="query")
+    item = make_item("e", "The regulator warned sellers of chargers. " * 6, datetime(2026, 11, 22, 7, tzinfo=UTC),
+                     source="gazette", title="Chargers under review", mentions=(hit,))  # fmt: skip
+    item.entity_sentiments = [EntitySentiment(watchlist="safety-rules", entity="safety-rules", label="negative",
+                                              confidence=0.8, passages=1)]  # fmt: skip
+    stories.assign([item])
+    index.upsert([IndexDoc.from_item(item, None)])
+    rules = config.watchlists[0].model_copy(update={"title": "Safety rules"})
+    config = config.model_copy(update={"watchlists": [rules, config.watchlists[1]]})
+    built = build_digest(config, config.teams[0], date(2026, 11, 22), index, stories, NOW)
+    (entry,) = built.sections[1].stories
+    assert entry.tone == (("negative", "Safety rules"),)  # not the identifier "safety-rules"
+    assert "negative toward Safety rules" in render_text(built)

@@ -245,6 +245,13 @@ def test_risk_level_combines_terms_negative_tone_and_reach_with_reasons() -> Non
         reasons=["`召回` in the title", "negative toward NovaMart (0.91)", "6 sites within 3 hours"],
         watchlist="novamart",
     )
+    query_tone = EntitySentiment(
+        watchlist="novamart", entity="novamart", label="negative", confidence=0.91, passages=1
+    )  # a query's hits: the tone toward the watchlist itself, named by its title
+    item.entity_sentiments = [query_tone]
+    shown = item_risk(item, None, settings, {"novamart": "NovaMart (our company)"}).reasons
+    assert shown == ["`召回` in the title", "negative toward NovaMart (our company) (0.91)"]
+    item.entity_sentiments = [query_tone.model_copy(update={"entity": "NovaMart"})]
     item.risk_terms = []
     assert item_risk(item, None, settings).level == "low"  # negative tone alone
     item.entity_sentiments = []
