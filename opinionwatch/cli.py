@@ -19,7 +19,6 @@ from typing import Annotated
 
 import numpy as np
 import typer
-from apscheduler.schedulers.base import BaseScheduler
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
@@ -49,8 +48,9 @@ from opinionwatch.newsworld.calendar import MIN_DAYS, build_calendar
 from opinionwatch.pipeline import Progress as PipelineProgress
 from opinionwatch.pipeline import run_cycle
 from opinionwatch.runlock import run_lock
-from opinionwatch.scheduler import build_scheduler, catch_up, run_once, serve_until_signalled
+from opinionwatch.scheduler import build_scheduler, catch_up, run_once
 from opinionwatch.status import status_report
+from opinionwatch.stopping import ServiceScheduler, serve_until_signalled
 from opinionwatch.timeparse import parse_day, parse_since
 from opinionwatch.wiring import Services
 
@@ -124,12 +124,12 @@ def run(
                     report = run_once(services, source, progress)
                 output.cycle_summary(console, report)
                 return
-            _serve(services, clocked_scheduler(simulated) if simulated else None)
+            _serve(services, clocked_scheduler(simulated) if simulated else ServiceScheduler(timezone="UTC"))
 
 
-def _serve(services: Services, scheduler: BaseScheduler | None) -> None:
+def _serve(services: Services, scheduler: ServiceScheduler) -> None:
     """The long-running mode: the jobs, a missed digest caught up, metrics served, until SIGTERM/Ctrl-C."""
-    scheduler = build_scheduler(services, scheduler)
+    build_scheduler(services, scheduler)
     late = catch_up(services, scheduler)
     settings = services.settings
     metrics = services.metrics.serve(settings.metrics) if settings.metrics.enabled else None

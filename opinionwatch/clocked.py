@@ -17,10 +17,9 @@ import apscheduler.executors.base
 import apscheduler.schedulers.base
 import apscheduler.triggers.date
 import apscheduler.triggers.interval
-from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.schedulers.base import STATE_STOPPED
 
 from opinionwatch.clock import AcceleratedClock
+from opinionwatch.stopping import ServiceScheduler
 
 MODULES = (
     apscheduler.schedulers.base,
@@ -30,21 +29,15 @@ MODULES = (
 )
 
 
-class ClockedScheduler(BackgroundScheduler):
-    """A background scheduler whose sleeps are in simulated time."""
+class ClockedScheduler(ServiceScheduler):
+    """A service scheduler whose sleeps are in simulated time."""
 
     def __init__(self, clock: AcceleratedClock, **options: Any) -> None:
         super().__init__(**options)
         self.speed = clock.speed
 
-    def _main_loop(self) -> None:
-        wait_seconds: float | None = TIMEOUT_MAX
-        while self.state != STATE_STOPPED:
-            self._event.wait(
-                min(TIMEOUT_MAX, wait_seconds / self.speed) if wait_seconds is not None else None
-            )
-            self._event.clear()
-            wait_seconds = self._process_jobs()
+    def _sleep_seconds(self, wait_seconds: float | None) -> float | None:
+        return None if wait_seconds is None else min(TIMEOUT_MAX, wait_seconds / self.speed)
 
 
 def clocked_scheduler(clock: AcceleratedClock) -> ClockedScheduler:

@@ -4,8 +4,6 @@ digests at send time."""
 from __future__ import annotations
 
 import logging
-import signal
-import time
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -13,7 +11,6 @@ from functools import partial
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -23,6 +20,7 @@ from opinionwatch.alerting import check_alerts
 from opinionwatch.digesting import digest_job, due_before, missed_digest, send_digest
 from opinionwatch.pipeline import CycleReport, Progress, fit_topics, run_cycle
 from opinionwatch.runs import Counts
+from opinionwatch.stopping import ServiceScheduler
 from opinionwatch.wiring import Services
 
 log = logging.getLogger(__name__)
@@ -42,7 +40,7 @@ def build_scheduler(services: Services, scheduler: BaseScheduler | None = None) 
     one interval, a 30-minute crawl job queued behind a long 15-minute one was skipped every time), and a
     late digest reports the day of its latest send time and says it is late. The topic fit may be 6 hours
     late. Work missed while the service was down is :func:`catch_up`'s."""
-    scheduler = scheduler or BackgroundScheduler(timezone="UTC")
+    scheduler = scheduler or ServiceScheduler(timezone="UTC")
     scheduler.add_executor(ThreadPoolExecutor(max_workers=1), alias=SERIAL)
     common: dict[str, Any] = {"max_instances": 1, "coalesce": True, "executor": SERIAL}
     by_interval: dict[int, list[str]] = defaultdict(list)
@@ -96,30 +94,6 @@ def catch_up(services: Services, scheduler: BaseScheduler) -> list[str]:
         log.warning("a digest was missed; sending it late", extra={"team": team.name, "day": day.isoformat()})
         teams.append(team.name)
     return teams
-
-
-def serve_until_signalled(scheduler: BaseScheduler, poll_s: float = 0.2) -> None:
-    """Start ``scheduler`` (one whose loop runs in a thread of its own) and return once SIGTERM or SIGINT
-    has come and the running job has finished (and been recorded); no new job starts after the signal.
-    Call from the main thread.
-
-    The handlers only note the signal; the shutdown, which waits for the running job, happens here, outside
-    any handler. A handler that waited would wait on top of whatever the main thread was doing when the
-    signal came, perhaps holding a lock the running job needs in order to finish (a log handler's, the
-    scheduler's own): it would wait for ever. The old handlers are back when this returns."""
-    received: list[int] = []
-    numbers = (signal.SIGTERM, signal.SIGINT)
-    previous = {number: signal.signal(number, lambda got, _: received.append(got)) for number in numbers}
-    try:
-        scheduler.start()
-        while not received and scheduler.running:
-            time.sleep(poll_s)
-        if received:
-            log.info("stopping on signal %s: waiting for the running job", received[0])
-            scheduler.shutdown(wait=True)
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
 
 
 def recorded(services: Services, job: str, work: Callable[..., Counts], *args: Any) -> None:

@@ -27,7 +27,8 @@ from opinionwatch.clock import FixedClock
 from opinionwatch.newsworld import World
 from opinionwatch.runlock import LOCK_FILE
 from opinionwatch.runs import RunLog
-from opinionwatch.scheduler import build_scheduler, daily_digest, serve_until_signalled
+from opinionwatch.scheduler import build_scheduler, daily_digest
+from opinionwatch.stopping import ServiceScheduler, serve_until_signalled
 from opinionwatch.wiring import Services
 from tests.conftest import write_demo_config
 
@@ -184,7 +185,7 @@ def test_sigterm_lets_the_running_job_finish_and_exits_0(tmp_path: Path, world_e
 
 def test_a_signal_stops_new_jobs_and_waits_for_the_running_one_outside_the_handler() -> None:
     started, release, ran = threading.Event(), threading.Event(), []
-    scheduler = BackgroundScheduler(timezone="UTC")
+    scheduler = ServiceScheduler(timezone="UTC")
 
     def job(name: str) -> None:
         started.set()
@@ -209,6 +210,31 @@ def test_a_signal_stops_new_jobs_and_waits_for_the_running_one_outside_the_handl
     time.sleep(max(0.0, (due - datetime.now(UTC)).total_seconds()) + 1)
     assert ran == ["running"]  # and nothing started after the signal
     assert signal.getsignal(signal.SIGTERM) is handler
+
+
+def test_a_scheduler_loop_that_fails_is_an_error_not_a_silent_wait() -> None:
+    class Broken(ServiceScheduler):
+        def _main_loop(self) -> None:
+            raise RuntimeError("the job store is gone")
+
+    handler = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(RuntimeError, match="the job store is gone"):
+        serve_until_signalled(Broken(timezone="UTC"), poll_s=0.05)
+    assert signal.getsignal(signal.SIGTERM) is handler
+
+
+def test_a_stop_during_a_pass_over_one_off_jobs_does_not_break_the_pass() -> None:
+    """Stopping from another thread while a pass removes finished one-off jobs (a late digest): APScheduler's
+    own shutdown() would mark the scheduler stopped mid-pass, and the pass would fail."""
+    for _ in range(20):
+        scheduler = ServiceScheduler(timezone="UTC")
+        for number in range(50):
+            scheduler.add_job(lambda: None, "date", run_date=datetime.now(UTC), id=f"once-{number}")
+        stopper = threading.Timer(0.01, scheduler.request_stop)
+        stopper.start()
+        serve_until_signalled(scheduler, poll_s=0.01)  # returns, and raises nothing
+        stopper.join()
+        assert not scheduler.running
 
 
 def _outcomes(path: Path) -> list[str]:

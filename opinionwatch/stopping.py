@@ -1,0 +1,79 @@
+"""Stopping the long-running mode cleanly: SIGTERM or Ctrl-C lets the running job finish, starts no other,
+and exits 0.
+
+Two races shape it. A signal handler runs on top of whatever its thread was doing, perhaps holding a lock
+that the shutdown or the running job needs (the thread pool's, a log handler's), so the handlers here only
+note the signal. And APScheduler 3's ``shutdown()`` marks the scheduler stopped before it takes its locks:
+called from another thread during a pass over the jobs, it makes that pass fail (removing a finished
+one-off job then raises ``JobLookupError``). So the scheduler's loop runs in a thread of its own and stops
+itself between two passes, when asked."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from threading import TIMEOUT_MAX
+
+from apscheduler.schedulers.base import STATE_STOPPED
+from apscheduler.schedulers.blocking import BlockingScheduler
+
+log = logging.getLogger(__name__)
+
+
+class ServiceScheduler(BlockingScheduler):
+    """A blocking scheduler that, asked to stop, shuts down between two passes over its jobs (waiting for
+    the running job) and returns from ``start()``."""
+
+    _stop_requested = False
+
+    def request_stop(self) -> None:
+        """Stop after the current pass; safe from any thread but not from a signal handler."""
+        self._stop_requested = True
+        self.wakeup()
+
+    def _main_loop(self) -> None:
+        wait_seconds: float | None = TIMEOUT_MAX
+        while self.state != STATE_STOPPED:
+            self._event.wait(self._sleep_seconds(wait_seconds))
+            self._event.clear()
+            if self._stop_requested:
+                self.shutdown(wait=True)
+                return
+            wait_seconds = self._process_jobs()
+
+    def _sleep_seconds(self, wait_seconds: float | None) -> float | None:
+        """How long to sleep, in real seconds, before the next pass (``None``: until woken)."""
+        return None if wait_seconds is None else min(TIMEOUT_MAX, wait_seconds)
+
+
+def serve_until_signalled(scheduler: ServiceScheduler, poll_s: float = 0.2) -> None:
+    """Run ``scheduler`` until SIGTERM or SIGINT, then return once the running job has finished (and been
+    recorded). Call from the main thread. Should the scheduler's loop fail, its error is raised here. The
+    old handlers are back when this returns."""
+    received: list[int] = []
+    failed: list[BaseException] = []
+
+    def loop() -> None:
+        try:
+            scheduler.start()
+        except BaseException as exc:  # raised again on the main thread below
+            failed.append(exc)
+
+    numbers = (signal.SIGTERM, signal.SIGINT)
+    previous = {number: signal.signal(number, lambda got, _: received.append(got)) for number in numbers}
+    runner = threading.Thread(target=loop, name="scheduler")
+    try:
+        runner.start()
+        while not received and runner.is_alive():
+            time.sleep(poll_s)
+        if received:
+            log.info("stopping on signal %s: waiting for the running job", received[0])
+            scheduler.request_stop()
+        runner.join()
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    if failed:
+        raise failed[0]
