@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shlex
@@ -50,7 +49,7 @@ from opinionwatch.pipeline import run_cycle
 from opinionwatch.runlock import run_lock
 from opinionwatch.scheduler import build_scheduler, catch_up, run_once
 from opinionwatch.status import status_report
-from opinionwatch.stopping import ServiceScheduler, serve_until_signalled
+from opinionwatch.stopping import ServiceScheduler, noted_signals, serve_until_signalled
 from opinionwatch.timeparse import parse_day, parse_since
 from opinionwatch.wiring import Services
 
@@ -360,10 +359,8 @@ def newsworld(
             console.print(f"export {name}={value}")
         if truth:
             server.write_truth(truth)
-        stopped: list[int] = []  # a handler that only notes: one that took a lock could wait on itself
-        signal.signal(signal.SIGTERM, lambda number, _: stopped.append(number))
-        with contextlib.suppress(KeyboardInterrupt):
-            while not stopped:
+        with noted_signals(signal.SIGTERM, signal.SIGINT) as received:
+            while not received:
                 time.sleep(0.2)
 
 

@@ -14,6 +14,8 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from threading import TIMEOUT_MAX
 
 from apscheduler.schedulers.base import STATE_STOPPED
@@ -48,11 +50,22 @@ class ServiceScheduler(BlockingScheduler):
         return None if wait_seconds is None else min(TIMEOUT_MAX, wait_seconds)
 
 
+@contextmanager
+def noted_signals(*numbers: int) -> Iterator[list[int]]:
+    """Within the block, the signals ``numbers`` are only noted, in the list it yields (a handler that did
+    more could wait on a lock its own thread holds); the old handlers are back after it."""
+    received: list[int] = []
+    previous = {number: signal.signal(number, lambda got, _: received.append(got)) for number in numbers}
+    try:
+        yield received
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
 def serve_until_signalled(scheduler: ServiceScheduler, poll_s: float = 0.2) -> None:
     """Run ``scheduler`` until SIGTERM or SIGINT, then return once the running job has finished (and been
-    recorded). Call from the main thread. Should the scheduler's loop fail, its error is raised here. The
-    old handlers are back when this returns."""
-    received: list[int] = []
+    recorded). Call from the main thread. Should the scheduler's loop fail, its error is raised here."""
     failed: list[BaseException] = []
 
     def loop() -> None:
@@ -61,10 +74,8 @@ def serve_until_signalled(scheduler: ServiceScheduler, poll_s: float = 0.2) -> N
         except BaseException as exc:  # raised again on the main thread below
             failed.append(exc)
 
-    numbers = (signal.SIGTERM, signal.SIGINT)
-    previous = {number: signal.signal(number, lambda got, _: received.append(got)) for number in numbers}
     runner = threading.Thread(target=loop, name="scheduler")
-    try:
+    with noted_signals(signal.SIGTERM, signal.SIGINT) as received:
         runner.start()
         while not received and runner.is_alive():
             time.sleep(poll_s)
@@ -72,8 +83,5 @@ def serve_until_signalled(scheduler: ServiceScheduler, poll_s: float = 0.2) -> N
             log.info("stopping on signal %s: waiting for the running job", received[0])
             scheduler.request_stop()
         runner.join()
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
     if failed:
         raise failed[0]
