@@ -33,7 +33,8 @@ class ServiceScheduler(BlockingScheduler):
     def request_stop(self) -> None:
         """Stop after the current pass; safe from any thread but not from a signal handler."""
         self._stop_requested = True
-        self.wakeup()
+        if self._event is not None:  # else the loop has not begun: its first pass sees the request
+            self.wakeup()
 
     def _main_loop(self) -> None:
         wait_seconds: float | None = TIMEOUT_MAX

@@ -226,6 +226,10 @@ def test_a_scheduler_loop_that_fails_is_an_error_not_a_silent_wait() -> None:
 def test_a_stop_during_a_pass_over_one_off_jobs_does_not_break_the_pass() -> None:
     """Stopping from another thread while a pass removes finished one-off jobs (a late digest): APScheduler's
     own shutdown() would mark the scheduler stopped mid-pass, and the pass would fail."""
+    early = ServiceScheduler(timezone="UTC")
+    early.request_stop()  # before its loop has begun: the first pass sees it
+    serve_until_signalled(early, poll_s=0.01)
+    assert not early.running
     for _ in range(20):
         scheduler = ServiceScheduler(timezone="UTC")
         for number in range(50):
