@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import ssl
 import subprocess
 import sys
@@ -429,3 +430,25 @@ def test_sort_by_reach_puts_the_widest_stories_first(client: httpx.Client, site:
     reach = site.services.signals.reach(stories)
     sites = [reach[s].sites if s in reach else 1.0 for s in stories]
     assert len(stories) >= 3 and sites == sorted(sites, reverse=True) and sites[0] > sites[-1]
+
+
+def test_times_say_utc_and_an_undated_item_says_so(client: httpx.Client, site: Site) -> None:
+    from index.base import IndexDoc
+    from index.embedded import EmbeddedIndex
+
+    seen = datetime(2026, 12, 5, 9, 6, tzinfo=UTC)
+    index = EmbeddedIndex(site.settings.index_dir)
+    index.upsert(
+        [IndexDoc(id="undated-1", url="https://archive.example/old", source="harbor-daily", domain="archive.example",
+                  kind="article", title="Quarrybrook archive note", body="An old page without a date.",
+                  published=seen, language="en", watchlists=(), story_id="undated-1", date_precision="none")]
+    )  # fmt: skip
+    index.close()
+    page = client.get("/", params={"q": "Quarrybrook", "period": "all"}).text
+    shown = re.search(r'<span class="undated">([^<]*)</span>', page)  # in the user's language
+    assert shown and shown.group(1) in (
+        "undated, first seen 2026-12-05 09:06 UTC",
+        "未注明日期，首次发现于 2026-12-05 09:06 UTC",
+    )
+    dated = client.get("/", params={"q": "NovaMart", "period": "all"}).text
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", dated)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -250,8 +251,16 @@ def _environment() -> Environment:
     environment = template_environment("opinionwatch.web")
     environment.filters["safe_url"] = lambda url: safe_url(str(url or "")) or "#"  # links nowhere
     environment.filters["day"] = lambda value: str(value)[:10]
-    environment.filters["when"] = lambda value: str(value)[:16].replace("T", " ")
+    environment.filters["when"] = utc_minute
     return environment
+
+
+def utc_minute(value: object) -> str:
+    """A stored time, in UTC to the minute, saying so (``2026-12-05 09:06 UTC``): the page has no zone of
+    its reader's to show it in."""
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _shown(facet: str, features: dict[str, bool]) -> bool:

@@ -126,8 +126,9 @@ class WebContext:
 
 
 PUBLIC_FIELDS = (
-    "id", "url", "title", "source", "outlet", "domain", "language", "published", "watchlists", "story_id",
-    "topic_id", "topic_label", "sentiment", "risk", "risk_points", "risk_reasons", "matched",
+    "id", "url", "title", "source", "outlet", "domain", "language", "published", "date_precision",
+    "watchlists", "story_id", "topic_id", "topic_label", "sentiment", "risk", "risk_points", "risk_reasons",
+    "matched",
 )  # fmt: skip
 
 
