@@ -452,3 +452,10 @@ def test_times_say_utc_and_an_undated_item_says_so(client: httpx.Client, site: S
     )
     dated = client.get("/", params={"q": "NovaMart", "period": "all"}).text
     assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", dated)
+
+
+def test_the_watchlist_facet_shows_titles_and_filters_by_name(client: httpx.Client) -> None:
+    page = client.get("/", params={"q": "NovaMart", "period": "all"}).text
+    assert 'data-value="novamart">NovaMart (our company)</a>' in page  # demo.yaml's title
+    filtered = client.get("/api/search", params={"q": "NovaMart", "period": "all", "watchlist": "novamart"})
+    assert filtered.status_code == 200 and filtered.json()["total"] > 0
