@@ -487,6 +487,10 @@ class Settings(Strict):
                 return watchlist
         raise KeyError(name)
 
+    def watchlist_titles(self) -> dict[str, str]:
+        """Each watchlist's name → the title a reader sees."""
+        return {watchlist.name: watchlist.display_title for watchlist in self.watchlists}
+
     def team(self, name: str) -> Team:
         for team in self.teams:
             if team.name == name:

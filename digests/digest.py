@@ -14,7 +14,7 @@ from digests.panels import PanelContext, Panels, build_panels
 from index.base import Index, SearchRequest
 from nlp.normalize import has_cjk
 from nlp.records import EntitySentiment
-from nlp.risk import story_entity_sentiments
+from nlp.risk import entity_shown, story_entity_sentiments
 from nlp.stories import Story, StoryStore
 
 PAGE = 500
@@ -357,7 +357,7 @@ def _risk_and_tone(docs: list[dict[str, Any]], watchlist: Watchlist) -> dict[str
         "risk_reasons": tuple(riskiest.get("risk_reasons", ())),
         "risk_points": int(riskiest.get("risk_points", 0)),
         "tone": tuple(
-            (e.label, watchlist.display_title if e.entity == watchlist.name else e.entity)
+            (e.label, entity_shown(e.entity, watchlist.name, watchlist.display_title))
             for e in toward
             if e.label != "neutral"
         ),

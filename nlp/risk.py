@@ -110,6 +110,12 @@ def item_risk(
     return best
 
 
+def entity_shown(entity: str, watchlist: str, title: str) -> str:
+    """The name a reader sees for a tone's entity: a watchlist's query hits are the tone toward the
+    watchlist itself (``entity`` is its name), shown by its ``title``."""
+    return title if entity == watchlist else entity
+
+
 def _watchlist_points(
     item: Item, watchlist: str, shown: str, reach: Reach | None, settings: RiskSettings
 ) -> tuple[int, list[str]]:
@@ -132,7 +138,7 @@ def _watchlist_points(
     if negative is not None:
         strong = negative.confidence >= STRONG_NEGATIVE
         points += settings.negative_strong if strong else settings.negative
-        entity = shown if negative.entity == watchlist else negative.entity
+        entity = entity_shown(negative.entity, watchlist, shown)
         reasons.append(f"negative toward {entity} ({negative.confidence:.2f})")
     if points and reach is not None:
         steps = sum(1 for threshold in settings.reach_sites if reach.sites >= threshold)

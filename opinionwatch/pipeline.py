@@ -245,7 +245,7 @@ def settle_signals(
         settle_sentiments(items, model, vectors, services.embedder.embed)
     if services.settings.risk.enabled:
         reach = services.signals.reach(item.story_id or item.id for item in items)
-        titles = {watchlist.name: watchlist.display_title for watchlist in services.settings.watchlists}
+        titles = services.settings.watchlist_titles()
         for item in items:
             item.risk = item_risk(item, reach.get(item.story_id or item.id), services.settings.risk, titles)
     services.signals.record(items)
