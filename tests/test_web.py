@@ -20,6 +20,7 @@ import httpx
 import pytest
 import uvicorn
 import yaml
+from markupsafe import escape
 
 from config.settings import Settings
 from opinionwatch.web.app import create_app
@@ -459,3 +460,9 @@ def test_the_watchlist_facet_shows_titles_and_filters_by_name(client: httpx.Clie
     assert 'data-value="novamart">NovaMart (our company)</a>' in page  # demo.yaml's title
     filtered = client.get("/api/search", params={"q": "NovaMart", "period": "all", "watchlist": "novamart"})
     assert filtered.status_code == 200 and filtered.json()["total"] > 0
+
+
+def test_the_topic_facet_shows_labels_and_filters_by_id(client: httpx.Client) -> None:
+    topic = client.get("/api/topics").json()["topics"][0]
+    page = client.get("/", params={"topic": str(topic["id"]), "period": "all"}).text
+    assert f'data-value="{topic["id"]}">{escape(topic["label"])}</a>' in page

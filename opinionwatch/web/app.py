@@ -128,7 +128,7 @@ def create_app(services: Services, secret: str | None = None, close_on_shutdown:
         return render(
             "search.html.j2", request, user, params=params, page=page_json(page), query=request.url.query,
             facet_names=[f for f in PAGE_FACETS if _shown(f, web.features())], link=_link(request),
-            titles={"watchlists": web.settings.watchlist_titles()},
+            titles={"watchlists": web.settings.watchlist_titles(), "topic_id": web.topic_labels()},
             peak=max([1] + [d["negative"] + d["neutral"] + d["positive"] for d in page.timeline]),
         )  # fmt: skip
 

@@ -12,7 +12,7 @@ import numpy as np
 from fastapi import HTTPException, Request
 
 from index.base import SearchRequest
-from nlp.topic_state import TopicRecord, TopicState
+from nlp.topic_state import STATE_FILE, TopicRecord, TopicState
 from opinionwatch.digesting import topic_state
 from opinionwatch.web.auth import COOKIE, RateLimiter, Sessions
 from opinionwatch.web.results import ResultPage, SearchParams, search_page
@@ -37,6 +37,8 @@ class WebContext:
         self.limiter = RateLimiter(self.settings.web.requests_per_minute)
         self.stores_lock = threading.Lock()
         """The story and alert stores are used by one thread at a time."""
+        self._labels_lock = threading.Lock()
+        self._labels: tuple[tuple[int, int] | None, dict[str, str]] = (None, {})
 
     def now(self) -> datetime:
         return self.services.clock.now()
@@ -116,6 +118,23 @@ class WebContext:
         active = state.active()
         active.sort(key=lambda t: -(t.days[latest].stories if latest in t.days else 0))
         return state, active
+
+    def topic_labels(self) -> dict[str, str]:
+        """Each topic's label by id (the topic facet shows them). The state is read again only after a fit
+        has rewritten it (its file's modification time or size changed), not on every search."""
+        if not self.settings.topics.enabled:
+            return {}
+        try:
+            found = (self.services.topics_dir / STATE_FILE).stat()
+        except OSError:
+            return {}
+        version = (found.st_mtime_ns, found.st_size)
+        with self._labels_lock:
+            if self._labels[0] != version:
+                state = topic_state(self.services)
+                labels = {str(topic.id): topic.label for topic in state.topics.values()} if state else {}
+                self._labels = (version, labels)
+            return self._labels[1]
 
     def item(self, item_id: str) -> dict[str, Any]:
         quoted = item_id.replace('"', "")
