@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
@@ -22,6 +22,9 @@ class FeedEntry:
     title: str | None
     summary: str | None
     published: datetime | None
+    outlet: str | None = None
+    """The listing's name for the site the entry is on: a feed's own title for an entry on the feed's host
+    (not for an aggregator's links elsewhere), a news sitemap's publication name."""
 
 
 def parse_feed(body: bytes, url: str) -> list[FeedEntry]:
@@ -30,6 +33,7 @@ def parse_feed(body: bytes, url: str) -> list[FeedEntry]:
     if stripped.startswith(b"{"):
         return _json_feed(stripped, url)
     parsed = feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False)
+    channel = parsed.feed.get("title") if isinstance(parsed.feed, dict) else None
     entries = []
     for entry in parsed.entries:
         link = entry.get("link") or _alternate_link(entry)
@@ -37,11 +41,22 @@ def parse_feed(body: bytes, url: str) -> list[FeedEntry]:
             continue
         stamp = entry.get("published_parsed") or entry.get("updated_parsed")
         published = datetime.fromtimestamp(calendar.timegm(stamp), UTC) if stamp else None
-        entries.append(FeedEntry(urljoin(url, link), entry.get("title"), entry.get("summary"), published))
+        link = urljoin(url, link)
+        outlet = own_site_name(channel, link, url)
+        entries.append(FeedEntry(link, entry.get("title"), entry.get("summary"), published, outlet))
     if parsed.bozo and not entries:
         problem = parsed.get("bozo_exception")
         raise FeedError(f"{url}: not a readable feed ({type(problem).__name__}: {problem})")
     return entries
+
+
+def own_site_name(name: Any, link: str, listing_url: str) -> str | None:
+    """``name`` (a feed's title) where ``link`` is on the listing's own host (``www.`` aside): an
+    aggregator's entries come from other sites, whose names it does not give."""
+    if not isinstance(name, str) or not name.strip():
+        return None
+    hosts = {(urlsplit(address).hostname or "").removeprefix("www.") for address in (link, listing_url)}
+    return " ".join(name.split()) if len(hosts) == 1 else None
 
 
 def _alternate_link(entry: Any) -> str | None:
@@ -66,7 +81,9 @@ def _json_feed(body: bytes, url: str) -> list[FeedEntry]:
         stamp = item.get("date_published") or item.get("date_modified")
         published = parse_iso_date(stamp)
         summary = item.get("summary") or item.get("content_text")
-        entries.append(FeedEntry(urljoin(url, link), item.get("title"), summary, published))
+        link = urljoin(url, link)
+        outlet = own_site_name(document.get("title"), link, url)
+        entries.append(FeedEntry(link, item.get("title"), summary, published, outlet))
     return entries
 
 

@@ -18,6 +18,11 @@ class RawItem(BaseModel):
     feed_title: str | None = None
     feed_summary: str | None = None
     feed_published: datetime | None = None
+    feed_outlet: str | None = Field(
+        default=None,
+        description="The listing's name for the item's site (a feed's title for its own site's entries, a "
+        "news sitemap's publication name): the outlet where the page names none.",
+    )
     html: str | None = Field(default=None, description="Decoded page, when the article page was fetched.")
     text: str | None = Field(
         default=None, description="Plain text of a post or API item (no HTML to extract)."

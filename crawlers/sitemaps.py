@@ -52,11 +52,13 @@ def parse_sitemap(body: bytes, url: str, max_bytes: int) -> Sitemap:
 
 def _entry(node: etree._Element, loc: str) -> FeedEntry:
     news = next(_children(node, "news"), None)
-    title = published = None
+    title = published = outlet = None
     if news is not None:
         title = _text(news, "title")
         published = parse_iso_date(_text(news, "publication_date"))
-    return FeedEntry(loc, title, None, published or parse_iso_date(_text(node, "lastmod")))
+        publication = next(_children(news, "publication"), None)
+        outlet = _text(publication, "name") if publication is not None else None
+    return FeedEntry(loc, title, None, published or parse_iso_date(_text(node, "lastmod")), outlet)
 
 
 def _children(node: etree._Element, name: str):

@@ -233,6 +233,7 @@ class SourcesSpider(Spider):
             feed_title=entry.title,
             feed_summary=entry.summary,
             feed_published=entry.published,
+            feed_outlet=entry.outlet,
             language_hint=source.language,
             timezone=source.timezone,
             fetched_at=datetime.now(UTC),

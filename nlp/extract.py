@@ -119,7 +119,8 @@ def extract(raw: RawItem) -> Extracted:
                 text, method = fallback, how
     if not text:
         text, method = normalize_text(_strip_tags(raw.feed_summary or "")), "feed"
-    site_name = outlet_name(normalize_text((document.sitename if document else None) or ""))
+    page_site = document.sitename if document else None
+    site_name = outlet_name(normalize_text(page_site or raw.feed_outlet or ""))
     candidates = title_candidates(tree, document.title if document else None, raw.feed_title)
     title = choose_title(candidates, site_name)
     if not title:

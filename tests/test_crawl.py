@@ -10,6 +10,7 @@ import pytest
 from config.settings import CrawlSettings, Source
 from crawlers.run import crawl
 from crawlers.state import CrawlState
+from nlp.extract import extract
 from opinionwatch.newsworld import NewsWorldServer, World
 
 FAST = {"download_delay_s": 0, "concurrency_per_domain": 8, "time_budget_s": 60}
@@ -49,6 +50,17 @@ def test_robots_txt_is_obeyed_and_user_agent_identifies_us(first_crawl) -> None:
     assert any(path == "/robots.txt" for _, _, path in requests)
     techwire = next(r for r in result.reports if r.source == "techwire")
     assert techwire.skipped == {"robots": 1}
+
+
+def test_an_item_known_only_from_its_feed_is_named_by_the_feed(
+    first_crawl, news_server: NewsWorldServer, world: World
+) -> None:  # type: ignore[no-untyped-def]
+    _, result, _ = first_crawl
+    forbidden = next(a for a in world.articles if not a.crawlable)
+    item = next(i for i in result.items if i.url == news_server.url_of(forbidden))
+    site = next(s for s in world.sites if s.name == forbidden.site)
+    assert item.html is None and item.feed_outlet == site.title
+    assert extract(item).site_name == site.title  # not the host and port
 
 
 def test_gbk_page_with_lying_header_is_decoded(
@@ -139,6 +151,7 @@ def test_news_sitemap_gives_recent_articles_only(
     )
     assert {i.url for i in everything.items} == {news_server.url_of(a) for a in _crawlable(world, site)}
     assert all(i.html and i.feed_title and i.feed_published for i in everything.items)
+    assert {i.feed_outlet for i in everything.items} == {world.sites[0].title}  # news:publication's name
     max_age_days = world_age + 2
     recent = [
         a for a in _crawlable(world, site) if (now - a.published).total_seconds() <= max_age_days * 86400

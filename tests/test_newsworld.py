@@ -33,6 +33,7 @@ def test_sites_serve_feeds_pages_sitemaps_and_robots(news_server: NewsWorldServe
         assert feed.status_code == 200
         entries = parse_feed(feed.content, str(feed.url))
         assert len(entries) == len(world.articles_of(site.name))
+        assert {entry.outlet for entry in entries} == {site.title}  # the feed's title names its own site
         assert httpx.get(news_server.base_url(site.name) + "/sitemap.xml").status_code == 200
         assert "Disallow: /private/" in httpx.get(news_server.base_url(site.name) + "/robots.txt").text
 
@@ -84,3 +85,28 @@ def test_parallel_set_tells_each_story_in_both_languages_with_the_same_facts() -
             pair.zh_text + " " + pair.zh_title
         )
     assert parallel_set() == pairs and parallel_set(seed=12) != pairs
+
+
+def test_a_feed_names_only_its_own_sites_entries() -> None:
+    rss = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title> Harbor   Daily </title>'
+        b"<item><title>Own</title><link>https://www.harbor.example/a.html</link></item>"
+        b"<item><title>Relative</title><link>/b.html</link></item>"
+        b"<item><title>Elsewhere</title><link>https://other.example/c.html</link></item>"
+        b"</channel></rss>"
+    )
+    entries = parse_feed(rss, "https://harbor.example/feed.xml")
+    assert [e.outlet for e in entries] == ["Harbor Daily", "Harbor Daily", None]  # an aggregator's link
+    json_feed = json.dumps(
+        {
+            "version": "https://jsonfeed.org/version/1.1",
+            "title": "Metro Ledger",
+            "items": [{"url": "https://metro.example/x"}, {"url": "https://wire.example/y"}],
+        }
+    ).encode()
+    assert [e.outlet for e in parse_feed(json_feed, "https://metro.example/feed.json")] == [
+        "Metro Ledger",
+        None,
+    ]
+    untitled = b'<rss version="2.0"><channel><item><link>https://a.example/1</link></item></channel></rss>'
+    assert parse_feed(untitled, "https://a.example/rss")[0].outlet is None
