@@ -238,7 +238,7 @@ def search(
         if as_json:
             print(output.search_json(result))
         else:
-            output.search_table(console, result, query)
+            output.search_table(console, result, query, settings.watchlist_titles())
 
 
 @app.command()

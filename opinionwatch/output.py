@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from html import unescape
 from typing import Any
 
@@ -17,6 +18,7 @@ from crawlers.health import SourceHealth
 from crawlers.records import SourceReport
 from digests.digest import Reason
 from index.base import SearchResult
+from nlp.risk import entity_shown
 from opinionwatch.pipeline import CycleReport
 
 MARK = re.compile(r"<mark>(.*?)</mark>", re.DOTALL)
@@ -45,7 +47,10 @@ def search_json(result: SearchResult) -> str:
     return json.dumps(payload, ensure_ascii=False, indent=2)
 
 
-def search_table(console: Console, result: SearchResult, query: str | None) -> None:
+def search_table(
+    console: Console, result: SearchResult, query: str | None, titles: Mapping[str, str] | None = None
+) -> None:
+    """Results as a table; ``titles`` (watchlist name -> title) name the tone toward a query watchlist."""
     if not result.hits:
         console.print(f"No results for {query!r}." if query else "No results.")
         return
@@ -72,8 +77,8 @@ def search_table(console: Console, result: SearchResult, query: str | None) -> N
             cell.append(f"\nrisk {doc['risk']}: {reasons}", style="bold red")
         if doc.get("sentiment"):
             toward = ", ".join(
-                f"{e['entity']} {e['label']}"
-                for e in doc.get("entity_sentiments", [])  # type: ignore[attr-defined]
+                _tone(entry, titles or {})
+                for entry in doc.get("entity_sentiments", [])  # type: ignore[attr-defined]
             )
             cell.append(
                 f"\nsentiment {doc['sentiment']}" + (f" · toward {toward}" if toward else ""), style="dim"
@@ -87,6 +92,12 @@ def search_table(console: Console, result: SearchResult, query: str | None) -> N
             cell,
         )
     console.print(table)
+
+
+def _tone(entry: dict[str, Any], titles: Mapping[str, str]) -> str:
+    """``NovaMart negative``; a query watchlist's tone by its title (``Product safety negative``)."""
+    watchlist = entry["watchlist"]
+    return f"{entity_shown(entry['entity'], watchlist, titles.get(watchlist, watchlist))} {entry['label']}"
 
 
 def crawl_table(console: Console, reports: list[SourceReport], health: dict[str, SourceHealth]) -> None:

@@ -123,8 +123,13 @@ def test_search_finds_planted_items_with_highlights(cycle: Cycle, world_env: dic
         ).stdout
     )
     assert zh["total"] >= 4 and all(hit["language"] == "zh" for hit in zh["hits"])
-    table = opinionwatch("search", "recalls", "--config", str(cycle.config), env=world_env)
+    table = opinionwatch(
+        "search", "recalls", "--config", str(cycle.config), env={**world_env, "COLUMNS": "300"}
+    )
     assert table.returncode == 0 and "NovaMart" in table.stdout
+    tones = [line for line in table.stdout.splitlines() if "· toward" in line]
+    assert tones and all("product_safety" not in line for line in tones)  # a query watchlist by its title
+    assert any("Product safety" in line for line in tones), tones
 
 
 def test_search_by_story_and_hybrid(cycle: Cycle, world_env: dict[str, str]) -> None:
