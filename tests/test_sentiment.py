@@ -225,6 +225,27 @@ def test_risk_terms_match_like_aliases_in_clauses_that_name_the_watchlist() -> N
     assert RiskMatcher(watchlists).match(make_item("n", "NovaMart was fined", WHEN)) == []  # no hit, no risk
 
 
+@pytest.mark.parametrize(
+    ("sentence", "penalty"),
+    [
+        ("NovaMart must pay a fine of $2m.", True),
+        ("NovaMart faces a $3.5m (£2.7m) fine.", True),
+        ("The fine was far less than NovaMart expected.", True),
+        ("NovaMart is contesting that fine", True),
+        ("NovaMart said its results were fine.", False),
+        ("NovaMart made a fine start to the year.", False),
+        ("NovaMart says everything is fine", False),
+        ("NovaMart sells fine-grained flour.", False),
+        ("NovaMart's service feels fine to us.", False),
+    ],
+)
+def test_fine_counts_as_a_risk_term_only_as_a_penalty(sentence: str, penalty: bool) -> None:
+    mentions, _ = WatchlistMatcher([NOVAMART]).match("", sentence)
+    item = make_item("f", sentence, WHEN, title="", mentions=tuple(mentions))
+    found = [m.term for m in RiskMatcher([NOVAMART]).match(item)]
+    assert found == (["fine"] if penalty else []), found
+
+
 def _mention(watchlist: str) -> Mention:
     return Mention(watchlist=watchlist, term="NovaMart", field="body", start=0, end=8, via="NovaMart")
 
