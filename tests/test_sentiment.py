@@ -232,6 +232,8 @@ def test_risk_terms_match_like_aliases_in_clauses_that_name_the_watchlist() -> N
         ("NovaMart faces a $3.5m (£2.7m) fine.", True),
         ("The fine was far less than NovaMart expected.", True),
         ("NovaMart is contesting that fine", True),
+        ("The bill would fine NovaMart up to 6% of revenue.", True),
+        ("NovaMart plans to fine tune its search.", False),
         ("NovaMart said its results were fine.", False),
         ("NovaMart made a fine start to the year.", False),
         ("NovaMart says everything is fine", False),
