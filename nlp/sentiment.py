@@ -31,6 +31,13 @@ MAX_PASSAGES = 8
 """Clauses per entity at most (the title's and the first ones of the body)."""
 TITLE_WEIGHT = 2.0
 """A clause of the title counts as much as this many clauses of the body."""
+SUBJECT_WEIGHT = 1.0
+"""The item's own tone counts as this many clauses toward its subject: the one watched entity its title
+names ("Regulators probe NovaMart over counterfeit listings" is news about NovaMart as a whole, though
+each clause alone reads as neutral reporting). A title naming two entities ("NovaMart fined as Apple wins
+praise") has no subject: there the clauses alone decide. On the news world's single-entity events, the
+planted negative ones negative toward their entity: 4 of 5 before, 5 of 5 after; the others unchanged in
+polarity; the contrast articles unchanged by construction."""
 NO_WORDS = "sentiment_no_words"
 RISK_TERM_LEAN = np.array([np.log(4.0), 0.0, 0.0], dtype=np.float32)
 """Added to the log-probabilities (negative, neutral, positive) of an entity named in a clause that holds
@@ -94,12 +101,13 @@ def settle_sentiments(
     """Each item's sentiment, the text part fused with the vector head over its embedding, and its
     entities': each clause fused the same way over its own embedding (``embed``: one call for all the
     clauses of ``items``; short, and cached, so reprints cost nothing), averaged per entity."""
+    own_tone: dict[str, np.ndarray] = {}
     for row, item in enumerate(items):
         if item._text_log_probs is not None:
             vector = vectors[row] if vectors is not None and len(vectors) else None
-            item.sentiment = model.judge(
-                _fused(model, item.language, item._text_log_probs, vector), item.language
-            )
+            fused = _fused(model, item.language, item._text_log_probs, vector)
+            item.sentiment = model.judge(fused, item.language)
+            own_tone[item.id] = np.exp(fused)
     passages = [(item, passage) for item in items for passage in item._passages]
     clause_vectors = embed([passage.text for _, passage in passages]) if embed and passages else None
     judged: dict[str, dict[tuple[str, str], list[tuple[float, np.ndarray, bool]]]] = defaultdict(
@@ -111,10 +119,24 @@ def settle_sentiments(
         probs = np.exp(_fused(model, item.language, passage.text_log_probs, vector))
         judged[item.id][(passage.watchlist, passage.entity)].append((weight, probs, passage.risky))
     for item in items:
+        subject = _subject(item)
         item.entity_sentiments = [
-            _entity_sentiment(model, item.language, watchlist, entity, found)
+            _entity_sentiment(
+                model,
+                item.language,
+                watchlist,
+                entity,
+                found,
+                own_tone.get(item.id) if entity == subject else None,
+            )
             for (watchlist, entity), found in judged.get(item.id, {}).items()
         ]
+
+
+def _subject(item: Item) -> str | None:
+    """The one watched entity the title names (None where it names none, or two)."""
+    named = {mention.via for mention in item.mentions if mention.field == "title" and mention.via != "query"}
+    return named.pop() if len(named) == 1 else None
 
 
 def _fused(
@@ -135,11 +157,14 @@ def _entity_sentiment(
     watchlist: str,
     entity: str,
     found: list[tuple[float, np.ndarray, bool]],
+    own_tone: np.ndarray | None,
 ) -> EntitySentiment:
-    """The clauses' probabilities averaged (a title's weighs :data:`TITLE_WEIGHT`), leaning negative when
-    one of them names a risk term of the watchlist."""
-    weights = np.array([weight for weight, _, _ in found])
-    mean = (np.stack([probs for _, probs, _ in found]) * weights[:, None]).sum(axis=0) / weights.sum()
+    """The clauses' probabilities averaged (a title's weighs :data:`TITLE_WEIGHT`; the item's ``own_tone``,
+    for its subject, :data:`SUBJECT_WEIGHT`), leaning negative when one of them names a risk term of the
+    watchlist."""
+    weighted = found + ([(SUBJECT_WEIGHT, own_tone, False)] if own_tone is not None else [])
+    weights = np.array([weight for weight, _, _ in weighted])
+    mean = (np.stack([probs for _, probs, _ in weighted]) * weights[:, None]).sum(axis=0) / weights.sum()
     with np.errstate(divide="ignore"):
         log_probs = np.log(mean) + (RISK_TERM_LEAN if any(risky for _, _, risky in found) else 0.0)
         sentiment = model.judge(log_probs, language)

@@ -260,9 +260,17 @@ def test_every_item_has_sentiment_and_risk_and_planted_risk_stories_come_out_neg
         assert judged[story_id].risk.level in ("high", "critical"), (key, judged[story_id].risk)
         toward = {e.entity: e.label for e in judged[story_id].entity_sentiments}
         negative += [key] if toward["NovaMart"] == "negative" else []
-    assert len(negative) >= 3, negative  # the English model reads "Regulators probe NovaMart" as neutral
+    assert len(negative) == 4, negative  # "Regulators probe NovaMart", neutral clause by clause, too
     calm = [a for a in world.articles if "novamart" in a.watchlists and not a.negative and not a.tone]
     assert calm and all(cycle.docs[news_server.url_of(a)]["risk"] == "none" for a in calm)
+    calm_tones = [
+        e["label"]
+        for a in calm
+        if a.crawlable
+        for e in cycle.docs[news_server.url_of(a)]["entity_sentiments"]  # type: ignore[union-attr]
+        if e["entity"] == "NovaMart"
+    ]
+    assert calm_tones and "negative" not in calm_tones, calm_tones
 
 
 def test_sentiment_toward_each_entity_of_the_planted_contrast_articles(
