@@ -115,11 +115,11 @@ def is_penalty_fine(text: str, start: int, end: int) -> bool:
     or a degree word (``is fine``, ``very fine``), not joined by a hyphen (``fine-grained``); the verb after
     a modal (``would fine developers``); else followed by the end of the clause, a mark, or a word that can
     follow the noun (``a fine of``, ``$3.5m fine levied``), never by the noun an adjective qualifies (``a
-    fine line``). In BBC News (the development set), 59 uses:
-    all 33 penalties kept, none of the 26 adjectives; in the other English sets of ``../shared/data``
-    (financial sentences, tweets, article texts), 23 uses: the 3 penalties kept, 19 of 20 adjectives and
-    names dropped (``Fine Gael``, ``fine leather``, ``perfectly fine``), where every use counted before; the
-    one kept, ``so damn fine``, led to the degree words after ``damn`` in :data:`LINKING`."""
+    fine line``). In BBC News (the development set), 59 uses: all 33 penalties kept, none of the 26
+    adjectives. In the other English sets of ``../shared/data`` (financial sentences, tweets, article
+    texts), 23 uses: the 3 penalties kept, 19 of 20 adjectives and names dropped (``Fine Gael``, ``fine
+    leather``, ``perfectly fine``); the one kept, ``so damn fine``, led to the degree words from ``damn`` on
+    in :data:`LINKING`. Before, every use counted."""
     found = WORD_BEFORE.search(text, max(0, start - 40), start)
     before = found.group(1).lower().replace("’", "'") if found else ""
     if before in LINKING or text[end : end + 1] == "-":
