@@ -65,6 +65,11 @@ AFTER_PENALTY = frozenset([
 line``, ``fine work``)."""
 MODAL = frozenset(["to", "will", "would", "could", "can", "may", "might", "shall", "should", "must"])
 """Words before "fine" the verb (``would fine developers``), a penalty too (but ``to fine tune``)."""
+DEAL_WORDS = frozenset(["deal", "deals", "agreement", "accord", "partnership", "bargain", "compromise"])
+DEAL_WITHIN = 4
+PREPOSITIONS = frozenset(["over", "against", "about", "on", "in", "at", "for", "by", "after", "until"])
+CLAUSE_WORDS = re.compile(r"[ \t]*([^\W_][\w' -]*)")
+"""The words that follow a term up to the next mark (the end of its clause)."""
 WORD_BEFORE = re.compile(r"([\w'’]+)\W*$")
 NEXT_WORD = re.compile(r"[ \t]*(\w+)")
 
@@ -106,8 +111,32 @@ class RiskMatcher:
                 (watchlist, field) == (term.watchlist, term.field) and start <= term.start < end
                 for watchlist, field, (start, end) in clauses
             )
-            and (fold(term.term) != "fine" or is_penalty_fine(fields[term.field], term.start, term.end))
+            and in_risk_sense(term.term, fields[term.field], term.start, term.end)
         ]
+
+
+def in_risk_sense(term: str, text: str, start: int, end: int) -> bool:
+    """Whether a risk term at ``text[start:end]`` is used in its adverse sense: "fine" the penalty (not the
+    adjective), "strike" the walkout (not a deal struck); every other term always is."""
+    word = fold(term)
+    if word == "fine":
+        return is_penalty_fine(text, start, end)
+    if word in ("strike", "strikes"):
+        return not strikes_a_deal(text, end)
+    return True
+
+
+def strikes_a_deal(text: str, end: int) -> bool:
+    """Whether the "strike" ending at ``end`` strikes a deal: a deal word within the next
+    :data:`DEAL_WITHIN` words of its clause, before any preposition (``strikes Turkmen gas deal``, ``strike
+    a similar deal``; not ``strike over the pay deal``). In BBC News, 3 of 87 uses of strike(s)."""
+    words = CLAUSE_WORDS.match(text, end, end + 80)
+    for word in (words.group(1).lower().split() if words else [])[:DEAL_WITHIN]:
+        if word in DEAL_WORDS:
+            return True
+        if word in PREPOSITIONS:
+            return False
+    return False
 
 
 def is_penalty_fine(text: str, start: int, end: int) -> bool:

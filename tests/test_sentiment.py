@@ -248,6 +248,21 @@ def test_fine_counts_as_a_risk_term_only_as_a_penalty(sentence: str, penalty: bo
     assert found == (["fine"] if penalty else []), found
 
 
+@pytest.mark.parametrize(
+    ("sentence", "found"),
+    [
+        ("NovaMart staff strike over the pay deal.", ["strike"]),
+        ("NovaMart workers plan two strikes in May.", ["strikes"]),
+        ("NovaMart strikes deal with ParcelPeak.", []),
+        ("NovaMart hopes to strike a similar agreement.", []),
+    ],
+)
+def test_strike_counts_as_a_risk_term_only_as_a_walkout(sentence: str, found: list[str]) -> None:
+    mentions, _ = WatchlistMatcher([NOVAMART]).match("", sentence)
+    item = make_item("s", sentence, WHEN, title="", mentions=tuple(mentions))
+    assert [m.term for m in RiskMatcher([NOVAMART]).match(item)] == found
+
+
 def _mention(watchlist: str) -> Mention:
     return Mention(watchlist=watchlist, term="NovaMart", field="body", start=0, end=8, via="NovaMart")
 
