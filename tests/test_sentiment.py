@@ -263,6 +263,23 @@ def test_strike_counts_as_a_risk_term_only_as_a_walkout(sentence: str, found: li
     assert [m.term for m in RiskMatcher([NOVAMART]).match(item)] == found
 
 
+@pytest.mark.parametrize(
+    ("sentence", "found"),
+    [
+        ("NovaMart recalled 120,000 power banks.", ["recalled"]),
+        ("NovaMart is to recall all units; the recall costs $2m.", ["recall"]),
+        ("NovaMart's founder recalled how the shop began.", []),
+        ('"We had no money," he recalled of NovaMart.', []),
+        ('"It was hard at NovaMart," Chen recalled.', []),
+        ("I don't recall NovaMart ever closing.", []),
+    ],
+)
+def test_recall_counts_as_a_risk_term_only_as_a_product_recall(sentence: str, found: list[str]) -> None:
+    mentions, _ = WatchlistMatcher([NOVAMART]).match("", sentence)
+    item = make_item("r", sentence, WHEN, title="", mentions=tuple(mentions))
+    assert [m.term for m in RiskMatcher([NOVAMART]).match(item)] == found
+
+
 def _mention(watchlist: str) -> Mention:
     return Mention(watchlist=watchlist, term="NovaMart", field="body", start=0, end=8, via="NovaMart")
 
