@@ -9,13 +9,13 @@ docs/risk.md; :class:`config.settings.RiskSettings` holds every number.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from config.settings import Entity, RiskSettings, Watchlist
 from nlp.normalize import fold
 from nlp.records import RISK_LEVELS, EntitySentiment, Item, Mention, Risk, RiskLevel, Sentiment
+from nlp.risk_senses import in_risk_sense
 from nlp.sentiment import clause_span
 from nlp.watchlists import WatchlistMatcher
 
@@ -44,43 +44,6 @@ DEFAULT_EXCLUDE = [
 ]  # fmt: skip
 EXCLUDE_WINDOW = 12
 STRONG_NEGATIVE = 0.8
-LINKING = frozenset([
-    "is", "are", "was", "were", "be", "been", "being", "am", "'s", "'re", "'m", "it's", "that's", "he's",
-    "she's", "what's", "everything's", "i'm", "you're", "we're", "they're", "feel", "feels", "felt",
-    "feeling", "look", "looks", "looked", "looking", "seem", "seems", "seemed", "sound", "sounds", "sounded",
-    "do", "does", "did", "doing", "done", "work", "works", "worked", "working", "go", "goes", "went",
-    "going", "turn", "turns", "turned", "out", "then", "very", "so", "too", "quite", "pretty", "perfectly",
-    "just", "all", "really", "absolutely", "damn", "extremely", "fairly", "rather", "reasonably", "truly",
-    "incredibly", "remarkably", "especially",
-])  # fmt: skip
-"""Words before a predicative "fine" (``is fine``, ``feels fine``, ``very fine``, ``turned out fine``)."""
-AFTER_PENALTY = frozenset([
-    "of", "for", "against", "on", "levied", "imposed", "was", "is", "will", "would", "and", "or", "after",
-    "from", "by", "to", "in", "that", "which", "totalling", "totaling", "amounting", "issued", "handed",
-    "under", "over", "stands", "stood", "could", "may", "might", "has", "had", "have", "were", "be", "up",
-    "as", "at", "with", "but", "because", "since", "following", "when", "if", "must", "should", "can", "did",
-    "does", "plus",
-])  # fmt: skip
-"""Words that may follow "fine" the penalty; any other word makes it an adjective before its noun (``a fine
-line``, ``fine work``)."""
-MODAL = frozenset(["to", "will", "would", "could", "can", "may", "might", "shall", "should", "must"])
-"""Words before "fine" the verb (``would fine developers``), a penalty too (but ``to fine tune``)."""
-DEAL_WORDS = frozenset(["deal", "deals", "agreement", "accord", "partnership", "bargain", "compromise"])
-DEAL_WITHIN = 4
-PREPOSITIONS = frozenset(["over", "against", "about", "on", "in", "at", "for", "by", "after", "until"])
-CLAUSE_WORDS = re.compile(r"[ \t]*([^\W_][\w' -]*)")
-"""The words that follow a term up to the next mark (the end of its clause)."""
-REMEMBERING_BEFORE = frozenset([
-    "he", "she", "i", "we", "they", "you", "later", "once", "still", "fondly", "vividly", "can", "could",
-    "cannot", "can't", "couldn't", "don't", "doesn't", "didn't", "not", "never",
-])  # fmt: skip
-REMEMBERED = frozenset([
-    "how", "that", "what", "when", "where", "why", "seeing", "being", "having", "hearing", "meeting", "his",
-    "her", "their", "my", "our", "your",
-])  # fmt: skip
-QUOTATION_END = re.compile(r"[,.!?][\"”’'][ \t]*")
-WORD_BEFORE = re.compile(r"([\w'’]+)\W*$")
-NEXT_WORD = re.compile(r"[ \t]*(\w+)")
 
 
 def risk_terms_of(watchlist: Watchlist) -> list[str]:
@@ -122,70 +85,6 @@ class RiskMatcher:
             )
             and in_risk_sense(term.term, fields[term.field], term.start, term.end)
         ]
-
-
-def in_risk_sense(term: str, text: str, start: int, end: int) -> bool:
-    """Whether a risk term at ``text[start:end]`` is used in its adverse sense: "fine" the penalty (not the
-    adjective), "strike" the walkout (not a deal struck), "recall" of products (not of memories); every
-    other term always is."""
-    word = fold(term)
-    if word == "fine":
-        return is_penalty_fine(text, start, end)
-    if word in ("strike", "strikes"):
-        return not strikes_a_deal(text, end)
-    if word in ("recall", "recalls", "recalled"):
-        return not remembers(text, start, end)
-    return True
-
-
-def remembers(text: str, start: int, end: int) -> bool:
-    """Whether the "recall" at ``text[start:end]`` is remembering, not a product recall: after a person's
-    pronoun or a word of memory (``he recalled``, ``later recalled``, ``I don't recall``), before what is
-    remembered (``recalled how``, ``recalls seeing``), or attributing a quotation (``," he recalled.``). In
-    BBC News, 13 of its 18 uses as remembering, and none of its 12 product recalls."""
-    found = WORD_BEFORE.search(text, max(0, start - 40), start)
-    before = found.group(1).lower().replace("’", "'") if found else ""
-    after = NEXT_WORD.match(text, end, end + 40)
-    if before in REMEMBERING_BEFORE or (after is not None and after.group(1).lower() in REMEMBERED):
-        return True
-    if QUOTATION_END.search(text, max(0, start - 4), start):  # ...," recalls Carlos Saldarriaga.
-        return True
-    attributes = text[end : end + 1] in (".", ",")  # ...," Healey recalled.
-    return attributes and QUOTATION_END.search(text, max(0, start - 40), start) is not None
-
-
-def strikes_a_deal(text: str, end: int) -> bool:
-    """Whether the "strike" ending at ``end`` strikes a deal: a deal word within the next
-    :data:`DEAL_WITHIN` words of its clause, before any preposition (``strikes Turkmen gas deal``, ``strike
-    a similar deal``; not ``strike over the pay deal``). In BBC News, 3 of 87 uses of strike(s)."""
-    words = CLAUSE_WORDS.match(text, end, end + 80)
-    for word in (words.group(1).lower().split() if words else [])[:DEAL_WITHIN]:
-        if word in DEAL_WORDS:
-            return True
-        if word in PREPOSITIONS:
-            return False
-    return False
-
-
-def is_penalty_fine(text: str, start: int, end: int) -> bool:
-    """Whether "fine" at ``text[start:end]`` is the penalty, not the adjective: not after a linking word
-    or a degree word (``is fine``, ``very fine``), not joined by a hyphen (``fine-grained``); the verb after
-    a modal (``would fine developers``); else followed by the end of the clause, a mark, or a word that can
-    follow the noun (``a fine of``, ``$3.5m fine levied``), never by the noun an adjective qualifies (``a
-    fine line``). In BBC News (the development set), 59 uses: all 33 penalties kept, none of the 26
-    adjectives. In the other English sets of ``../shared/data`` (financial sentences, tweets, article
-    texts), 23 uses: the 3 penalties kept, 19 of 20 adjectives and names dropped (``Fine Gael``, ``fine
-    leather``, ``perfectly fine``); the one kept, ``so damn fine``, led to the degree words from ``damn`` on
-    in :data:`LINKING`. Before, every use counted."""
-    found = WORD_BEFORE.search(text, max(0, start - 40), start)
-    before = found.group(1).lower().replace("’", "'") if found else ""
-    if before in LINKING or text[end : end + 1] == "-":
-        return False
-    after = NEXT_WORD.match(text, end, end + 40)
-    following = after.group(1).lower() if after else ""
-    if before in MODAL:
-        return not following.startswith("tun")
-    return not following or following in AFTER_PENALTY
 
 
 @dataclass(frozen=True)
