@@ -118,6 +118,11 @@ def entity_shown(entity: str, watchlist: str, title: str) -> str:
     return title if entity == watchlist else entity
 
 
+def entity_titled(entity: str, watchlist: str, titles: Mapping[str, str]) -> str:
+    """:func:`entity_shown`, the watchlist's title looked up in ``titles`` (name -> title)."""
+    return entity_shown(entity, watchlist, titles.get(watchlist, watchlist))
+
+
 def _watchlist_points(
     item: Item, watchlist: str, shown: str, reach: Reach | None, settings: RiskSettings
 ) -> tuple[int, list[str]]:

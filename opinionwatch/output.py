@@ -18,7 +18,7 @@ from crawlers.health import SourceHealth
 from crawlers.records import SourceReport
 from digests.digest import Reason
 from index.base import SearchResult
-from nlp.risk import entity_shown
+from nlp.risk import entity_titled
 from opinionwatch.pipeline import CycleReport
 
 MARK = re.compile(r"<mark>(.*?)</mark>", re.DOTALL)
@@ -96,8 +96,7 @@ def search_table(
 
 def _tone(entry: dict[str, Any], titles: Mapping[str, str]) -> str:
     """``NovaMart negative``; a query watchlist's tone by its title (``Product safety negative``)."""
-    watchlist = entry["watchlist"]
-    return f"{entity_shown(entry['entity'], watchlist, titles.get(watchlist, watchlist))} {entry['label']}"
+    return f"{entity_titled(entry['entity'], entry['watchlist'], titles)} {entry['label']}"
 
 
 def crawl_table(console: Console, reports: list[SourceReport], health: dict[str, SourceHealth]) -> None:

@@ -466,3 +466,14 @@ def test_the_topic_facet_shows_labels_and_filters_by_id(client: httpx.Client) ->
     topic = client.get("/api/topics").json()["topics"][0]
     page = client.get("/", params={"topic": str(topic["id"]), "period": "all"}).text
     assert f'data-value="{topic["id"]}">{escape(topic["label"])}</a>' in page
+
+
+def test_a_result_says_why_it_is_risky_and_its_tone_toward_each_entity(client: httpx.Client) -> None:
+    found = client.get("/api/search", params={"q": '"power banks"', "period": "all"}).json()
+    item = found["stories"][0]["item"]
+    assert {"watchlist", "entity", "label", "confidence"} <= set(item["entity_sentiments"][0])
+    page = client.get("/", params={"q": '"power banks"', "period": "all"}).text
+    why = re.findall(r'<p class="why">(.*?)</p>', page, re.S)
+    assert why and any("negative toward NovaMart" in line for line in why), why
+    assert any(escape(item["risk_reasons"][0]) in line for line in why), why
+    assert not any("toward product_safety" in line for line in why)  # a query watchlist by its title

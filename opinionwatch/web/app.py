@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from config.loader import load_settings, resolve_config_path
 from digests.render import safe_url, template_environment
+from nlp.risk import entity_titled
 from opinionwatch import logs
 from opinionwatch.web.api import (
     NewSavedSearch,
@@ -124,11 +125,12 @@ def create_app(services: Services, secret: str | None = None, close_on_shutdown:
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def search_page(request: Request, user: PageUser, params: Params) -> HTMLResponse:
-        page = web.search(params)
+        page, titles = web.search(params), web.settings.watchlist_titles()
         return render(
             "search.html.j2", request, user, params=params, page=page_json(page), query=request.url.query,
             facet_names=[f for f in PAGE_FACETS if _shown(f, web.features())], link=_link(request),
-            titles={"watchlists": web.settings.watchlist_titles(), "topic_id": web.topic_labels()},
+            titles={"watchlists": titles, "topic_id": web.topic_labels()},
+            entity_name=lambda tone: entity_titled(tone["entity"], tone["watchlist"], titles),
             peak=max([1] + [d["negative"] + d["neutral"] + d["positive"] for d in page.timeline]),
         )  # fmt: skip
 

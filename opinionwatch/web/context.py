@@ -146,8 +146,8 @@ class WebContext:
 
 PUBLIC_FIELDS = (
     "id", "url", "title", "source", "outlet", "domain", "language", "published", "date_precision",
-    "watchlists", "story_id", "topic_id", "topic_label", "sentiment", "risk", "risk_points", "risk_reasons",
-    "matched",
+    "watchlists", "story_id", "topic_id", "topic_label", "sentiment", "entity_sentiments", "risk",
+    "risk_points", "risk_reasons", "matched",
 )  # fmt: skip
 
 

@@ -23,7 +23,7 @@ LABELS: dict[str, dict[str, str]] = {
         "no_topics": "No topics yet: they appear after the first daily fit.", "lineage": "Lineage",
         "signal": "Signal", "trend": "Trend", "size": "Stories", "interface": "中文", "delete": "Delete",
         "as_config": "As config", "no_saved": "No saved searches.", "matched": "Matched",
-        "undated": "undated, first seen {when}",
+        "undated": "undated, first seen {when}", "toward": "{label} toward {entity}",
         "similar_none": "Nothing similar found.", "page": "Page {page}",
         "help_text": "Words match anywhere; \"quoted phrases\"; AND, OR, NOT (or -word); parentheses; "
         "NEAR/5 for words within five; fields such as title:, source:, lang:zh, watchlist:, topic:, "
@@ -49,7 +49,7 @@ LABELS: dict[str, dict[str, str]] = {
         "no_topics": "暂无话题：首次每日聚类后出现。", "lineage": "演变",
         "signal": "信号", "trend": "趋势", "size": "报道数", "interface": "English", "delete": "删除",
         "as_config": "配置片段", "no_saved": "没有已保存的搜索。", "matched": "命中",
-        "undated": "未注明日期，首次发现于 {when}",
+        "undated": "未注明日期，首次发现于 {when}", "toward": "对{entity}{label}",
         "similar_none": "没有找到相似内容。", "page": "第 {page} 页",
         "help_text": "词语任意位置匹配；\"引号\"表示短语；AND、OR、NOT（或 -词）；括号分组；NEAR/5 表示相距五个词以内；"
         "字段如 title:、source:、lang:zh、watchlist:、topic:、sentiment:negative、risk:high、toward:NovaMart:negative。",
