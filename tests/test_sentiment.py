@@ -226,46 +226,23 @@ def test_risk_terms_match_like_aliases_in_clauses_that_name_the_watchlist() -> N
 
 
 @pytest.mark.parametrize(
-    ("sentence", "penalty"),
-    [
-        ("NovaMart must pay a fine of $2m.", True),
-        ("NovaMart faces a $3.5m (£2.7m) fine.", True),
-        ("The fine was far less than NovaMart expected.", True),
-        ("NovaMart is contesting that fine", True),
-        ("The bill would fine NovaMart up to 6% of revenue.", True),
-        ("NovaMart plans to fine tune its search.", False),
-        ("NovaMart said its results were fine.", False),
-        ("NovaMart made a fine start to the year.", False),
-        ("NovaMart says everything is fine", False),
-        ("NovaMart sells fine-grained flour.", False),
-        ("NovaMart's service feels fine to us.", False),
-    ],
-)
-def test_fine_counts_as_a_risk_term_only_as_a_penalty(sentence: str, penalty: bool) -> None:
-    mentions, _ = WatchlistMatcher([NOVAMART]).match("", sentence)
-    item = make_item("f", sentence, WHEN, title="", mentions=tuple(mentions))
-    found = [m.term for m in RiskMatcher([NOVAMART]).match(item)]
-    assert found == (["fine"] if penalty else []), found
-
-
-@pytest.mark.parametrize(
     ("sentence", "found"),
     [
+        ("NovaMart must pay a fine of $2m.", ["fine"]),
+        ("NovaMart faces a $3.5m (£2.7m) fine.", ["fine"]),
+        ("The fine was far less than NovaMart expected.", ["fine"]),
+        ("NovaMart is contesting that fine", ["fine"]),
+        ("The bill would fine NovaMart up to 6% of revenue.", ["fine"]),
+        ("NovaMart plans to fine tune its search.", []),
+        ("NovaMart said its results were fine.", []),
+        ("NovaMart made a fine start to the year.", []),
+        ("NovaMart says everything is fine", []),
+        ("NovaMart sells fine-grained flour.", []),
+        ("NovaMart's service feels fine to us.", []),
         ("NovaMart staff strike over the pay deal.", ["strike"]),
         ("NovaMart workers plan two strikes in May.", ["strikes"]),
         ("NovaMart strikes deal with ParcelPeak.", []),
         ("NovaMart hopes to strike a similar agreement.", []),
-    ],
-)
-def test_strike_counts_as_a_risk_term_only_as_a_walkout(sentence: str, found: list[str]) -> None:
-    mentions, _ = WatchlistMatcher([NOVAMART]).match("", sentence)
-    item = make_item("s", sentence, WHEN, title="", mentions=tuple(mentions))
-    assert [m.term for m in RiskMatcher([NOVAMART]).match(item)] == found
-
-
-@pytest.mark.parametrize(
-    ("sentence", "found"),
-    [
         ("NovaMart recalled 120,000 power banks.", ["recalled"]),
         ("NovaMart is to recall all units; the recall costs $2m.", ["recall"]),
         ("NovaMart's founder recalled how the shop began.", []),
@@ -274,9 +251,11 @@ def test_strike_counts_as_a_risk_term_only_as_a_walkout(sentence: str, found: li
         ("I don't recall NovaMart ever closing.", []),
     ],
 )
-def test_recall_counts_as_a_risk_term_only_as_a_product_recall(sentence: str, found: list[str]) -> None:
+def test_ambiguous_risk_terms_count_only_in_their_adverse_sense(sentence: str, found: list[str]) -> None:
+    """The penalty "fine", not the adjective; a "strike" that is a walkout, not a deal; a "recall" of
+    products, not of memories."""
     mentions, _ = WatchlistMatcher([NOVAMART]).match("", sentence)
-    item = make_item("r", sentence, WHEN, title="", mentions=tuple(mentions))
+    item = make_item("a", sentence, WHEN, title="", mentions=tuple(mentions))
     assert [m.term for m in RiskMatcher([NOVAMART]).match(item)] == found
 
 
