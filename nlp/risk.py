@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from config.settings import Entity, RiskSettings, Watchlist
 from nlp.normalize import fold
 from nlp.records import RISK_LEVELS, EntitySentiment, Item, Mention, Risk, RiskLevel, Sentiment
-from nlp.risk_senses import in_risk_sense
+from nlp.risk_senses import SENSE_EXCLUDE, in_risk_sense
 from nlp.sentiment import clause_span
 from nlp.watchlists import WatchlistMatcher
 
@@ -56,9 +56,9 @@ class RiskMatcher:
     def __init__(self, watchlists: list[Watchlist]) -> None:
         lists = []
         for watchlist in watchlists:
-            exclude = DEFAULT_EXCLUDE + watchlist.risk_exclude
+            shared = DEFAULT_EXCLUDE + watchlist.risk_exclude
             entities = [
-                Entity(name=term, exclude=exclude, exclude_window=EXCLUDE_WINDOW)
+                Entity(name=term, exclude=shared + SENSE_EXCLUDE.get(term, []), exclude_window=EXCLUDE_WINDOW)
                 for term in dict.fromkeys(risk_terms_of(watchlist))
             ]
             if entities:

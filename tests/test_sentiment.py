@@ -249,11 +249,18 @@ def test_risk_terms_match_like_aliases_in_clauses_that_name_the_watchlist() -> N
         ('"We had no money," he recalled of NovaMart.', []),
         ('"It was hard at NovaMart," Chen recalled.', []),
         ("I don't recall NovaMart ever closing.", []),
+        ("诺瓦商城被央视曝光", ["曝光"]),
+        ("诺瓦商城新品外观曝光", []),
+        ("诺瓦商城用户信息泄露", ["泄露"]),
+        ("诺瓦商城新机参数泄露", []),
+        ("监管部门对诺瓦商城展开调查", ["调查"]),
+        ("调查显示诺瓦商城用户增长", []),
     ],
 )
 def test_ambiguous_risk_terms_count_only_in_their_adverse_sense(sentence: str, found: list[str]) -> None:
     """The penalty "fine", not the adjective; a "strike" that is a walkout, not a deal; a "recall" of
-    products, not of memories."""
+    products, not of memories; 曝光 of wrongdoing, not of a new product; 泄露 of data, not of a phone's
+    specifications; 调查 an investigation, not a survey."""
     mentions, _ = WatchlistMatcher([NOVAMART]).match("", sentence)
     item = make_item("a", sentence, WHEN, title="", mentions=tuple(mentions))
     assert [m.term for m in RiskMatcher([NOVAMART]).match(item)] == found
