@@ -468,7 +468,12 @@ def test_the_topic_facet_shows_labels_and_filters_by_id(client: httpx.Client) ->
     assert f'data-value="{topic["id"]}">{escape(topic["label"])}</a>' in page
 
 
-def test_a_result_says_why_it_is_risky_and_its_tone_toward_each_entity(client: httpx.Client) -> None:
+def test_a_result_says_why_it_is_risky_and_its_tone_toward_each_entity(
+    client: httpx.Client, site: Site
+) -> None:
+    preferences = WebState(site.data / "web.sqlite")
+    preferences.set_language("pr-lead", "en")  # other tests may have switched it
+    preferences.close()
     found = client.get("/api/search", params={"q": '"power banks"', "period": "all"}).json()
     item = found["stories"][0]["item"]
     assert {"watchlist", "entity", "label", "confidence"} <= set(item["entity_sentiments"][0])
@@ -476,4 +481,5 @@ def test_a_result_says_why_it_is_risky_and_its_tone_toward_each_entity(client: h
     why = re.findall(r'<p class="why">(.*?)</p>', page, re.S)
     assert why and any("negative toward NovaMart" in line for line in why), why
     assert any(escape(item["risk_reasons"][0]) in line for line in why), why
+    assert not any("negative toward NovaMart (" in line for line in why), why  # the tone, said once
     assert not any("toward product_safety" in line for line in why)  # a query watchlist by its title

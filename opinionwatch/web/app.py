@@ -25,7 +25,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from config.loader import load_settings, resolve_config_path
 from digests.render import safe_url, template_environment
-from nlp.risk import entity_titled
 from opinionwatch import logs
 from opinionwatch.web.api import (
     NewSavedSearch,
@@ -40,7 +39,7 @@ from opinionwatch.web.api import (
 from opinionwatch.web.auth import COOKIE, Sessions, safe_next
 from opinionwatch.web.context import User, WebContext
 from opinionwatch.web.labels import LABELS
-from opinionwatch.web.results import PAGE_FACETS, SearchParams
+from opinionwatch.web.results import PAGE_FACETS, SearchParams, why
 from opinionwatch.web.state import WebState
 from opinionwatch.wiring import Services
 
@@ -130,7 +129,7 @@ def create_app(services: Services, secret: str | None = None, close_on_shutdown:
             "search.html.j2", request, user, params=params, page=page_json(page), query=request.url.query,
             facet_names=[f for f in PAGE_FACETS if _shown(f, web.features())], link=_link(request),
             titles={"watchlists": titles, "topic_id": web.topic_labels()},
-            entity_name=lambda tone: entity_titled(tone["entity"], tone["watchlist"], titles),
+            why=lambda item: why(item, titles, web.features()["sentiment"], web.features()["risk"]),
             peak=max([1] + [d["negative"] + d["neutral"] + d["positive"] for d in page.timeline]),
         )  # fmt: skip
 

@@ -3,6 +3,7 @@ timeline stacked by sentiment. Used by the JSON API, the page and the exports al
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal, Protocol
@@ -12,6 +13,7 @@ from pydantic import BaseModel, Field, field_validator
 from index.aggregations import Histogram
 from index.base import Index, SearchRequest
 from nlp.query import QuerySyntaxError, parse
+from nlp.risk import entity_titled
 
 PRESETS = {
     "24h": timedelta(hours=24),
@@ -229,6 +231,22 @@ def timeline(by_sentiment: dict[str, Histogram]) -> list[dict[str, Any]]:
     for (day, label), count in counts.items():
         buckets[day - timedelta(days=(day - first).days % width)][label] += count
     return [{"day": day.isoformat(), "days": width, **sums} for day, sums in buckets.items()]
+
+
+def why(
+    item: dict[str, Any], titles: Mapping[str, str], sentiment: bool, risk: bool
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """What the page says under a result: its tone toward each watched entity that is not neutral, as
+    ``(label, entity)`` (a query watchlist by its title), and its risk's reasons, less those that only
+    repeat such a tone ("negative toward NovaMart (0.60)")."""
+    tones = [
+        (tone["label"], entity_titled(tone["entity"], tone["watchlist"], titles))
+        for tone in (item.get("entity_sentiments") or [] if sentiment else [])
+        if tone["label"] != "neutral"
+    ]
+    said = {f"{label} toward {entity}" for label, entity in tones}
+    reasons = item.get("risk_reasons") or [] if risk and item.get("risk") != "none" else []
+    return tones, [reason for reason in reasons if reason.split(" (")[0] not in said]
 
 
 EXPORT_FIELDS = (
