@@ -90,6 +90,15 @@ class StorySignals:
         with self.db:
             self.db.executemany("INSERT OR REPLACE INTO item_signals VALUES (?, ?, ?)", rows)
 
+    def sentiment_labels(self, since: datetime, until: datetime) -> dict[str, str]:
+        """The sentiment label of each item filed in ``[since, until)`` that has one recorded."""
+        rows = self.db.execute(
+            "SELECT i.item_id, json_extract(s.signals, '$.sentiment.label') FROM story_items i "
+            "JOIN item_signals s ON s.item_id = i.item_id WHERE i.published >= ? AND i.published < ?",
+            (since.isoformat(), until.isoformat()),
+        )
+        return {item_id: label for item_id, label in rows if label}
+
     def judgements(self, story_ids: Iterable[str]) -> dict[str, StoryJudgement]:
         """Each story's judgement, aggregated from the members recorded so far."""
         members: dict[str, list[dict]] = {}

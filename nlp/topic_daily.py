@@ -21,6 +21,7 @@ import numpy as np
 from config.settings import TopicSettings
 from nlp.records import Item
 from nlp.stories import StoryStore
+from nlp.story_signals import StorySignals
 from nlp.topic_lineage import MEANING_COSINES, RELATED_COSINES, Fresh, Known, Matching, match_topics
 from nlp.topic_signals import classify
 from nlp.topic_state import (
@@ -90,8 +91,16 @@ def topic_docs(store: StoryStore, activity: Activity) -> tuple[list[TopicDoc], n
     return docs, np.vstack(rows) if rows else np.zeros((0, dimension), dtype=np.float32)
 
 
-def fit_day(store: StoryStore, folder: Path, day: date, settings: TopicSettings, model: str) -> DailyFit:
-    """Fit the topics of ``day`` (its window of stories), keep ids stable, and save the state."""
+def fit_day(
+    store: StoryStore,
+    folder: Path,
+    day: date,
+    settings: TopicSettings,
+    model: str,
+    signals: StorySignals | None = None,
+) -> DailyFit:
+    """Fit the topics of ``day`` (its window of stories), keep ids stable, and save the state; with
+    ``signals``, each topic's figures by day count its items' sentiment labels too."""
     started = timer.monotonic()
     state = load_state(folder)
     model_name = Path(model).name
@@ -116,7 +125,8 @@ def fit_day(store: StoryStore, folder: Path, day: date, settings: TopicSettings,
     held = state.story_topics() if settings.anchor else {}
     fit = fit_topics(docs, vectors, options, [held.get(doc.story_id, -1) for doc in docs])
     matching = _match(state, docs, fit, vectors, model_name)
-    _record(state, day, docs, fit, matching, activity)
+    labels = signals.sentiment_labels(since, until) if signals is not None else {}
+    _record(state, day, docs, fit, matching, activity, labels)
     classify(state.active(), day, settings.window_days, settings.half_life_days)
     state.model, state.fits = model_name, sorted({*state.fits, day})
     state.fit_figures[day] = FitFigures(
@@ -201,7 +211,13 @@ def _words(keywords: dict[str, list[str]] | dict[str, tuple[str, ...]]) -> list[
 
 
 def _record(
-    state: TopicState, day: date, docs: list[TopicDoc], fit: TopicFit, matching: Matching, activity: Activity
+    state: TopicState,
+    day: date,
+    docs: list[TopicDoc],
+    fit: TopicFit,
+    matching: Matching,
+    activity: Activity,
+    labels: dict[str, str],
 ) -> None:
     window_days = {row[2].date() for row in activity} | {day}
     for topic in state.topics.values():  # the window's figures are recomputed from this fit
@@ -210,7 +226,7 @@ def _record(
             topic.stories = []
     for fitted, topic_id in zip(fit.topics, matching.ids, strict=True):
         stories = {docs[row].story_id for row in fitted.members}
-        figures = _figures(stories, activity)
+        figures = _figures(stories, activity, labels)
         label, title = fitted.label, docs[fitted.representative].title
         born = min(figures, default=day) if not state.fits else day  # the first fit sees history, not births
         record = state.topics.get(topic_id) or TopicRecord(
@@ -235,7 +251,7 @@ def _record(
     )
 
 
-def _figures(stories: set[str], activity: Activity) -> dict[date, DayFigures]:
+def _figures(stories: set[str], activity: Activity, labels: dict[str, str]) -> dict[date, DayFigures]:
     by_day: dict[date, list[tuple[str, str, datetime, str, str]]] = {}
     for row in activity:
         if row[1] in stories:
@@ -246,6 +262,7 @@ def _figures(stories: set[str], activity: Activity) -> dict[date, DayFigures]:
             items=len(rows),
             sources=len({row[3] for row in rows}),
             languages=dict(Counter(row[4] for row in rows)),
+            sentiment=dict(Counter(labels[row[0]] for row in rows if row[0] in labels)),
         )
         for day, rows in sorted(by_day.items())
     }

@@ -36,6 +36,8 @@ class DayFigures(BaseModel):
     sources: int
     languages: dict[str, int] = Field(default_factory=dict)
     """Items per language."""
+    sentiment: dict[str, int] = Field(default_factory=dict)
+    """Items per sentiment label (negative, neutral, positive): empty where sentiment is off."""
 
 
 class DaySignal(BaseModel):

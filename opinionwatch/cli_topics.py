@@ -33,8 +33,8 @@ def topics(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object instead of a table.")] = False,
     config: ConfigOption = None,
 ) -> None:
-    """The topics of a day (default: the latest fit): id, label, keywords, stories, items, sources, trend,
-    signal and lineage."""
+    """The topics of a day (default: the latest fit): id, label, keywords, stories, items, sources, items
+    by sentiment, trend, signal and lineage."""
     if ctx.invoked_subcommand:
         return
     with failures():
@@ -67,6 +67,7 @@ def topics(
             "in window",
             "items",
             "sources",
+            "sentiment",
             "trend",
             "signal",
             "lineage",
@@ -79,6 +80,7 @@ def topics(
                 row["label"],
                 words,
                 *(str(row[k]) for k in ("stories", "window_stories", "items", "sources")),
+                tone_counts(row["sentiment"]),
                 row["trend"],
                 row["signal"],
                 "; ".join(row["lineage"]),
@@ -141,10 +143,17 @@ def show(
         for row in detail["days"]:
             console.print(
                 f"  {row['date']}: {row['stories']} stories, {row['items']} items, {row['sources']} sources, "
-                f"{row['languages']} {row.get('signal', '')} {row.get('trend', '')}"
+                f"{row['languages']} {tone_counts(row['sentiment'])} "
+                f"{row.get('signal', '')} {row.get('trend', '')}"
             )
         for story in detail["top_stories"]:
             console.print(f"  · {story['title']} ({story['items']} items) {story['url']}")
+
+
+def tone_counts(sentiment: dict[str, int]) -> str:
+    """``3 negative · 1 positive`` (neutral items left out); "" where sentiment is off."""
+    shown = [label for label in ("negative", "positive") if sentiment.get(label)]
+    return " · ".join(f"{sentiment[label]} {label}" for label in shown)
 
 
 def lineage_lines(state: TopicState, topic_id: int) -> list[str]:
@@ -175,6 +184,7 @@ def day_rows(state: TopicState, day: date) -> list[dict[str, Any]]:
                 "items": figures.items if figures else 0,
                 "sources": figures.sources if figures else 0,
                 "languages": figures.languages if figures else {},
+                "sentiment": figures.sentiment if figures else {},
                 "trend": signal.trend if signal else "",
                 "signal": signal.signal if signal else "",
                 "popularity": signal.popularity if signal else 0.0,
@@ -189,7 +199,8 @@ def topic_detail(state: TopicState, topic: TopicRecord) -> dict[str, Any]:
     for when in sorted(set(topic.days) | set(topic.signals)):
         figures, signal = topic.days.get(when), topic.signals.get(when)
         row: dict[str, Any] = {"date": when.isoformat()}
-        row |= figures.model_dump() if figures else {"stories": 0, "items": 0, "sources": 0, "languages": {}}
+        empty = {"stories": 0, "items": 0, "sources": 0, "languages": {}, "sentiment": {}}
+        row |= figures.model_dump() if figures else empty
         row |= signal.model_dump() if signal else {}
         days.append(row)
     return {

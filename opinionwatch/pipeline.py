@@ -278,7 +278,9 @@ def fit_topics(services: Services, day: date) -> DailyFit:
     """The daily topic fit for ``day`` (UTC), then the index's documents of its window tagged with the
     topics of their stories."""
     settings = services.settings
-    fit = fit_day(services.stories, services.topics_dir, day, settings.topics, settings.embedding.model)
+    signals = services.signals if settings.sentiment.enabled else None
+    model = settings.embedding.model
+    fit = fit_day(services.stories, services.topics_dir, day, settings.topics, model, signals)
     by_story = {story: (str(topic), fit.labels[topic]) for story, topic in fit.story_topics.items()}
     retagged = services.index.set_topics(TopicTags(fit.window[0], fit.window[1], by_story))
     log.info("topics tagged", extra={"day": day.isoformat(), "documents": retagged})

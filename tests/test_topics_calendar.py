@@ -204,3 +204,17 @@ def test_the_planted_negative_turn_shows_in_sentiment_toward_novamart(calendar_r
     assert before["negative"] <= 0.1 * sum(before.values()), before
     assert after["negative"] >= 0.6 * sum(after.values()), after
     assert risky_after >= 0.5 * sum(after.values())
+
+
+def test_each_topic_counts_its_items_by_sentiment_each_day(calendar_run: Run) -> None:
+    """Every item of a topic's day has a sentiment label, and NovaMart's negative turn shows in its topics'
+    figures by day."""
+    state = calendar_run.states[-1]
+    for topic in state.active():
+        for day, figures in topic.days.items():
+            assert sum(figures.sentiment.values()) == figures.items, (topic.id, day, figures)
+    turn = date.fromisoformat(calendar_run.world.calendar["negative_turn"]["day"])
+    holders = {t.id for t in state.active() for s in t.stories if calendar_run.planted.get(s) == "novamart"}
+    late = [f for t in holders for day, f in state.topics[t].days.items() if day >= turn]
+    negative = sum(f.sentiment.get("negative", 0) for f in late)
+    assert late and negative >= 0.5 * sum(f.items for f in late), late

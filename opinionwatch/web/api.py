@@ -117,6 +117,7 @@ def api_topics(web: Web, user: Me) -> dict[str, Any]:
                 "title": t.title,
                 "keywords": t.keywords,
                 "stories": t.days[latest].stories if latest in t.days else len(t.stories),
+                "sentiment": t.days[latest].sentiment if latest in t.days else {},
                 "signal": t.signals[latest].signal if latest in t.signals else None,
                 "trend": t.signals[latest].trend if latest in t.signals else None,
                 "born": t.born.isoformat(),
