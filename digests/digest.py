@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from config.settings import Settings, Team, Watchlist
+from digests.labels import Labels
 from digests.panels import PanelContext, Panels, build_panels
 from index.base import Index, SearchRequest
 from nlp.normalize import has_cjk
@@ -30,10 +31,7 @@ BYLINE = re.compile(
 )
 """A lead line that is a byline, credit or dateline rather than the story (checked on short lines)."""
 BYLINE_MAX_CHARS = 80
-LANGUAGE_NAMES = {
-    "en": "English", "zh": "Chinese", "ja": "Japanese", "ko": "Korean", "de": "German",
-    "fr": "French", "es": "Spanish", "pt": "Portuguese", "it": "Italian", "ru": "Russian",
-}  # fmt: skip
+ENGLISH = Labels("en")
 
 
 @dataclass(frozen=True)
@@ -44,10 +42,13 @@ class OtherLanguage:
     items: int
     sites: int
 
-    def describe(self) -> str:
-        name = LANGUAGE_NAMES.get(self.language, self.language)
-        items = f"{self.items} item{'s' if self.items != 1 else ''}"
-        return f"also in {name}: {items} · {self.sites} site{'s' if self.sites != 1 else ''}"
+    def describe(self, labels: Labels = ENGLISH) -> str:
+        return labels(
+            "also_language",
+            language=labels.language(self.language),
+            items=labels.count(self.items, "items"),
+            sites=labels.count(self.sites, "sites"),
+        )
 
 
 @dataclass(frozen=True)
@@ -58,11 +59,13 @@ class Reason:
     via: str
     field: str
 
-    def describe(self) -> str:
+    def describe(self, labels: Labels = ENGLISH) -> str:
+        field = labels(f"field_{self.field}")
         if self.via == self.term:  # the entity's own name: nothing to add
-            return f"{self.term} in {self.field}"
-        named = "query" if self.via == "query" else f"alias of {self.via}"
-        return f"{self.term} ({named}) in {self.field}"
+            return labels("matched_term", term=self.term, field=field)
+        if self.via == "query":
+            return labels("matched_query", term=self.term, field=field)
+        return labels("matched_alias", term=self.term, entity=self.via, field=field)
 
 
 @dataclass(frozen=True)
@@ -126,7 +129,11 @@ class DigestStory:
 
     @property
     def matched(self) -> str:
-        return "; ".join(reason.describe() for reason in self.reasons)
+        return self.matched_in(ENGLISH)
+
+    def matched_in(self, labels: Labels) -> str:
+        """Why the story is in its section, in the team's language."""
+        return "; ".join(reason.describe(labels) for reason in self.reasons)
 
     @property
     def reprints(self) -> int:

@@ -1,5 +1,5 @@
 """The digest's words in the team's language (``team.language``: ``en`` or ``zh``). Story titles, snippets
-and risk reasons stay as written."""
+and the matched terms stay as written."""
 
 from __future__ import annotations
 
@@ -27,6 +27,9 @@ LABELS: dict[str, dict[str, str]] = {
         "listed_above": "Its stories of the day are listed above, under the first list they matched.",
         "first": "first", "since": "ongoing since {day}", "also_in": "also in",
         "matched": "matched", "risk": "risk", "sources": "Sources",
+        "matched_term": "{term} in {field}", "matched_alias": "{term} (alias of {entity}) in {field}",
+        "matched_query": "{term} (query) in {field}", "field_title": "title", "field_body": "body",
+        "also_language": "also in {language}: {items} · {sites}",
         "more_sources": "and {n} more",
         "negative": "negative", "positive": "positive", "neutral": "neutral",
         "toward": "{label} toward {entity}",
@@ -65,6 +68,9 @@ LABELS: dict[str, dict[str, str]] = {
         "listed_above": "当日相关事件已在上文所属的第一个关注列表下列出。",
         "first": "首发", "since": "自 {day} 起持续", "also_in": "同时属于",
         "matched": "命中", "risk": "风险", "sources": "来源",
+        "matched_term": "{term}（{field}）", "matched_alias": "{term}（{entity}的别名，{field}）",
+        "matched_query": "{term}（查询词，{field}）", "field_title": "标题", "field_body": "正文",
+        "also_language": "另有{language}报道：{items} · {sites}",
         "more_sources": "另有 {n} 条",
         "negative": "负面", "positive": "正面", "neutral": "中性",
         "toward": "对{entity}{label}",
@@ -88,6 +94,17 @@ LABELS: dict[str, dict[str, str]] = {
 
 
 SINGULAR = {"items": "item", "sites": "site", "stories": "story"}
+LANGUAGE_NAMES: dict[str, dict[str, str]] = {
+    "en": {
+        "en": "English", "zh": "Chinese", "ja": "Japanese", "ko": "Korean", "de": "German",
+        "fr": "French", "es": "Spanish", "pt": "Portuguese", "it": "Italian", "ru": "Russian",
+    },
+    "zh": {
+        "en": "英文", "zh": "中文", "ja": "日文", "ko": "韩文", "de": "德文",
+        "fr": "法文", "es": "西班牙文", "pt": "葡萄牙文", "it": "意大利文", "ru": "俄文",
+    },
+}  # fmt: skip
+"""A language's name (its ISO 639-1 code) in each digest language."""
 
 
 class Labels:
@@ -95,6 +112,7 @@ class Labels:
 
     def __init__(self, language: str) -> None:
         self.words = LABELS.get(language, LABELS["en"])
+        self.languages = LANGUAGE_NAMES.get(language, LANGUAGE_NAMES["en"])
 
     def __call__(self, key: str, **values: Any) -> str:
         return self.words[key].format(**values)
@@ -102,6 +120,10 @@ class Labels:
     def count(self, n: int, unit: str) -> str:
         """``3 items`` / ``1 site`` in the team's language (``unit``: ``items``, ``sites`` or ``stories``)."""
         return self(f"{SINGULAR[unit]}_1") if n == 1 else self(f"{unit}_n", n=n)
+
+    def language(self, code: str) -> str:
+        """A language's name (``Chinese``, ``中文``); the code itself where there is none."""
+        return self.languages.get(code, code)
 
     def word(self, value: str) -> str:
         """A level, label or trend in the team's language (itself where there is no wording)."""

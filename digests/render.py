@@ -151,9 +151,9 @@ def _text_story(number: int, entry: DigestStory, labels: Labels, tone: dict[str,
     first = entry.first
     began = f" · {labels('since', day=entry.since.isoformat())}" if entry.since else ""
     lines.append(f"   {labels('first')}: {first.outlet} · {first.when}{began}")
-    lines.extend(f"   {other.describe()}" for other in entry.also)
+    lines.extend(f"   {other.describe(labels)}" for other in entry.also)
     if entry.reasons:
-        lines.append(f"   {labels('matched')}: {entry.matched}")
+        lines.append(f"   {labels('matched')}: {entry.matched_in(labels)}")
     lines.extend(f"   {line}" for line in _why(entry, labels, tone))
     if entry.also_in:
         lines.append(f"   {labels('also_in')}: {', '.join(entry.also_in)}")

@@ -7,6 +7,7 @@ import pytest
 
 from config.settings import MailSettings, Settings, Team, Watchlist
 from digests.digest import Reason, build_digest, day_window, default_day
+from digests.labels import Labels
 from digests.render import render_html, render_text, subject
 from index.base import IndexDoc
 from index.embedded import EmbeddedIndex
@@ -112,7 +113,9 @@ def test_a_story_told_in_two_languages_is_shown_once_in_the_readers_language(tmp
         shown[language] = (entry.title, [other.describe() for other in entry.also], render_text(built))
     assert shown["en"][:2] == ("NovaMart recalls power banks", ["also in Chinese: 1 item · 1 site"])
     assert shown["zh"][:2] == ("诺瓦商城召回充电宝", ["also in English: 2 items · 2 sites"])
-    assert "also in English: 2 items · 2 sites" in shown["zh"][2]
+    zh_text = shown["zh"][2]
+    assert "另有英文报道：2 条 · 2 个网站" in zh_text and "also in" not in zh_text  # the team's language
+    assert "命中: 诺瓦商城（NovaMart的别名，正文）" in zh_text and " in body" not in zh_text
 
 
 def test_day_window_follows_the_team_timezone() -> None:
@@ -239,6 +242,9 @@ def test_a_match_names_its_alias_or_query_and_not_the_name_again() -> None:
     assert Reason("NovaMart", "NovaMart", "title").describe() == "NovaMart in title"
     assert Reason("诺瓦商城", "NovaMart", "body").describe() == "诺瓦商城 (alias of NovaMart) in body"
     assert Reason("regulator", "query", "body").describe() == "regulator (query) in body"
+    chinese = Labels("zh")
+    assert Reason("NovaMart", "NovaMart", "title").describe(chinese) == "NovaMart（标题）"
+    assert Reason("监管", "query", "body").describe(chinese) == "监管（查询词，正文）"
 
 
 def test_tone_toward_a_query_watchlist_is_named_by_its_title(tmp_path: Path) -> None:
