@@ -334,8 +334,9 @@ class Team(Strict):
     top_stories: int = Field(default=5, ge=1, le=50, description="Stories listed per watchlist.")
     language: Literal["en", "zh"] = Field(
         default="en",
-        description="Language the team reads: a story told in several languages is shown by its version in "
-        "this one, with the reach of the others beside it (`also in Chinese: 2 items · 2 sites`).",
+        description="Language the team reads: the digest's wording, the risk reasons included, and a story "
+        "told in several languages shown by its version in this one, with the reach of the others beside it "
+        "(`also in Chinese: 2 items · 2 sites`; `另有英文报道：2 条 · 2 个网站`).",
     )
     alert_channels: list[str] = Field(
         default_factory=list,

@@ -1,9 +1,11 @@
-"""The digest's words in the team's language (``team.language``: ``en`` or ``zh``). Story titles, snippets
-and the matched terms stay as written."""
+"""The digest's words in the team's language (``team.language``: ``en`` or ``zh``), risk reasons included.
+Story titles, snippets and the matched terms stay as written."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from nlp.risk import reason_parts
 
 LABELS: dict[str, dict[str, str]] = {
     "en": {
@@ -71,6 +73,10 @@ LABELS: dict[str, dict[str, str]] = {
         "matched_term": "{term}（{field}）", "matched_alias": "{term}（{entity}的别名，{field}）",
         "matched_query": "{term}（查询词，{field}）", "field_title": "标题", "field_body": "正文",
         "also_language": "另有{language}报道：{items} · {sites}",
+        "reason_title_term": "标题含「{term}」", "reason_body_term": "正文含「{term}」",
+        "reason_more_term": "另有 1 个风险词（{terms}）", "reason_more_terms": "另有 {n} 个风险词（{terms}）",
+        "reason_negative": "对{entity}负面（{confidence}）",
+        "reason_reach": "{hours} 小时内 {sites} 个网站报道",
         "more_sources": "另有 {n} 条",
         "negative": "负面", "positive": "正面", "neutral": "中性",
         "toward": "对{entity}{label}",
@@ -120,6 +126,13 @@ class Labels:
     def count(self, n: int, unit: str) -> str:
         """``3 items`` / ``1 site`` in the team's language (``unit``: ``items``, ``sites`` or ``stories``)."""
         return self(f"{SINGULAR[unit]}_1") if n == 1 else self(f"{unit}_n", n=n)
+
+    def reason(self, reason: str) -> str:
+        """A risk reason (written in English, :data:`nlp.risk.REASONS`) in the team's language; as written
+        where the language has no wording for it."""
+        parts = reason_parts(reason)
+        key = f"reason_{parts[0]}" if parts else ""
+        return self.words[key].format(**parts[1]) if parts and key in self.words else reason
 
     def language(self, code: str) -> str:
         """A language's name (``Chinese``, ``中文``); the code itself where there is none."""

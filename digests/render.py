@@ -188,7 +188,8 @@ def _why(entry: DigestStory, labels: Labels, tone: dict[str, str]) -> list[str]:
     """The risk with its reasons and the tone toward the watchlist's entities, as lines."""
     lines = []
     if entry.risk != "none":
-        lines.append(f"{labels('risk')} {labels.word(entry.risk)}: {'; '.join(entry.risk_reasons)}")
+        reasons = "; ".join(labels.reason(reason) for reason in entry.risk_reasons)
+        lines.append(f"{labels('risk')} {labels.word(entry.risk)}: {reasons}")
     if entry.tone:
         lines.append(
             "; ".join(labels("toward", label=tone[label], entity=entity) for label, entity in entry.tone)

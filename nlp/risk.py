@@ -9,6 +9,7 @@ docs/risk.md; :class:`config.settings.RiskSettings` holds every number.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -42,6 +43,20 @@ DEFAULT_EXCLUDE = [
     "strike a deal", "strike a balance", "strike price", "lucky strike", "default setting",
     "default settings", "by default", "recall election", "调查问卷", "问卷调查", "市场调查",
 ]  # fmt: skip
+REASONS: dict[str, str] = {
+    "title_term": "`{term}` in the title",
+    "body_term": "`{term}` in the text",
+    "more_term": "1 more risk term ({terms})",
+    "more_terms": "{n} more risk terms ({terms})",
+    "negative": "negative toward {entity} ({confidence})",
+    "reach": "{sites} sites within {hours} hours",
+}
+"""A risk's reasons, as stored and shown in English; :func:`reason_parts` reads one back for another
+language's wording (``digests.labels``, the search page)."""
+_REASON_PATTERNS = {
+    key: re.compile("^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>.+)", re.escape(template)) + "$")
+    for key, template in REASONS.items()
+}
 EXCLUDE_WINDOW = 12
 STRONG_NEGATIVE = 0.8
 
@@ -132,27 +147,37 @@ def _watchlist_points(
     in_title = list(dict.fromkeys(mention.term for mention in terms if mention.field == "title"))
     if in_title:
         points += settings.title_term
-        reasons.append(f"`{in_title[0]}` in the title")
+        reasons.append(REASONS["title_term"].format(term=in_title[0]))
     elif terms:
         points += settings.body_term
-        reasons.append(f"`{terms[0].term}` in the text")
+        reasons.append(REASONS["body_term"].format(term=terms[0].term))
     if len(distinct) > 1:
-        more = min(2, len(distinct) - 1)
-        points += more
-        reasons.append(f"{len(distinct) - 1} more risk term{'s' if len(distinct) > 2 else ''} "
-                       f"({', '.join(distinct[1:4])})")  # fmt: skip
+        points += min(2, len(distinct) - 1)
+        more = "more_term" if len(distinct) == 2 else "more_terms"
+        reasons.append(REASONS[more].format(n=len(distinct) - 1, terms=", ".join(distinct[1:4])))
     negative = _most_negative(item.entity_sentiments, watchlist)
     if negative is not None:
         strong = negative.confidence >= STRONG_NEGATIVE
         points += settings.negative_strong if strong else settings.negative
         entity = entity_shown(negative.entity, watchlist, shown)
-        reasons.append(f"negative toward {entity} ({negative.confidence:.2f})")
+        reasons.append(REASONS["negative"].format(entity=entity, confidence=f"{negative.confidence:.2f}"))
     if points and reach is not None:
         steps = sum(1 for threshold in settings.reach_sites if reach.sites >= threshold)
         if steps:
             points += steps
-            reasons.append(f"{reach.sites:g} sites within {settings.reach_hours:g} hours")
+            sites, hours = f"{reach.sites:g}", f"{settings.reach_hours:g}"
+            reasons.append(REASONS["reach"].format(sites=sites, hours=hours))
     return points, reasons
+
+
+def reason_parts(reason: str) -> tuple[str, dict[str, str]] | None:
+    """The template of :data:`REASONS` that ``reason`` was written with, and its values; None for a reason
+    written otherwise (shown as it is)."""
+    for key, pattern in _REASON_PATTERNS.items():
+        found = pattern.match(reason)
+        if found:
+            return key, found.groupdict()
+    return None
 
 
 def _most_negative(sentiments: list[EntitySentiment], watchlist: str) -> EntitySentiment | None:

@@ -202,8 +202,10 @@ def test_the_digest_leads_with_what_needs_attention_and_cites_its_items(tmp_path
     assert "<style" not in html and 'style="' in html  # inline CSS only: mail clients drop <style>
     chinese = build_digest(config, team.model_copy(update={"language": "zh"}), date(2026, 11, 22), index,
                            stories, NOW)  # fmt: skip
-    zh_html = render_mail(chinese)[2]
+    _, zh_text, zh_html, _ = render_mail(chinese)
     assert "1 条报道需要关注" in zh_html and "风险 高" in zh_html and "对NovaMart负面" in zh_html
+    for shown in (zh_text, zh_html):  # the risk's reasons in the team's language too
+        assert "标题含「recall」" in shown and "in the title" not in shown
 
 
 def test_panels_show_new_and_growing_topics_and_broken_sources_since_when(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from config.settings import Entity, RiskSettings, StorySettings, Watchlist
 from nlp.char_ngrams import char_ngram_counts
 from nlp.embed import HashingEmbedder
 from nlp.records import EntitySentiment, Item, Mention, Risk, RiskLevel, Sentiment, SentimentLabel
-from nlp.risk import Reach, RiskMatcher, item_risk, level_for, story_risk
+from nlp.risk import REASONS, Reach, RiskMatcher, item_risk, level_for, reason_parts, story_risk
 from nlp.sentiment import NO_WORDS, clause_around, read_sentiments, settle_sentiments
 from nlp.sentiment_lexicon import Lexicon
 from nlp.sentiment_model import SentimentModel, SentimentModelError, featurizer
@@ -264,6 +265,15 @@ def test_ambiguous_risk_terms_count_only_in_their_adverse_sense(sentence: str, f
     mentions, _ = WatchlistMatcher([NOVAMART]).match("", sentence)
     item = make_item("a", sentence, WHEN, title="", mentions=tuple(mentions))
     assert [m.term for m in RiskMatcher([NOVAMART]).match(item)] == found
+
+
+def test_every_risk_reason_reads_back_for_another_languages_wording() -> None:
+    values = {"term": "召回", "terms": "fine, recall", "n": "2", "entity": "Safety (EU) rules",
+              "confidence": "0.86", "sites": "6", "hours": "3"}  # fmt: skip
+    for key, template in REASONS.items():
+        used = {name: values[name] for name in re.findall(r"{(\w+)}", template)}
+        assert reason_parts(template.format(**used)) == (key, used)
+    assert reason_parts("written some other way") is None
 
 
 def _mention(watchlist: str) -> Mention:

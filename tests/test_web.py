@@ -482,4 +482,15 @@ def test_a_result_says_why_it_is_risky_and_its_tone_toward_each_entity(
     assert why and any("negative toward NovaMart" in line for line in why), why
     assert any(escape(item["risk_reasons"][0]) in line for line in why), why
     assert not any("negative toward NovaMart (" in line for line in why), why  # the tone, said once
+    preferences = WebState(site.data / "web.sqlite")
+    preferences.set_language("pr-lead", "zh")
+    preferences.close()
+    try:
+        chinese = client.get("/", params={"q": '"power banks"', "period": "all"}).text
+    finally:
+        preferences = WebState(site.data / "web.sqlite")
+        preferences.set_language("pr-lead", "en")
+        preferences.close()
+    why = re.findall(r'<p class="why">(.*?)</p>', chinese, re.S)
+    assert any("对NovaMart负面" in line and "标题含「" in line for line in why), why  # reasons in Chinese too
     assert not any("toward product_safety" in line for line in why)  # a query watchlist by its title

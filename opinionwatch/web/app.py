@@ -24,6 +24,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from config.loader import load_settings, resolve_config_path
+from digests.labels import Labels
 from digests.render import safe_url, template_environment
 from opinionwatch import logs
 from opinionwatch.web.api import (
@@ -129,7 +130,7 @@ def create_app(services: Services, secret: str | None = None, close_on_shutdown:
             "search.html.j2", request, user, params=params, page=page_json(page), query=request.url.query,
             facet_names=[f for f in PAGE_FACETS if _shown(f, web.features())], link=_link(request),
             titles={"watchlists": titles, "topic_id": web.topic_labels()},
-            why=lambda item: why(item, titles, web.features()["sentiment"], web.features()["risk"]),
+            why=lambda item: why(item, titles, web.features(), Labels(user.language)),
             peak=max([1] + [d["negative"] + d["neutral"] + d["positive"] for d in page.timeline]),
         )  # fmt: skip
 

@@ -10,6 +10,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field, field_validator
 
+from digests.labels import Labels
 from index.aggregations import Histogram
 from index.base import Index, SearchRequest
 from nlp.query import QuerySyntaxError, parse
@@ -234,11 +235,12 @@ def timeline(by_sentiment: dict[str, Histogram]) -> list[dict[str, Any]]:
 
 
 def why(
-    item: dict[str, Any], titles: Mapping[str, str], sentiment: bool, risk: bool
+    item: dict[str, Any], titles: Mapping[str, str], features: Mapping[str, bool], reader: Labels
 ) -> tuple[list[tuple[str, str]], list[str]]:
     """What the page says under a result: its tone toward each watched entity that is not neutral, as
-    ``(label, entity)`` (a query watchlist by its title), and its risk's reasons, less those that only
-    repeat such a tone ("negative toward NovaMart (0.60)")."""
+    ``(label, entity)`` (a query watchlist by its title), and its risk's reasons in the reader's language,
+    less those that only repeat such a tone ("negative toward NovaMart (0.60)")."""
+    sentiment, risk = features["sentiment"], features["risk"]
     tones = [
         (tone["label"], entity_titled(tone["entity"], tone["watchlist"], titles))
         for tone in (item.get("entity_sentiments") or [] if sentiment else [])
@@ -246,7 +248,7 @@ def why(
     ]
     said = {f"{label} toward {entity}" for label, entity in tones}
     reasons = item.get("risk_reasons") or [] if risk and item.get("risk") != "none" else []
-    return tones, [reason for reason in reasons if reason.split(" (")[0] not in said]
+    return tones, [reader.reason(reason) for reason in reasons if reason.split(" (")[0] not in said]
 
 
 EXPORT_FIELDS = (
