@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from datetime import date
 from pathlib import Path
 from typing import Literal
@@ -60,6 +61,14 @@ class TopicRecord(BaseModel):
     days: dict[date, DayFigures] = Field(default_factory=dict)
     signals: dict[date, DaySignal] = Field(default_factory=dict)
     stories: list[str] = Field(default_factory=list, description="Its stories at the latest fit.")
+
+    def sentiment_from(self, first: date) -> dict[str, int]:
+        """Its items per sentiment label on the days from ``first`` on (its window, say)."""
+        total: Counter[str] = Counter()
+        for day, figures in self.days.items():
+            if day >= first:
+                total.update(figures.sentiment)
+        return dict(total)
 
 
 class LineageRecord(BaseModel):

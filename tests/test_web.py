@@ -243,6 +243,11 @@ def test_topics_have_labels_sizes_and_open_their_stories(client: httpx.Client) -
     found = client.get("/api/search", params={"topic": str(first["id"]), "period": "all"}).json()
     assert found["total"] >= first["stories"]
     assert all(s["item"]["topic_id"] == str(first["id"]) for s in found["stories"])
+    toned = [topic for topic in topics["topics"] if topic["sentiment"].get("negative")]
+    assert toned, topics["topics"]  # each topic's items of the day, counted by sentiment
+    page = client.get("/topics").text
+    row = page[page.index(f'data-topic="{toned[0]["id"]}"') :]
+    assert f"{toned[0]['sentiment']['negative']} negative</span>" in row[: row.index("</tr>")]
 
 
 def test_pages_render_hostile_items_inert(client: httpx.Client) -> None:

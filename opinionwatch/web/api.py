@@ -101,7 +101,7 @@ def api_language(web: Web, user: Me, choice: LanguageChoice) -> dict[str, str]:
     return {"language": choice.language}
 
 
-@router.get("/topics", summary="Today's topics: labels, sizes, trends, signals and lineage")
+@router.get("/topics", summary="Today's topics: labels, sizes, window sentiment, trends, signals, lineage")
 def api_topics(web: Web, user: Me) -> dict[str, Any]:
     state, active = web.topics()
     if state is None:
@@ -117,7 +117,7 @@ def api_topics(web: Web, user: Me) -> dict[str, Any]:
                 "title": t.title,
                 "keywords": t.keywords,
                 "stories": t.days[latest].stories if latest in t.days else len(t.stories),
-                "sentiment": t.days[latest].sentiment if latest in t.days else {},
+                "sentiment": t.sentiment_from(web.window_start(latest)) if latest else {},
                 "signal": t.signals[latest].signal if latest in t.signals else None,
                 "trend": t.signals[latest].trend if latest in t.signals else None,
                 "born": t.born.isoformat(),

@@ -139,7 +139,10 @@ def create_app(services: Services, secret: str | None = None, close_on_shutdown:
         state, active = web.topics()
         latest = state.fits[-1] if state and state.fits else None
         lineage = state.lineage[-30:] if state else []
-        return render("topics.html.j2", request, user, topics=active, latest=latest, lineage=lineage)
+        since = web.window_start(latest) if latest else None
+        return render(
+            "topics.html.j2", request, user, topics=active, latest=latest, lineage=lineage, since=since
+        )
 
     @app.get("/alerts", response_class=HTMLResponse, include_in_schema=False)
     def alerts_page(request: Request, user: PageUser, state: str = "open") -> HTMLResponse:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -107,6 +107,10 @@ class WebContext:
             if hit.id != item_id and key not in own and key not in chosen:
                 chosen[key] = {**public_doc(hit.doc), "score": round(hit.score, 4)}
         return list(chosen.values())[:limit]
+
+    def window_start(self, latest: date) -> date:
+        """The first day of the topic window that ends on ``latest``."""
+        return latest - timedelta(days=self.settings.topics.window_days - 1)
 
     def topics(self) -> tuple[TopicState | None, list[TopicRecord]]:
         if not self.settings.topics.enabled:
