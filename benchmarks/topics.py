@@ -220,6 +220,12 @@ def calendar_stability(vectors: Vectors, days: int) -> dict[str, object]:
     truth = {a.id: a.topic for a in world.articles}
     states, themes = run_days(daily_items(rows, start), vectors, MULTILINGUAL, start, truth)
 
+    def holder_of(day: date, theme: str) -> int | None:
+        """The topic holding most of ``theme``'s stories after the fit of ``day``."""
+        state = states[(day - start).days]
+        counts = Counter(t.id for t in state.active() for s in t.stories if themes.get(s) == theme)
+        return counts.most_common(1)[0][0] if counts else None
+
     def theme_of(day: date, topic_id: int, before: bool = False) -> str:
         """The planted theme most of a topic's stories have, in the state after the fit of ``day`` (or
         before it: a split's or merge's parents as they were)."""
@@ -233,10 +239,10 @@ def calendar_stability(vectors: Vectors, days: int) -> dict[str, object]:
         e.kind == "split" and {theme_of(e.day, c) for c in e.children} >= {"ai-copyright", "ai-safety"}
         for e in events
     )
-    merge_parents = [
+    merge_parents = [  # the child is the topic that holds the food crisis (it may keep a parent's id)
         {theme_of(e.day, p, before=True) for p in e.parents}
         for e in events
-        if e.kind == "merge" and "food-crisis" in {theme_of(e.day, c) for c in e.children}
+        if e.kind == "merge" and holder_of(e.day, "food-crisis") in e.children
     ]
     merge = max((len(p & {"wheat-exports", "fertiliser-prices"}) / 2 for p in merge_parents), default=0.0)
     burst = any(e.kind == "new" and theme_of(e.day, e.children[0]) == "solar-tariff" for e in events)
@@ -267,6 +273,7 @@ def bbc_stability(rows: list[Row], vectors: Vectors, model: str, days: int = 14)
         "kept_ids": kept_ids(states, themes, set()),
         "kept_ids_full_window": kept_ids(states, themes, set(), first=TopicSettings().window_days - 1),
         "last_fit_nmi": round(float(last_nmi), 4),
+        "events": Counter(e.kind for e in states[-1].lineage),  # nothing is planted: splits, merges are noise
         "days": days,
         "window_days": TopicSettings().window_days,
     }

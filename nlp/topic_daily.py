@@ -22,7 +22,7 @@ from config.settings import TopicSettings
 from nlp.records import Item
 from nlp.stories import StoryStore
 from nlp.story_signals import StorySignals
-from nlp.topic_lineage import MEANING_COSINES, RELATED_COSINES, Fresh, Known, Matching, match_topics
+from nlp.topic_lineage import MEANING_COSINES, RELATED_COSINES, Event, Fresh, Known, Matching, match_topics
 from nlp.topic_signals import classify
 from nlp.topic_state import (
     STATE_FILE,
@@ -156,7 +156,7 @@ def _match(
     state: TopicState, docs: list[TopicDoc], fit: TopicFit, vectors: np.ndarray, model: str
 ) -> Matching:
     candidates = [t for t in state.topics.values() if t.status in ("active", "dormant")]
-    fresh_by_topic = _fresh_stories(state, docs, vectors)
+    fresh_by_topic = _fresh_stories(state, docs, vectors, RELATED_COSINES.get(model))
     known = [
         Known(
             t.id,
@@ -181,17 +181,27 @@ def _match(
     )
 
 
-def _fresh_stories(state: TopicState, docs: list[TopicDoc], vectors: np.ndarray) -> dict[int, list[str]]:
+def _fresh_stories(
+    state: TopicState, docs: list[TopicDoc], vectors: np.ndarray, related: float | None
+) -> dict[int, list[str]]:
     """Stories no known topic holds yet, under every active topic that would have taken them before this
-    fit (each topic whose floor they reach: a story between two threads counts for both, which is how
-    coverage that converges shows as a merge)."""
+    fit: each topic whose floor they reach (a story between two threads counts for both). A story that
+    reaches no floor is coverage no known topic owns; it counts under every topic it is ``related`` to
+    (centroid cosine), so that coverage converging from two threads into a new theme, which sits between
+    them and below both their floors, shows as a merge of both."""
     held = set(state.story_topics())
     rows = [row for row, doc in enumerate(docs) if doc.story_id not in held]
     ids, centroids, floors = active_topics(state)
     if not ids or not rows:
         return {}
     found: dict[int, list[str]] = {}
-    reach = vectors[rows] @ centroids.T >= floors[None, :]
+    cosines = vectors[rows] @ centroids.T
+    reach = cosines >= floors[None, :]
+    if related is not None and state.fits:
+        last_fit = max(state.fits)
+        new = np.array([docs[row].day > last_fit for row in rows])
+        orphans = new & ~reach.any(axis=1)
+        reach[orphans] = cosines[orphans] >= related
     for position, row in enumerate(rows):
         for column in np.flatnonzero(reach[position]):
             found.setdefault(ids[column], []).append(docs[row].story_id)
@@ -245,10 +255,27 @@ def _record(
     for topic_id in matching.unmatched:
         state.topics[topic_id].status = "dormant"
     state.next_id = max([state.next_id, *(i + 1 for i in matching.ids)])
+    fresh_events = [e for e in matching.events if not _repeated(e, state.lineage)]
     state.lineage.extend(
         LineageRecord(day=day, kind=e.kind, parents=list(e.parents), children=list(e.children))  # type: ignore[arg-type]
-        for e in matching.events
+        for e in fresh_events
     )
+
+
+def _repeated(event: Event, lineage: list[LineageRecord]) -> bool:
+    """A split or merge whose every parent-child link an earlier one of its kind recorded: the same
+    convergence (or divergence) seen again by a later fit, while the window still holds its stories."""
+    if event.kind not in ("split", "merge"):
+        return False
+    links = {(p, c) for p in event.parents for c in event.children}
+    seen = {
+        (p, c)
+        for record in lineage
+        if record.kind == event.kind
+        for p in record.parents
+        for c in record.children
+    }
+    return links <= seen
 
 
 def _figures(stories: set[str], activity: Activity, labels: dict[str, str]) -> dict[date, DayFigures]:

@@ -13,7 +13,7 @@ matched to the known topics instead, one to one (Hungarian assignment), by what 
 A match keeps the old id (and its label history); a known topic whose carried stories now fall into two
 or more new topics records a ``split``; two or more known topics whose stories mostly fall into one new
 topic record a ``merge`` (the best match keeps its id; the others, unless they live on as another topic,
-are ``merged`` into it); stories new since
+are ``merged`` into it; a topic merges into one topic at most); stories new since
 the last fit count too, by the known topic that would have taken them (so coverage of two threads that
 converges in one new topic is a merge, and one thread's coverage that diverges into new topics a split,
 while the old stories still sit where they were); an unmatched
@@ -39,12 +39,13 @@ MIN_SHARED = 2
 KEYWORD_OVERLAP = 0.2
 """Least keyword Jaccard for a match by meaning (a topic with no stories left in the window)."""
 MEANING_COSINES = {"all-MiniLM-L6-v2": 0.75, "multilingual-e5-small": 0.93}
+"""Centroid cosines at or above which topics with no stories in common may be the same topic."""
 RELATED_COSINES = {"multilingual-e5-small": 0.9}
 """Centroid cosines below which two topics are not branches of one another (split, merge): on the
 calendar world, sub-topics of one theme are 0.90-0.97 apart with multilingual-e5-small and unrelated
-themes 0.85-0.88, so stories that merely sat nearest to a topic do not make a burst its branch. Models
-without a measured value skip the check."""
-"""Centroid cosines at or above which topics with no stories in common may be the same topic."""
+themes 0.85-0.88, so stories that merely sat nearest to a topic do not make a burst its branch. New
+coverage within no topic's floor counts for each topic it is this close to (``topic_daily``). Models
+without a measured value skip both."""
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ def match_topics(
     events = [Event("revived", (topic_id,), (topic_id,)) for topic_id in sorted(kept & dormant)]
     merged_into: dict[int, int] = {}
     for col in range(len(fresh)):
-        parents = sorted(known[row].id for row in flows.merging_into(col))
+        parents = sorted(known[row].id for row in flows.merging_into(col, matched))
         if len(parents) >= 2:
             events.append(Event("merge", tuple(parents), (ids[col],)))  # parents that live on elsewhere stay
             merged_into.update({p: ids[col] for p in parents if p != ids[col] and p not in kept})
@@ -158,16 +159,28 @@ class _Flows:
     def _kinds(self) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
         return (self.shared, self.carried), (self.new, self.new_total)
 
-    def merging_into(self, col: int) -> set[int]:
-        """Known topics that each sent most of their carried, or of their fresh, stories to topic ``col``."""
-        return {
-            row
+    def merging_into(self, col: int, own: dict[int, int]) -> set[int]:
+        """Known topics whose stories went to topic ``col`` (``own``: row of a known topic -> the column
+        that keeps its id): most of their carried stories, or most of their fresh ones, unless their
+        carried stories mostly went to another topic than their own continuation: a topic that ended in
+        one topic merged there, and coverage that fans out from it into another (a split's parent fading
+        into its branches) is no second merge."""
+        return {row for row in range(self.shared.shape[0]) if col in self._merge_targets(row, own.get(row))}
+
+    def _merge_targets(self, row: int, own: int | None) -> set[int]:
+        carried, fresh = (
+            {c for c in range(counts.shape[1]) if self._took(row, c, counts, totals)}
             for counts, totals in self._kinds()
-            for row in range(counts.shape[0])
-            if self.related[row, col]
+        )
+        ended_in = carried - {own}
+        return ended_in if ended_in else carried | fresh
+
+    def _took(self, row: int, col: int, counts: np.ndarray, totals: np.ndarray) -> bool:
+        return bool(
+            self.related[row, col]
             and counts[row, col] >= MIN_SHARED
             and counts[row, col] >= MERGE_SHARE * totals[row]
-        }
+        )
 
     def splitting_from(self, row: int, own: int | None, taken: set[int]) -> list[int]:
         """Topics that each took a good share of a known topic's carried, or of its fresh, stories: its own

@@ -128,6 +128,64 @@ def test_fresh_coverage_shows_a_merge_the_old_stories_do_not() -> None:
     assert [(e.kind, e.parents, e.children) for e in matching.events] == [("merge", (1, 2), (3,))]
 
 
+def test_a_thread_that_lives_on_still_merges_by_its_fresh_coverage() -> None:
+    """Fertiliser keeps its old stories and one new one; the rest of what is new about it joins wheat's
+    continuation, now the food crisis: a merge of both, and fertiliser stays active."""
+    old = [
+        known(1, range(0, 10), fresh=frozenset(names(range(0, 5), "c"))),
+        known(2, range(10, 20), fresh=frozenset(names(range(0, 5), "c") + ["f0"])),
+    ]
+    new = [fresh(names(range(0, 10)) + names(range(5), "c")), fresh(names(range(10, 20)) + ["f0"])]
+    matching = match_topics(old, new, next_id=3, meaning_cosine=None)
+    assert matching.ids == [1, 2] and matching.merged_into == {}
+    assert [(e.kind, e.parents, e.children) for e in matching.events] == [("merge", (1, 2), (1,))]
+
+
+def test_a_topic_merges_into_the_one_its_stories_went_to_not_every_branch_of_its_coverage() -> None:
+    """A split's parent whose old stories went to one branch, while what is new near it went to the
+    other: it merged into the first only."""
+    old = [
+        known(1, range(0, 6), fresh=frozenset(names(range(4), "b"))),
+        known(2, range(10, 20)),
+        known(3, range(20, 30), fresh=frozenset(names(range(4), "b"))),
+    ]
+    new = [
+        fresh(names(range(0, 6)) + names(range(10, 20))),
+        fresh(names(range(20, 30)) + names(range(4), "b")),
+    ]
+    matching = match_topics(old, new, next_id=4, meaning_cosine=None)
+    assert matching.ids == [2, 3]
+    assert [(e.kind, e.parents, e.children) for e in matching.events] == [("merge", (1, 2), (2,))]
+    assert matching.merged_into == {1: 2}
+
+
+def test_coverage_below_every_floor_counts_for_each_related_topic_and_a_merge_is_recorded_once() -> None:
+    from nlp.topic_daily import _fresh_stories, _repeated
+    from nlp.topic_lineage import Event
+    from nlp.topic_state import LineageRecord
+
+    state = TopicState(model="m", next_id=4, fits=[DAY])
+    axes = {1: [1.0, 0.0, 0.0], 2: [0.0, 1.0, 0.0], 3: [0.0, 0.0, 1.0]}
+    for topic_id, axis in axes.items():
+        state.topics[topic_id] = record(topic_id, {0: 2}).model_copy(
+            update={"stories": [f"held-{topic_id}"], "floor": 0.95}
+        )
+        state.centroids[topic_id] = np.array(axis, dtype=np.float32)
+    docs = [
+        TopicDoc(story_id=name, title=name, text=name, language="en", day=day)
+        for name, day in (("own", DAY + timedelta(1)), ("between", DAY + timedelta(1)), ("old", DAY))
+    ]
+    between = np.array([0.75, 0.66, 0.0])  # 0.75 and 0.66 to topics 1 and 2: below both floors
+    vectors = np.array([[0.99, 0.14, 0.0], between, between], dtype=np.float32)
+    found = _fresh_stories(state, docs, vectors, related=0.6)
+    assert found == {1: ["own", "between"], 2: ["between"]}  # the old outlier is not new coverage
+    assert _fresh_stories(state, docs, vectors, related=None) == {1: ["own"]}
+    lineage = [LineageRecord(day=DAY, kind="merge", parents=[1, 2], children=[2])]
+    assert _repeated(Event("merge", (1, 2), (2,)), lineage)
+    assert not _repeated(Event("merge", (1, 2, 3), (2,)), lineage)
+    assert not _repeated(Event("split", (2,), (2, 1)), lineage)
+
+
 def test_a_dormant_topic_comes_back_by_meaning() -> None:
     centroid = np.array([1.0, 0.0, 0.0, 0.0])
     old = [Known(5, frozenset({"gone1", "gone2"}), centroid, frozenset({"strike", "port", "dockers"}))]

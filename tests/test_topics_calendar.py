@@ -108,6 +108,20 @@ def test_the_planted_split_appears_in_lineage(calendar_run: Run) -> None:
     assert any(children & set(e.children) for e in splits), splits
 
 
+def test_the_planted_merge_appears_in_lineage_on_its_day(calendar_run: Run) -> None:
+    """Wheat exports and fertiliser prices converge into a food crisis: the topics that held the two
+    threads before that day's fit are the parents of a merge, and the topic holding the food crisis after
+    it is the child (it may keep a parent's id)."""
+    merge = calendar_run.world.calendar["merge"]
+    day = date.fromisoformat(merge["day"])
+    before, after = calendar_run.states[(day - START).days - 1], calendar_run.states[(day - START).days]
+    parents = {holder(before, calendar_run.planted, theme) for theme in merge["parents"]}
+    child = holder(after, calendar_run.planted, merge["child"])
+    assert None not in parents and len(parents) == 2 and child is not None
+    merges = [e for e in after.lineage if e.kind == "merge" and e.day == day]
+    assert any(parents <= set(e.parents) and child in e.children for e in merges), (parents, child, merges)
+
+
 def test_chinese_keywords_are_segmented_words(calendar_run: Run) -> None:
     state = calendar_run.states[-1]
     property_topic = state.topics[holder(state, calendar_run.planted, "zh-property")]  # type: ignore[index]
