@@ -253,6 +253,12 @@ def calendar_stability(vectors: Vectors, days: int) -> dict[str, object]:
         "merge_recall": merge,
         "burst_found": burst,
         "events": Counter(e.kind for e in events),
+        "merges": [  # by the planted theme most of each topic's stories have
+            f"{e.day}: {' + '.join(theme_of(e.day, p, before=True) for p in e.parents)} -> "
+            f"{' + '.join(theme_of(e.day, c) for c in e.children)}"
+            for e in events
+            if e.kind == "merge"
+        ],
     }
 
 

@@ -172,6 +172,7 @@ def _match(
             frozenset(docs[row].story_id for row in topic.members),
             topic.centroid,
             frozenset(_words(topic.keywords)),
+            {docs[row].story_id: vectors[row] for row in topic.members},
         )
         for topic in fit.topics
     ]

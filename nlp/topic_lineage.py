@@ -22,8 +22,8 @@ known topic becomes ``dormant`` (it can be ``revived``); any other new topic get
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -67,6 +67,17 @@ class Fresh:
     stories: frozenset[str]
     centroid: np.ndarray
     keywords: frozenset[str]
+    vectors: Mapping[str, np.ndarray] = field(default_factory=dict)
+    """Its stories' vectors, where known: a known topic whose old stories joined it is related to what the
+    topic holds besides them, not to a centroid they pulled towards themselves."""
+
+    def centroid_without(self, stories: frozenset[str]) -> np.ndarray | None:
+        """The centroid of its members other than ``stories`` (``None``: none, or no vectors known)."""
+        rest = [vector for story, vector in self.vectors.items() if story not in stories]
+        if not rest:
+            return None
+        mean = np.mean(rest, axis=0)
+        return np.asarray(mean / max(float(np.linalg.norm(mean)), 1e-12))
 
 
 @dataclass(frozen=True)
@@ -155,6 +166,14 @@ class _Flows:
         self.related = (
             cosines >= related_cosine if related_cosine is not None else np.ones_like(cosines, bool)
         )
+        self.related_rest = self.related.copy()
+        """For carried stories that joined another topic than their own continuation: related to the rest
+        of that topic (a fading topic's last stories that a neighbour absorbed make no merge)."""
+        if related_cosine is not None:
+            for row, col in zip(*np.nonzero(self.shared), strict=True):
+                rest = fresh[col].centroid_without(known[row].stories)
+                if rest is not None:
+                    self.related_rest[row, col] = float(known[row].centroid @ rest) >= related_cosine
 
     def _kinds(self) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
         return (self.shared, self.carried), (self.new, self.new_total)
@@ -168,16 +187,19 @@ class _Flows:
         return {row for row in range(self.shared.shape[0]) if col in self._merge_targets(row, own.get(row))}
 
     def _merge_targets(self, row: int, own: int | None) -> set[int]:
-        carried, fresh = (
-            {c for c in range(counts.shape[1]) if self._took(row, c, counts, totals)}
-            for counts, totals in self._kinds()
-        )
+        (shared, carried_total), (new, new_total) = self._kinds()
+        carried = {
+            c
+            for c in range(shared.shape[1])
+            if self._took(row, c, shared, carried_total, self.related if c == own else self.related_rest)
+        }
+        fresh = {c for c in range(new.shape[1]) if self._took(row, c, new, new_total, self.related)}
         ended_in = carried - {own}
         return ended_in if ended_in else carried | fresh
 
-    def _took(self, row: int, col: int, counts: np.ndarray, totals: np.ndarray) -> bool:
+    def _took(self, row: int, col: int, counts: np.ndarray, totals: np.ndarray, related: np.ndarray) -> bool:
         return bool(
-            self.related[row, col]
+            related[row, col]
             and counts[row, col] >= MIN_SHARED
             and counts[row, col] >= MERGE_SHARE * totals[row]
         )

@@ -159,6 +159,27 @@ def test_a_topic_merges_into_the_one_its_stories_went_to_not_every_branch_of_its
     assert matching.merged_into == {1: 2}
 
 
+def test_a_fading_topic_absorbed_by_an_unrelated_neighbour_is_dormant_not_merged() -> None:
+    """The last six port-strike stories fall into the wheat topic: the fit's centroid leans towards them
+    (cosine 0.75, above the bar of 0.7), but what the topic holds besides them is wheat (0.6)."""
+    wheat, port = np.array([1.0, 0.0]), np.array([0.6, 0.8])
+    old = [
+        Known(1, frozenset(names(range(20), "w")), wheat, frozenset()),
+        Known(2, frozenset(names(range(6), "p")), port, frozenset()),
+    ]
+    vectors = {**{s: wheat for s in names(range(20), "w")}, **{s: port for s in names(range(6), "p")}}
+    mixed = np.mean(list(vectors.values()), axis=0)
+    mixed = mixed / np.linalg.norm(mixed)
+    assert float(mixed @ port) >= 0.7
+    both = Fresh(frozenset(vectors), mixed, frozenset(), vectors)
+    matching = match_topics(old, [both], next_id=3, meaning_cosine=None, related_cosine=0.7)
+    assert matching.ids == [1] and matching.merged_into == {} and matching.unmatched == [2]
+    assert [(e.kind, e.parents) for e in matching.events] == [("dormant", (2,))]
+    without_vectors = Fresh(frozenset(vectors), mixed, frozenset())  # the fit's centroid alone: a merge
+    matching = match_topics(old, [without_vectors], next_id=3, meaning_cosine=None, related_cosine=0.7)
+    assert [(e.kind, e.parents) for e in matching.events] == [("merge", (1, 2))]
+
+
 def test_coverage_below_every_floor_counts_for_each_related_topic_and_a_merge_is_recorded_once() -> None:
     from nlp.topic_daily import _fresh_stories, _repeated
     from nlp.topic_lineage import Event
