@@ -42,7 +42,10 @@ MAX_TOPIC_SHARE = 0.25
 """No topic may hold more than this share of the window's stories. HDBSCAN's excess-of-mass selection can
 prefer one giant parent to its children, and which it prefers flips with noise in the last decimals:
 20,000 Chinese titles came out as 2 topics (NMI 0.20) or 9 (0.66) from vectors that differed by 5e-5.
-With the cap: 11 and 9 topics, NMI 0.67 and 0.66; BBC 0.77 and 0.80; cnews 0.87 both."""
+With the cap: 11 and 9 topics, NMI 0.67 and 0.66; BBC 0.77 and 0.80; cnews 0.87 both. The cap refuses a
+cluster with no sub-clusters too, and HDBSCAN then makes all its points outliers: the week's biggest
+story would vanish from the topics (the calendar world, seed 3, on its 14th day: the food crisis, 71 of
+277 stories, all outliers). Such a cluster is kept whole (``_keep_capped_leaves``)."""
 MIN_STORIES = 20
 """Fewer stories than this make no topics: UMAP and HDBSCAN need a neighbourhood to work with."""
 KEYWORDS = 10
@@ -139,6 +142,7 @@ def fit_topics(
         warnings.filterwarnings("ignore", message="n_jobs value", category=UserWarning)
         y = list(anchors) if anchors is not None and any(a >= 0 for a in anchors) else None
         labels = np.asarray(model.fit_transform(texts, embeddings=steady, y=y)[0])
+    labels = _keep_capped_leaves(labels, model.hdbscan_model.condensed_tree_.to_numpy())
     before = float(np.mean(labels < 0))
     if options.place_outliers and (labels >= 0).any():
         labels = place_outliers(labels, vectors, options.assign_threshold)
@@ -168,6 +172,23 @@ def _bertopic(count: int, options: FitOptions) -> Any:  # BERTopic is untyped
         ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
         calculate_probabilities=False,
     )
+
+
+def _keep_capped_leaves(labels: np.ndarray, tree: np.ndarray) -> np.ndarray:
+    """``labels`` with each cluster of HDBSCAN's condensed ``tree`` that has no sub-clusters and whose
+    points are all outliers made a topic of its own. Excess of mass selects such a leaf unless an ancestor
+    wins, whose label its points then take; all of them outliers means the size cap refused it. The root
+    stays as HDBSCAN leaves it (a window that is one blob has no topics)."""
+    kept, points = labels.copy(), len(labels)
+    if not len(tree):
+        return kept
+    parents = {int(node) for node in tree["parent"]} - {int(tree["parent"].min())}
+    with_subclusters = {int(node) for node in tree["parent"][tree["child"] >= points]}
+    for leaf in sorted(parents - with_subclusters):
+        members = tree["child"][(tree["parent"] == leaf) & (tree["child"] < points)]
+        if len(members) and (kept[members] < 0).all():
+            kept[members] = kept.max() + 1
+    return kept
 
 
 def _placeholder_words(text: str) -> list[str]:

@@ -61,6 +61,26 @@ def test_a_fit_finds_the_topics_and_is_deterministic() -> None:
     assert "battery, lithium, cells" in labels or any("battery" in label for label in labels)
 
 
+def test_a_cluster_over_the_size_cap_with_no_sub_clusters_stays_a_topic() -> None:
+    """HDBSCAN's size cap refuses a cluster that cannot be divided, and its points all become outliers:
+    the week's biggest story would vanish. It is kept whole; true outliers stay outliers."""
+    from hdbscan import HDBSCAN
+
+    from nlp.topics import _keep_capped_leaves
+
+    def grid(side: int, x: float, y: float) -> np.ndarray:  # even density: no sub-clusters
+        xs, ys = np.meshgrid(np.arange(side), np.arange(side))
+        return np.column_stack([xs.ravel(), ys.ravel()]) * 0.01 + (x, y)
+
+    big, small = grid(8, 0, 0), [grid(4, 5.0 * k, 5) for k in (1, 2, 3)]
+    lonely = np.array([[20.0, -20.0], [-20.0, 20.0], [30.0, 30.0]])
+    model = HDBSCAN(min_cluster_size=8, max_cluster_size=30).fit(np.vstack([big, *small, lonely]))
+    assert (model.labels_[:64] < 0).all()  # what the library does
+    kept = _keep_capped_leaves(model.labels_, model.condensed_tree_.to_numpy())
+    assert len(set(kept[:64])) == 1 and kept[0] not in set(model.labels_)
+    assert (kept[64:112] == model.labels_[64:112]).all() and (kept[112:] < 0).all()
+
+
 def test_too_few_stories_make_no_topics() -> None:
     docs, vectors = blobs(per_topic=4)
     fit = fit_topics(docs[:10], vectors[:10], FitOptions())
