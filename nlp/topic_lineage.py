@@ -5,8 +5,9 @@ BERTopic numbers a fit's topics by size, so ids reshuffle on every refit (BERTop
 matched to the known topics instead, one to one (Hungarian assignment), by what they share:
 
 - **stories** still in the window: the overlap of a known topic's stories with a new topic's, over
-  the stories both fits saw (a Jaccard index); a daily refit over a 7-day window shares 6/7 of its
-  stories with the day before, so this decides almost every match;
+  the stories both fits saw (a Jaccard index), by the new topic that took the most of them only; a daily
+  refit over a 7-day window shares 6/7 of its stories with the day before, so this decides almost every
+  match;
 - **meaning**, for a known topic with no stories left in the window (a dormant one coming back):
   centroid cosine at or above the model's calibrated value *and* keyword overlap.
 
@@ -110,7 +111,10 @@ def match_topics(
     """Ids for ``fresh`` topics and the lineage events relative to ``known`` (``dormant``: ids not active
     before this fit, so that a match says ``revived``); new ids count up from ``next_id``."""
     flows = _Flows(known, fresh, related_cosine)
-    score = np.where(flows.overlap >= MATCH_OVERLAP, flows.overlap, 0.0)
+    # A known topic's id goes where most of its stories went: a topic that took only the minority of them
+    # (a burst that first sat in a fading topic, whose stories then went elsewhere) does not inherit it.
+    most = flows.shared >= flows.shared.max(axis=1, initial=0.0, keepdims=True)
+    score = np.where((flows.overlap >= MATCH_OVERLAP) & most, flows.overlap, 0.0)
     for row, topic in enumerate(known):
         if flows.carried[row] == 0 and meaning_cosine is not None:
             score[row] = [_by_meaning(topic, other, meaning_cosine) for other in fresh]

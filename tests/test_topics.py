@@ -179,6 +179,18 @@ def test_a_topic_merges_into_the_one_its_stories_went_to_not_every_branch_of_its
     assert matching.merged_into == {1: 2}
 
 
+def test_an_id_goes_where_most_of_its_stories_went() -> None:
+    """A burst's first five stories sat in a fading topic; then most of that topic's stories joined
+    another, and the burst grew into a topic of its own: the burst is new, not the fading topic's heir."""
+    fading = Known(8, frozenset(names(range(9), "f") + names(range(5), "b")), np.ones(4), frozenset())
+    old = [fading, known(10, range(40), "c")]
+    new = [fresh(names(range(40), "c") + names(range(7), "f")), fresh(names(range(20), "b"))]
+    matching = match_topics(old, new, next_id=11, meaning_cosine=None)
+    assert matching.ids == [10, 11] and matching.merged_into == {8: 10}
+    kinds = [(e.kind, e.parents, e.children) for e in matching.events]
+    assert kinds == [("merge", (8, 10), (10,)), ("new", (), (11,))]
+
+
 def test_a_fading_topic_absorbed_by_an_unrelated_neighbour_is_dormant_not_merged() -> None:
     """The last six port-strike stories fall into the wheat topic: the fit's centroid leans towards them
     (cosine 0.75, above the bar of 0.7), but what the topic holds besides them is wheat (0.6)."""
