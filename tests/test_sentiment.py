@@ -244,6 +244,13 @@ def test_risk_terms_match_like_aliases_in_clauses_that_name_the_watchlist() -> N
         ("NovaMart workers plan two strikes in May.", ["strikes"]),
         ("NovaMart strikes deal with ParcelPeak.", []),
         ("NovaMart hopes to strike a similar agreement.", []),
+        ("NovaMart wants to strike a balance between price and service.", []),
+        ("NovaMart FC won with a 25-yard strike in the 89th minute.", []),
+        ("NovaMart United's striker saw his strike hit the crossbar.", []),
+        ("NovaMart staff strike after the referee of the pay talks quit.", ["strike"]),
+        ("The goalkeeper at NovaMart's stadium shop joined the union strike.", ["strike"]),
+        ("Smith was recalled to the NovaMart squad for the cup final.", []),
+        ("An England recall beckons for NovaMart's captain.", []),
         ("NovaMart recalled 120,000 power banks.", ["recalled"]),
         ("NovaMart is to recall all units; the recall costs $2m.", ["recall"]),
         ("NovaMart's founder recalled how the shop began.", []),
@@ -259,8 +266,8 @@ def test_risk_terms_match_like_aliases_in_clauses_that_name_the_watchlist() -> N
     ],
 )
 def test_ambiguous_risk_terms_count_only_in_their_adverse_sense(sentence: str, found: list[str]) -> None:
-    """The penalty "fine", not the adjective; a "strike" that is a walkout, not a deal; a "recall" of
-    products, not of memories; 曝光 of wrongdoing, not of a new product; 泄露 of data, not of a phone's
+    """The penalty "fine", not the adjective; a "strike" that is a walkout, not a deal or a shot at goal;
+    a "recall" of products, not of memories or of a player; 曝光 of wrongdoing, not of a new product; 泄露 of data, not of a phone's
     specifications; 调查 an investigation, not a survey."""
     mentions, _ = WatchlistMatcher([NOVAMART]).match("", sentence)
     item = make_item("a", sentence, WHEN, title="", mentions=tuple(mentions))
