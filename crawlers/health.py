@@ -9,6 +9,7 @@ from itertools import takewhile
 from statistics import median
 from typing import Literal
 
+from config.wording import Templates
 from crawlers.records import SourceReport
 from crawlers.state import CrawlState
 
@@ -23,28 +24,46 @@ class SourceHealth:
     reason: str
 
 
+REASONS = Templates(
+    {
+        "no_runs": "no runs yet",
+        "first_run_failed": "never worked: its first run failed ({errors})",
+        "all_runs_failed": "never worked: all {n} runs failed ({errors})",
+        "failing": "failed {n} runs in a row (last: {errors})",
+        "last_failed": "last run failed ({errors}); broken after {n} such",
+        "new": "{new} new",
+        "listed_nothing": "answered but listed nothing (usually {usual} entries)",
+        "quiet": "reachable; {new} new (usually {usual})",
+        "new_usually": "{new} new (usually {usual})",
+    }
+)
+"""Why a source has its health, as stored and shown in English; ``REASONS.parts`` reads one back for
+another language's wording (``digests.labels``)."""
+
+
 def assess(runs: list[SourceReport], broken_after: int) -> SourceHealth:
     """Health of a source from its ``runs``, newest first (the run just made included)."""
     if not runs:
-        return SourceHealth("ok", "no runs yet")
+        return SourceHealth("ok", REASONS["no_runs"])
     latest = runs[0]
+    errors = _reasons(latest)
     failures = next((i for i, run in enumerate(runs) if run.listing_ok), len(runs))
     if failures == len(runs):
-        runs_word = "its first run" if failures == 1 else f"all {failures} runs"
-        return SourceHealth("broken", f"never worked: {runs_word} failed ({_reasons(latest)})")
+        key = "first_run_failed" if failures == 1 else "all_runs_failed"
+        return SourceHealth("broken", REASONS[key].format(n=failures, errors=errors))
     if failures >= broken_after:
-        return SourceHealth("broken", f"failed {failures} runs in a row (last: {_reasons(latest)})")
+        return SourceHealth("broken", REASONS["failing"].format(n=failures, errors=errors))
     if failures:
-        return SourceHealth("ok", f"last run failed ({_reasons(latest)}); broken after {broken_after} such")
+        return SourceHealth("ok", REASONS["last_failed"].format(n=broken_after, errors=errors))
     earlier = [run for run in runs[1:] if run.listing_ok and "not_modified" not in run.skipped][:10]
     if len(earlier) < MIN_HISTORY:
-        return SourceHealth("ok", f"{latest.new} new")
+        return SourceHealth("ok", REASONS["new"].format(new=latest.new))
     usual_listed, usual_new = median(r.listed for r in earlier), median(r.new for r in earlier)
     if latest.listed == 0 and "not_modified" not in latest.skipped and usual_listed > 0:
-        return SourceHealth("broken", f"answered but listed nothing (usually {usual_listed:g} entries)")
+        return SourceHealth("broken", REASONS["listed_nothing"].format(usual=f"{usual_listed:g}"))
     if usual_new >= 2 and latest.new * 4 <= usual_new:
-        return SourceHealth("quiet", f"reachable; {latest.new} new (usually {usual_new:g})")
-    return SourceHealth("ok", f"{latest.new} new (usually {usual_new:g})")
+        return SourceHealth("quiet", REASONS["quiet"].format(new=latest.new, usual=f"{usual_new:g}"))
+    return SourceHealth("ok", REASONS["new_usually"].format(new=latest.new, usual=f"{usual_new:g}"))
 
 
 def failing_since(runs: list[tuple[datetime, SourceReport]]) -> datetime | None:
@@ -66,9 +85,13 @@ FIXES = {
 """What to do about a reason, said with it."""
 
 
+NO_ANSWER = "no answer"
+ERROR_SEPARATOR = ", "
+
+
 def _reasons(report: SourceReport) -> str:
     reasons = sorted(report.errors)
-    return ", ".join(f"{r}: {FIXES[r]}" if r in FIXES else r for r in reasons) or "no answer"
+    return ERROR_SEPARATOR.join(f"{r}: {FIXES[r]}" if r in FIXES else r for r in reasons) or NO_ANSWER
 
 
 def health_after(

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from crawlers.health import ERROR_SEPARATOR, FIXES, NO_ANSWER
+from crawlers.health import REASONS as HEALTH_REASONS
 from nlp.risk import reason_parts
 
 LABELS: dict[str, dict[str, str]] = {
@@ -89,6 +91,16 @@ LABELS: dict[str, dict[str, str]] = {
         "health": "信源状态",
         "health_ok": "所有信源运行正常。",
         "broken_since": "自 {when} 起失效",
+        "why_no_runs": "尚未运行", "why_first_run_failed": "从未成功：首次运行失败（{errors}）",
+        "why_all_runs_failed": "从未成功：{n} 次运行全部失败（{errors}）",
+        "why_failing": "连续 {n} 次运行失败（最近一次：{errors}）",
+        "why_last_failed": "上次运行失败（{errors}）；连续 {n} 次失败即判为失效",
+        "why_new": "新增 {new} 条", "why_new_usually": "新增 {new} 条（通常 {usual} 条）",
+        "why_listed_nothing": "有响应但列表为空（通常 {usual} 条）",
+        "why_quiet": "可访问；新增 {new} 条（通常 {usual} 条）",
+        "fix_blocked_address": "该地址为内网或回环地址；可在 crawl.allow_private 中放行",
+        "fix_robots": "robots.txt 禁止抓取", "fix_connection_failed": "该地址无响应",
+        "no_answer": "无响应",
         "broken": "失效", "quiet": "较平时安静（可访问，内容偏少）",
         "changes": "自上期简报（{day}）以来的变化",
         "changes_none": "所列事件无变化。",
@@ -133,6 +145,27 @@ class Labels:
         parts = reason_parts(reason)
         key = f"reason_{parts[0]}" if parts else ""
         return self.words[key].format(**parts[1]) if parts and key in self.words else reason
+
+    def health(self, reason: str) -> str:
+        """A source's health reason (written in English, :data:`crawlers.health.REASONS`) in the team's
+        language, its error codes as they are and what to do about them in words; as written where the
+        language has no wording for it."""
+        parts = HEALTH_REASONS.parts(reason)
+        key = f"why_{parts[0]}" if parts else ""
+        if not parts or key not in self.words:
+            return reason
+        values = parts[1]
+        if "errors" in values:
+            values["errors"] = ERROR_SEPARATOR.join(map(self._error, values["errors"].split(ERROR_SEPARATOR)))
+        return self.words[key].format(**values)
+
+    def _error(self, error: str) -> str:
+        code = error.split(": ", 1)[0]
+        if error == NO_ANSWER:
+            return self.words.get("no_answer", error)
+        return (
+            f"{code}: {self.words[f'fix_{code}']}" if f"fix_{code}" in self.words and code in FIXES else error
+        )
 
     def language(self, code: str) -> str:
         """A language's name (``Chinese``, ``中文``); the code itself where there is none."""

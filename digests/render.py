@@ -223,7 +223,7 @@ def source_lines(digest: Digest, labels: Labels) -> list[str]:
         state = (
             labels("broken_since", when=_stamp(line.since, digest)) if line.since else labels.word(line.state)
         )
-        lines.append(f"{line.name}: {state} ({line.reason})")
+        lines.append(f"{line.name}: {state} ({labels.health(line.reason)})")
     return lines
 
 

@@ -9,11 +9,11 @@ docs/risk.md; :class:`config.settings.RiskSettings` holds every number.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from config.settings import Entity, RiskSettings, Watchlist
+from config.wording import Templates
 from nlp.normalize import fold
 from nlp.records import RISK_LEVELS, EntitySentiment, Item, Mention, Risk, RiskLevel, Sentiment
 from nlp.risk_senses import SENSE_EXCLUDE, in_risk_sense
@@ -43,20 +43,18 @@ DEFAULT_EXCLUDE = [
     "strike a deal", "strike a balance", "strike price", "lucky strike", "default setting",
     "default settings", "by default", "recall election", "调查问卷", "问卷调查", "市场调查",
 ]  # fmt: skip
-REASONS: dict[str, str] = {
-    "title_term": "`{term}` in the title",
-    "body_term": "`{term}` in the text",
-    "more_term": "1 more risk term ({terms})",
-    "more_terms": "{n} more risk terms ({terms})",
-    "negative": "negative toward {entity} ({confidence})",
-    "reach": "{sites} sites within {hours} hours",
-}
+REASONS = Templates(
+    {
+        "title_term": "`{term}` in the title",
+        "body_term": "`{term}` in the text",
+        "more_term": "1 more risk term ({terms})",
+        "more_terms": "{n} more risk terms ({terms})",
+        "negative": "negative toward {entity} ({confidence})",
+        "reach": "{sites} sites within {hours} hours",
+    }
+)
 """A risk's reasons, as stored and shown in English; :func:`reason_parts` reads one back for another
 language's wording (``digests.labels``, the search page)."""
-_REASON_PATTERNS = {
-    key: re.compile("^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>.+)", re.escape(template)) + "$")
-    for key, template in REASONS.items()
-}
 EXCLUDE_WINDOW = 12
 STRONG_NEGATIVE = 0.8
 
@@ -173,11 +171,7 @@ def _watchlist_points(
 def reason_parts(reason: str) -> tuple[str, dict[str, str]] | None:
     """The template of :data:`REASONS` that ``reason`` was written with, and its values; None for a reason
     written otherwise (shown as it is)."""
-    for key, pattern in _REASON_PATTERNS.items():
-        found = pattern.match(reason)
-        if found:
-            return key, found.groupdict()
-    return None
+    return REASONS.parts(reason)
 
 
 def _most_negative(sentiments: list[EntitySentiment], watchlist: str) -> EntitySentiment | None:

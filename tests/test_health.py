@@ -123,3 +123,29 @@ def test_crawl_command_shows_health(tmp_path: Path) -> None:
         done = CliRunner().invoke(app, ["crawl", "--config", str(config)], env={"COLUMNS": "200"})
     assert done.exit_code == 0, done.output
     assert "broken" in done.output and "http_404" in done.output
+
+
+def test_a_chinese_digest_says_every_health_reason_in_chinese_keeping_codes_and_settings() -> None:
+    from digests.labels import Labels
+
+    blocked = run(ok=False, errors={"blocked_address": 1, "http_503": 2})
+    histories = [
+        [],
+        [blocked],
+        [blocked, blocked],
+        [blocked, blocked, blocked, run()],
+        [run(ok=False), run(), run(), run()],
+        [run()],
+        [run(listed=0, new=0), run(), run(), run()],
+        [run(new=1), run(new=8), run(new=8), run(new=8)],
+        [run(new=6), run(), run(), run()],
+    ]
+    reasons = [assess(history, broken_after=3).reason for history in histories]
+    chinese = [Labels("zh").health(reason) for reason in reasons]
+    assert len(set(chinese)) == len(histories)
+    for reason, said in zip(reasons, chinese, strict=True):
+        assert said != reason and not any(word in said for word in ("runs", "new", "usually", "failed")), said
+        assert Labels("en").health(reason) == reason
+    assert "blocked_address: 该地址为内网或回环地址；可在 crawl.allow_private 中放行, http_503" in chinese[1]
+    assert chinese[4] == "上次运行失败（无响应）；连续 3 次失败即判为失效"
+    assert Labels("zh").health("written some other way") == "written some other way"

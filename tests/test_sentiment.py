@@ -277,7 +277,7 @@ def test_ambiguous_risk_terms_count_only_in_their_adverse_sense(sentence: str, f
 def test_every_risk_reason_reads_back_for_another_languages_wording() -> None:
     values = {"term": "召回", "terms": "fine, recall", "n": "2", "entity": "Safety (EU) rules",
               "confidence": "0.86", "sites": "6", "hours": "3"}  # fmt: skip
-    for key, template in REASONS.items():
+    for key, template in REASONS.templates.items():
         used = {name: values[name] for name in re.findall(r"{(\w+)}", template)}
         assert reason_parts(template.format(**used)) == (key, used)
     assert reason_parts("written some other way") is None
