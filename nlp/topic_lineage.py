@@ -170,6 +170,21 @@ class _Flows:
         self.related = (
             cosines >= related_cosine if related_cosine is not None else np.ones_like(cosines, bool)
         )
+        self.fresh_related = self.related.copy()
+        """For fresh stories: the known topic is one of the two nearest to what it sent (coverage between
+        two threads draws on both, not on a third whose centroid a few strays pulled closer)."""
+        if related_cosine is not None and known:
+            centroids = np.vstack([k.centroid for k in known])
+            for row, col in zip(*np.nonzero(self.new), strict=True):
+                sent = [
+                    fresh[col].vectors[s]
+                    for s in known[row].fresh & fresh[col].stories
+                    if s in fresh[col].vectors
+                ]
+                if sent:
+                    mean = np.mean(sent, axis=0)
+                    nearest = np.argsort(-(centroids @ mean))[:2]
+                    self.fresh_related[row, col] &= row in nearest
         self.related_rest = self.related.copy()
         """For carried stories that joined another topic than their own continuation: related to the rest
         of that topic (a fading topic's last stories that a neighbour absorbed make no merge)."""
@@ -197,7 +212,7 @@ class _Flows:
             for c in range(shared.shape[1])
             if self._took(row, c, shared, carried_total, self.related if c == own else self.related_rest)
         }
-        fresh = {c for c in range(new.shape[1]) if self._took(row, c, new, new_total, self.related)}
+        fresh = {c for c in range(new.shape[1]) if self._took(row, c, new, new_total, self.fresh_related)}
         ended_in = carried - {own}
         return ended_in if ended_in else carried | fresh
 

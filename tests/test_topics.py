@@ -161,6 +161,23 @@ def test_a_thread_that_lives_on_still_merges_by_its_fresh_coverage() -> None:
     assert [(e.kind, e.parents, e.children) for e in matching.events] == [("merge", (1, 2), (1,))]
 
 
+def test_coverage_between_two_threads_draws_on_those_two_not_on_a_third_nearby() -> None:
+    """Four new stories sit between threads A and B; C is related to them too, but further than both."""
+    axes = {"a": [1.0, 0.0, 0.0], "b": [0.0, 1.0, 0.0], "c": [0.6, 0.3, 0.742]}
+    between = np.array([0.72, 0.69, 0.05]) / np.linalg.norm([0.72, 0.69, 0.05])
+    orphans = frozenset(names(range(4), "o"))
+    old = [
+        Known(n, frozenset(names(range(10), key)), np.array(axes[key]), frozenset(), orphans)
+        for n, key in enumerate("abc", start=1)
+    ]
+    vectors = {**{s: np.array(axes["a"]) for s in names(range(10), "a")}, **{s: between for s in orphans}}
+    mean = np.mean(list(vectors.values()), axis=0)
+    joined = Fresh(frozenset(vectors), mean / np.linalg.norm(mean), frozenset(), vectors)
+    new = [joined, *(Fresh(frozenset(names(range(10), k)), np.array(axes[k]), frozenset()) for k in "bc")]
+    matching = match_topics(old, new, next_id=4, meaning_cosine=None, related_cosine=0.1)
+    assert [(e.kind, e.parents, e.children) for e in matching.events] == [("merge", (1, 2), (1,))]
+
+
 def test_a_topic_merges_into_the_one_its_stories_went_to_not_every_branch_of_its_coverage() -> None:
     """A split's parent whose old stories went to one branch, while what is new near it went to the
     other: it merged into the first only."""
