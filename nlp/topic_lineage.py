@@ -170,21 +170,9 @@ class _Flows:
         self.related = (
             cosines >= related_cosine if related_cosine is not None else np.ones_like(cosines, bool)
         )
-        self.fresh_related = self.related.copy()
+        self.fresh_related = self.related & _nearest_senders(known, fresh, self.new)
         """For fresh stories: the known topic is one of the two nearest to what it sent (coverage between
         two threads draws on both, not on a third whose centroid a few strays pulled closer)."""
-        if related_cosine is not None and known:
-            centroids = np.vstack([k.centroid for k in known])
-            for row, col in zip(*np.nonzero(self.new), strict=True):
-                sent = [
-                    fresh[col].vectors[s]
-                    for s in known[row].fresh & fresh[col].stories
-                    if s in fresh[col].vectors
-                ]
-                if sent:
-                    mean = np.mean(sent, axis=0)
-                    nearest = np.argsort(-(centroids @ mean))[:2]
-                    self.fresh_related[row, col] &= row in nearest
         self.related_rest = self.related.copy()
         """For carried stories that joined another topic than their own continuation: related to the rest
         of that topic (a fading topic's last stories that a neighbour absorbed make no merge)."""
@@ -245,6 +233,22 @@ class _Flows:
             if len([c for c in cols if c != own]) >= 2 and kept < MERGE_SHARE * totals[row]:
                 return cols
         return []
+
+
+def _nearest_senders(known: Sequence[Known], fresh: Sequence[Fresh], new: np.ndarray) -> np.ndarray:
+    """Per known topic and new topic: whether the known topic is one of the two nearest to the mean of the
+    fresh stories it sent there (true where their vectors are not known)."""
+    nearest = np.ones_like(new, dtype=bool)
+    if not known:
+        return nearest
+    centroids = np.vstack([topic.centroid for topic in known])
+    for row, col in zip(*np.nonzero(new), strict=True):
+        sent = [
+            fresh[col].vectors[s] for s in known[row].fresh & fresh[col].stories if s in fresh[col].vectors
+        ]
+        if sent:
+            nearest[row, col] = row in np.argsort(-(centroids @ np.mean(sent, axis=0)))[:2]
+    return nearest
 
 
 def _counts(left: Sequence[frozenset[str]], right: Sequence[frozenset[str]]) -> np.ndarray:
