@@ -13,6 +13,7 @@ from typing import Any
 
 from config.alert_settings import AlertRule
 from config.settings import Settings
+from config.wording import Templates
 from crawlers.health import assess, failing_since
 from crawlers.records import SourceReport
 from digests.alert_store import Candidate, Evidence
@@ -20,6 +21,29 @@ from digests.anomaly import SpikeSettings, detect_episodes
 from index.base import Index, SearchRequest, risk_at_least
 from nlp.stories import Story, StoryStore
 from nlp.topic_state import TopicState
+
+WORDING = Templates(
+    {
+        "title_volume": "{watchlist}: coverage {kind}",
+        "title_risk": "{watchlist}: {level} risk · {story}",
+        "title_negative": "{watchlist}: coverage turned negative",
+        "title_source": "source {source} is broken",
+        "title_topic": "emerging topic: {label}",
+        "reason_volume_hour": "{count} new stories in the hour to {until} UTC, usually {baseline} "
+        "({score} sd, {what} than usual)",
+        "reason_volume_hours": "{count} new stories in the {hours} hours to {until} UTC, usually "
+        "{baseline} ({score} sd, {what} than usual)",
+        "reason_risk_episode": "{n} risky stories since {since} UTC; the riskiest: {reasons}",
+        "reason_risk_sites": "risk terms on {sites} sites",
+        "reason_negative": "{negative} of {total} items in the last 24 hours are negative toward it "
+        "({share}), against {before} over the six days before",
+        "reason_topic": "{trend} and a strong signal on {day} ({stories} stories)",
+    }
+)
+"""Alerts' titles and reasons, as stored and shown in English; ``WORDING.parts`` reads one back for a
+team's language (``digests.labels``). A risk alert's reasons are the risk's own (:data:`nlp.risk.REASONS`),
+joined by ``"; "``; a broken source's are its health's (:data:`crawlers.health.REASONS`)."""
+RISK_REASON_SEPARATOR = "; "
 
 PAGE = 500
 RECENT = timedelta(hours=24)
@@ -96,16 +120,20 @@ def volume(rule: AlertRule, world: World) -> list[Candidate]:
                 str(doc["story_id"]) for doc in _docs(world.index, replace(new_stories, since=detection.at))
             ]
             evidence, figures = _reach(world.stories, episode)
-            what = "more" if detection.kind == "spike" else "fewer"
-            span = "hour" if detection.window <= HOUR else f"{detection.window / HOUR:g} hours"
-            reason = (
-                f"{detection.count:g} new stories in the {span} to {detection.at + HOUR:%Y-%m-%d %H:%M} UTC, "
-                f"usually {detection.baseline:g} ({detection.score:+.1f} sd, {what} than usual)"
+            one_hour = detection.window <= HOUR
+            reason = WORDING["reason_volume_hour" if one_hour else "reason_volume_hours"].format(
+                count=f"{detection.count:g}",
+                hours=f"{detection.window / HOUR:g}",
+                until=f"{detection.at + HOUR:%Y-%m-%d %H:%M}",
+                baseline=f"{detection.baseline:g}",
+                score=f"{detection.score:+.1f}",
+                what="more" if detection.kind == "spike" else "fewer",
             )
+            title = WORDING["title_volume"].format(watchlist=_title(world, watchlist), kind=detection.kind)
             found.append(Candidate(
                 key=f"{rule.name}/{watchlist}/{detection.at:%Y%m%dT%H}", rule=rule.name, kind="volume",
                 severity=rule.severity, subject=watchlist, reason=reason, first_seen=detection.at,
-                title=f"{_title(world, watchlist)}: coverage {detection.kind}", evidence=evidence,
+                title=title, evidence=evidence,
                 figures={"stories": len(episode), **figures}, episodes=f"{rule.name}/{watchlist}",
             ))  # fmt: skip
     return found
@@ -171,14 +199,18 @@ def _risk_candidate(rule: AlertRule, world: World, watchlist: str, episode: list
     level = str(riskiest.get("risk"))
     evidence, figures = _reach(world.stories, [r.story_id for r in episode])
     sites = figures["sites"]
-    reason = "; ".join(riskiest.get("risk_reasons", [])) or f"risk terms on {sites} sites"
+    reasons = RISK_REASON_SEPARATOR.join(riskiest.get("risk_reasons", []))
+    reason = reasons or WORDING["reason_risk_sites"].format(sites=sites)
     if len(episode) > 1:
-        since = f"{episode[0].first_seen:%Y-%m-%d %H:%M} UTC"
-        reason = f"{len(episode)} risky stories since {since}; the riskiest: {reason}"
+        since = f"{episode[0].first_seen:%Y-%m-%d %H:%M}"
+        reason = WORDING["reason_risk_episode"].format(n=len(episode), since=since, reasons=reason)
+    title = WORDING["title_risk"].format(
+        watchlist=_title(world, watchlist), level=level, story=riskiest["title"]
+    )
     return Candidate(
         key=f"{rule.name}/{watchlist}/{episode[0].story_id}", rule=rule.name, kind="risk",
         severity="critical" if level == "critical" else rule.severity, subject=watchlist,
-        title=f"{_title(world, watchlist)}: {level} risk · {riskiest['title']}", reason=reason,
+        title=title, reason=reason,
         first_seen=episode[0].first_seen, last_seen=episode[-1].first_seen, evidence=evidence,
         figures={"risk_points": int(riskiest.get("risk_points", 0)), "stories": len(episode), **figures},
         episodes=f"{rule.name}/{watchlist}",
@@ -201,9 +233,10 @@ def negative_turn(rule: AlertRule, world: World) -> list[Candidate]:
         found.append(Candidate(
             key=f"{rule.name}/{watchlist}/{world.now:%Y%m%d}", rule=rule.name, kind="negative_turn",
             severity=rule.severity, subject=watchlist,
-            title=f"{_title(world, watchlist)}: coverage turned negative",
-            reason=f"{negative} of {total} items in the last 24 hours are negative toward it "
-            f"({negative / total:.0%}), against {before:.0%} over the six days before",
+            title=WORDING["title_negative"].format(watchlist=_title(world, watchlist)),
+            reason=WORDING["reason_negative"].format(
+                negative=negative, total=total, share=f"{negative / total:.0%}", before=f"{before:.0%}"
+            ),
             first_seen=world.now - RECENT, figures={"negative": negative},
             episodes=f"{rule.name}/{watchlist}",
         ))  # fmt: skip
@@ -223,7 +256,8 @@ def source_broken(rule: AlertRule, world: World) -> list[Candidate]:
         since = since or world.now
         found.append(Candidate(
             key=f"{rule.name}/{source.name}/{since:%Y%m%dT%H%M}", rule=rule.name, kind="source_broken",
-            severity=rule.severity, subject=source.name, title=f"source {source.name} is broken",
+            severity=rule.severity, subject=source.name,
+            title=WORDING["title_source"].format(source=source.name),
             reason=health.reason, first_seen=since, episodes=f"{rule.name}/{source.name}",
         ))  # fmt: skip
     return found
@@ -249,8 +283,10 @@ def emerging_topic(rule: AlertRule, world: World) -> list[Candidate]:
         stories, items = (figures.stories, figures.items) if figures else (0, 0)
         found.append(Candidate(
             key=f"{rule.name}/topic-{topic.id}", rule=rule.name, kind="emerging_topic",
-            severity=rule.severity, subject=f"topic-{topic.id}", title=f"emerging topic: {topic.label}",
-            reason=f"{signal.trend} and a strong signal on {day} ({stories} stories)", first_seen=world.now,
+            severity=rule.severity, subject=f"topic-{topic.id}",
+            title=WORDING["title_topic"].format(label=topic.label),
+            reason=WORDING["reason_topic"].format(trend=signal.trend, day=day, stories=stories),
+            first_seen=world.now,
             evidence=(Evidence(f"topic-{topic.id}", topic.title),),
             figures={"stories": stories, "items": items},
         ))  # fmt: skip

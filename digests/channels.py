@@ -18,6 +18,7 @@ from urllib.parse import quote_plus
 import httpx
 
 from config.alert_settings import AlertChannel
+from digests.labels import Labels
 from digests.outbox import DeliveryError, Envelope
 
 SIGNATURE_HEADER = "X-OpinionWatch-Signature"
@@ -25,12 +26,15 @@ TIMEOUT_S = 10.0
 
 
 def alert_text(alert: dict[str, Any]) -> tuple[str, str]:
-    """A title and a Markdown body: severity, title, reason, when, and the evidence with links."""
-    update = f" (update {alert['version'] - 1})" if alert["version"] > 1 else ""
-    title = f"[{alert['severity'].upper()}] {alert['title']}{update}"
-    lines = [f"**{title}**", alert["reason"], f"first seen {alert['first_seen']} · alert #{alert['id']}"]
+    """A title and a Markdown body: severity, title, reason, when, and the evidence with links; in the
+    language of the team it goes to (``language``, English where absent)."""
+    labels = Labels(alert.get("language", "en"))
+    update = labels("alert_update", n=alert["version"] - 1) if alert["version"] > 1 else ""
+    title = f"[{alert['severity'].upper()}] {labels.alert(alert['title'])}{update}"
+    seen = labels("alert_seen", when=alert["first_seen"], id=alert["id"])
+    lines = [f"**{title}**", labels.alert(alert["reason"]), seen]
     for item in alert["evidence"]:
-        reach = f" ({item['items']} items, {item['sites']} sites)" if item["sites"] else ""
+        reach = labels("alert_reach", items=item["items"], sites=item["sites"]) if item["sites"] else ""
         lines.append(
             f"- [{item['title']}]({item['url']}){reach}" if item["url"] else f"- {item['title']}{reach}"
         )

@@ -7,6 +7,8 @@ from typing import Any
 
 from crawlers.health import ERROR_SEPARATOR, FIXES, NO_ANSWER
 from crawlers.health import REASONS as HEALTH_REASONS
+from digests.alert_rules import RISK_REASON_SEPARATOR
+from digests.alert_rules import WORDING as ALERT_WORDING
 from nlp.risk import reason_parts
 
 LABELS: dict[str, dict[str, str]] = {
@@ -52,6 +54,8 @@ LABELS: dict[str, dict[str, str]] = {
         "change_new": "new", "change_grew": "grew from {before} to {after} sites",
         "change_riskier": "risk rose from {before} to {after}", "change_negative": "turned negative",
         "dropped": "{n} stories of the last digest are not in this one.",
+        "alert_update": " (update {n})", "alert_seen": "first seen {when} · alert #{id}",
+        "alert_reach": " ({items} items, {sites} sites)", "alert_subject": "OpinionWatch alert: {title}",
     },
     "zh": {
         "title": "OpinionWatch 每日舆情简报",
@@ -101,6 +105,22 @@ LABELS: dict[str, dict[str, str]] = {
         "fix_blocked_address": "该地址为内网或回环地址；可在 crawl.allow_private 中放行",
         "fix_robots": "robots.txt 禁止抓取", "fix_connection_failed": "该地址无响应",
         "no_answer": "无响应",
+        "alert_update": "（第 {n} 次更新）", "alert_seen": "首次发现 {when} · 告警 #{id}",
+        "alert_reach": "（{items} 条，{sites} 个网站）", "alert_subject": "OpinionWatch 告警：{title}",
+        "alert_title_volume": "{watchlist}：报道量{kind}",
+        "alert_title_risk": "{watchlist}：{level}风险 · {story}",
+        "alert_title_negative": "{watchlist}：报道转为负面", "alert_title_source": "信源 {source} 失效",
+        "alert_title_topic": "新兴话题：{label}",
+        "alert_reason_volume_hour": "截至 {until} UTC 的 1 小时内新增 {count} 个事件，通常 {baseline} 个"
+        "（{score} 个标准差，{what}于平时）",
+        "alert_reason_volume_hours": "截至 {until} UTC 的 {hours} 小时内新增 {count} 个事件，"
+        "通常 {baseline} 个（{score} 个标准差，{what}于平时）",
+        "alert_reason_risk_episode": "自 {since} UTC 起 {n} 个风险事件；风险最高的：{reasons}",
+        "alert_reason_risk_sites": "{sites} 个网站出现风险词",
+        "alert_reason_negative": "过去 24 小时 {total} 条内容中 {negative} 条对其负面（{share}），"
+        "此前六天为 {before}",
+        "alert_reason_topic": "{day} {trend}，信号强（{stories} 个事件）",
+        "spike": "激增", "dip": "骤降", "more": "多", "fewer": "少",
         "broken": "失效", "quiet": "较平时安静（可访问，内容偏少）",
         "changes": "自上期简报（{day}）以来的变化",
         "changes_none": "所列事件无变化。",
@@ -123,6 +143,10 @@ LANGUAGE_NAMES: dict[str, dict[str, str]] = {
     },
 }  # fmt: skip
 """A language's name (its ISO 639-1 code) in each digest language."""
+
+
+WORDED = ("kind", "what", "level", "trend")
+"""Values of an alert's wording that are words of ours (``spike``, ``high``, ``new``), not names or titles."""
 
 
 class Labels:
@@ -158,6 +182,23 @@ class Labels:
         if "errors" in values:
             values["errors"] = ERROR_SEPARATOR.join(map(self._error, values["errors"].split(ERROR_SEPARATOR)))
         return self.words[key].format(**values)
+
+    def alert(self, text: str) -> str:
+        """An alert's title or reason (written in English, :data:`digests.alert_rules.WORDING`) in the
+        team's language: its words (levels, trends) and the risk and health reasons in it too; names,
+        titles and figures as they are. As written where the language has no wording for it."""
+        parts = ALERT_WORDING.parts(text)
+        key = f"alert_{parts[0]}" if parts else ""
+        if not parts or key not in self.words:
+            return self.health(text)  # a broken source's reason is its health's
+        values = {name: self.word(v) if name in WORDED else v for name, v in parts[1].items()}
+        if "reasons" in values:
+            values["reasons"] = self.risk_reasons(parts[1]["reasons"])
+        return self.words[key].format(**values)
+
+    def risk_reasons(self, reasons: str) -> str:
+        """Risk reasons joined as a risk alert joins them, each in the team's language."""
+        return RISK_REASON_SEPARATOR.join(map(self.reason, reasons.split(RISK_REASON_SEPARATOR)))
 
     def _error(self, error: str) -> str:
         code = error.split(": ", 1)[0]

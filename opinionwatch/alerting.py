@@ -15,6 +15,7 @@ from config.settings import Team
 from digests.alert_rules import World, evaluate
 from digests.alert_store import Alert
 from digests.channels import alert_text
+from digests.labels import Labels
 from digests.mail import mail_envelope
 from digests.outbox import Envelope
 from opinionwatch.digesting import topic_state
@@ -51,7 +52,7 @@ def queue_alert(services: Services, alert: Alert) -> int:
     queued = 0
     for team, channel in routes(services, alert):
         not_before = None if alert.severity == "critical" else quiet_until(team, now)
-        envelopes = _envelopes(services, alert, channel, now)
+        envelopes = _envelopes(services, alert, channel, team.language, now)
         queued += services.outbox.enqueue(envelopes, now, not_before)
     return queued
 
@@ -86,14 +87,18 @@ def quiet_until(team: Team, now: datetime) -> datetime | None:
     return end if local < end else None
 
 
-def _envelopes(services: Services, alert: Alert, channel: AlertChannel, now: datetime) -> list[Envelope]:
+def _envelopes(
+    services: Services, alert: Alert, channel: AlertChannel, language: str, now: datetime
+) -> list[Envelope]:
+    """The alert for one channel, in the language of the team that routed it there."""
     key = f"alert/{alert.id}/v{alert.version}/{channel.name}"
-    data = alert.as_json()
+    data = {**alert.as_json(), "language": language}
     if channel.type != "email":
         return [Envelope(key, channel.name, channel.name, json.dumps(data, ensure_ascii=False).encode())]
     title, body = alert_text(data)
+    subject = Labels(language)("alert_subject", title=title)
     return [
-        mail_envelope(f"{key}/{recipient}", recipient, f"OpinionWatch alert: {title}", body,
+        mail_envelope(f"{key}/{recipient}", recipient, subject, body,
                       f"<pre>{escape(body)}</pre>", services.settings.mail, now)
         for recipient in channel.recipients
     ]  # fmt: skip

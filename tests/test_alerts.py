@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from config.alert_settings import AlertChannel, AlertRule, AlertSettings, QuietHours
 from config.settings import MailSettings, Settings, Team, TopicSettings, Watchlist
 from crawlers.records import SourceReport
-from digests.alert_rules import World, evaluate, inactive
+from digests.alert_rules import WORDING, World, evaluate, inactive
 from digests.alert_store import SCHEMA, AlertStore, Candidate, Evidence
 from index.base import IndexDoc
 from nlp.records import Mention, Risk
@@ -110,6 +110,59 @@ def test_every_channel_gets_each_alert_and_update_once_and_a_failing_one_waits(t
         "OpinionWatch alert: [WARNING] NovaMart: coverage spike (update 1)",
     ]
     assert set(states.values()) == {"sent"} and len(states) == 12
+
+
+def test_a_chinese_team_gets_its_alerts_in_chinese_and_the_store_keeps_english(tmp_path: Path) -> None:
+    clock = FixedClock(SPIKE)
+    title = WORDING["title_volume"].format(watchlist="NovaMart", kind="spike")
+    reason = WORDING["reason_volume_hour"].format(
+        count="8", until="2026-11-16 11:00", baseline="1", score="+9.5", what="more"
+    )
+    with webhook_receivers() as receivers, mail_server() as smtp:
+        config = settings(tmp_path, receivers, smtp.port, language="zh")
+        with Services(config, clock=clock) as services:
+            offered = services.alerts.offer(
+                replace(candidate(8, 5), title=title, reason=reason), SPIKE, timedelta(hours=12)
+            )
+            assert offered is not None
+            queue_alert(services, offered[0])
+            services.outbox.deliver(services.notifiers, clock.now, prefix="alert/")
+            (stored,) = services.alerts.list()
+    assert receivers.rejected == [] and stored.title == title and stored.reason == reason
+    feishu = receivers.received["feishu"][0]["content"]["text"]
+    assert feishu.splitlines()[:2] == [
+        "[WARNING] NovaMart：报道量激增",
+        "截至 2026-11-16 11:00 UTC 的 1 小时内新增 8 个事件，通常 1 个（+9.5 个标准差，多于平时）",
+    ]
+    assert "（3 条，5 个网站）" in feishu and "告警 #1" in feishu
+    assert receivers.received["webhook"][0]["language"] == "zh"
+    assert receivers.received["webhook"][0]["title"] == title  # the JSON carries the alert as stored
+    assert [str(m["Subject"]) for _, m in smtp.messages] == [
+        "OpinionWatch 告警：[WARNING] NovaMart：报道量激增"
+    ]
+
+
+def test_every_alert_wording_reads_back_in_chinese() -> None:
+    from digests.labels import Labels
+
+    values = {
+        "watchlist": "NovaMart", "kind": "dip", "level": "high", "story": "NovaMart recalls power banks",
+        "source": "metro-ledger", "label": "solar, tariff", "count": "8", "hours": "3", "until": "11:00",
+        "baseline": "2", "score": "+7.0", "what": "fewer", "n": "4", "since": "2026-11-16 08:00",
+        "reasons": "`recall` in the title; negative toward NovaMart (0.91)", "sites": "6", "negative": "5",
+        "total": "9", "share": "56%", "before": "10%", "trend": "growing", "day": "2026-11-16",
+        "stories": "12",
+    }  # fmt: skip
+    english = ("coverage", "risk", "source", "emerging", "stories", "usually", "than", "items", "signal")
+    for key, template in WORDING.templates.items():
+        said = Labels("zh").alert(template.format_map(values))
+        assert not any(word in said for word in english), (key, said)
+        assert Labels("en").alert(template.format_map(values)) == template.format_map(values)
+    assert "「recall」" in Labels("zh").alert(WORDING["reason_risk_episode"].format_map(values))
+    assert (
+        Labels("zh").alert("failed 3 runs in a row (last: http_503)")
+        == "连续 3 次运行失败（最近一次：http_503）"
+    )
 
 
 def test_quiet_hours_hold_alerts_back_except_critical_ones(tmp_path: Path) -> None:
