@@ -13,6 +13,10 @@ class Templates:
 
     def __init__(self, templates: Mapping[str, str]) -> None:
         self.templates = dict(templates)
+        self._order = sorted(
+            templates, key=lambda key: len(re.sub(r"\{\w+\}", "", templates[key])), reverse=True
+        )
+        """Most words of its own first: where several fit a text, the most specific wrote it."""
         self._patterns = {
             key: re.compile("^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>.+)", re.escape(template)) + "$")
             for key, template in templates.items()
@@ -22,9 +26,11 @@ class Templates:
         return self.templates[key]
 
     def parts(self, text: str) -> tuple[str, dict[str, str]] | None:
-        """The template ``text`` was written with, and its values; None for a text written otherwise."""
-        for key, pattern in self._patterns.items():
-            found = pattern.match(text)
+        """The template ``text`` was written with, and its values; None for a text written otherwise. Where
+        several fit (``{watchlist}: coverage {kind}`` fits what ``{watchlist}: coverage turned negative``
+        wrote), the one with the most words of its own."""
+        for key in self._order:
+            found = self._patterns[key].match(text)
             if found:
                 return key, found.groupdict()
         return None

@@ -235,6 +235,20 @@ def test_alerts_are_acknowledged_and_resolved_on_the_same_records(client: httpx.
     site.services.alerts.db.commit()
 
 
+def test_the_alerts_page_says_alerts_in_the_readers_language(site: Site) -> None:
+    from digests.alert_rules import WORDING
+    from tests.web_site import raise_alert
+
+    title = WORDING["title_negative"].format(watchlist="NovaMart")
+    raise_alert(site.services, key="test:novamart-turn", title=title)
+    with httpx.Client(base_url=site.url, headers={"X-Forwarded-User": "proxied"}) as reader:
+        me = reader.get("/api/me").json()
+        reader.post("/api/language", json={"language": "zh"}, headers={"X-CSRF-Token": me["csrf"]})
+        page = reader.get("/alerts").text
+    assert "NovaMart：报道转为负面" in page and title not in page
+    assert "`recall` in the title on 4 sites" in page  # written otherwise: shown as it is
+
+
 def test_topics_have_labels_sizes_and_open_their_stories(client: httpx.Client) -> None:
     topics = client.get("/api/topics").json()
     assert topics["enabled"] and topics["topics"]

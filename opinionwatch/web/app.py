@@ -150,7 +150,8 @@ def create_app(services: Services, secret: str | None = None, close_on_shutdown:
             alerts = web.services.alerts.list(
                 state if state in ("open", "acknowledged", "resolved") else None
             )
-        return render("alerts.html.j2", request, user, alerts=alerts, state=state)
+        say = Labels(user.language).alert  # titles and reasons in the reader's language
+        return render("alerts.html.j2", request, user, alerts=alerts, state=state, say=say)
 
     @app.post("/alerts/{alert_id}/{action}", include_in_schema=False)
     def alert_form(user: FormUser, alert_id: int, action: str) -> Response:
