@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from config.wording import Templates
 from crawlers.health import ERROR_SEPARATOR, FIXES, NO_ANSWER
 from crawlers.health import REASONS as HEALTH_REASONS
 from digests.alert_rules import RISK_REASON_SEPARATOR
 from digests.alert_rules import WORDING as ALERT_WORDING
-from nlp.risk import reason_parts
+from nlp.risk import REASONS as RISK_REASONS
 
 LABELS: dict[str, dict[str, str]] = {
     "en": {
@@ -166,35 +167,40 @@ class Labels:
     def reason(self, reason: str) -> str:
         """A risk reason (written in English, :data:`nlp.risk.REASONS`) in the team's language; as written
         where the language has no wording for it."""
-        parts = reason_parts(reason)
-        key = f"reason_{parts[0]}" if parts else ""
-        return self.words[key].format(**parts[1]) if parts and key in self.words else reason
+        found = self._reworded(RISK_REASONS, "reason_", reason)
+        return found[0].format(**found[1]) if found else reason
 
     def health(self, reason: str) -> str:
         """A source's health reason (written in English, :data:`crawlers.health.REASONS`) in the team's
         language, its error codes as they are and what to do about them in words; as written where the
         language has no wording for it."""
-        parts = HEALTH_REASONS.parts(reason)
-        key = f"why_{parts[0]}" if parts else ""
-        if not parts or key not in self.words:
+        found = self._reworded(HEALTH_REASONS, "why_", reason)
+        if not found:
             return reason
-        values = parts[1]
+        wording, values = found
         if "errors" in values:
             values["errors"] = ERROR_SEPARATOR.join(map(self._error, values["errors"].split(ERROR_SEPARATOR)))
-        return self.words[key].format(**values)
+        return wording.format(**values)
 
     def alert(self, text: str) -> str:
         """An alert's title or reason (written in English, :data:`digests.alert_rules.WORDING`) in the
         team's language: its words (levels, trends) and the risk and health reasons in it too; names,
         titles and figures as they are. As written where the language has no wording for it."""
-        parts = ALERT_WORDING.parts(text)
-        key = f"alert_{parts[0]}" if parts else ""
-        if not parts or key not in self.words:
+        found = self._reworded(ALERT_WORDING, "alert_", text)
+        if not found:
             return self.health(text)  # a broken source's reason is its health's
-        values = {name: self.word(v) if name in WORDED else v for name, v in parts[1].items()}
+        wording, values = found
+        said = {name: self.word(v) if name in WORDED else v for name, v in values.items()}
         if "reasons" in values:
-            values["reasons"] = self.risk_reasons(parts[1]["reasons"])
-        return self.words[key].format(**values)
+            said["reasons"] = self.risk_reasons(values["reasons"])
+        return wording.format(**said)
+
+    def _reworded(self, templates: Templates, prefix: str, text: str) -> tuple[str, dict[str, str]] | None:
+        """This language's wording of the template ``text`` was written with (named ``prefix`` + the
+        template's name), and the values read back; None where there is none."""
+        parts = templates.parts(text)
+        wording = self.words.get(f"{prefix}{parts[0]}") if parts else None
+        return (wording, parts[1]) if parts and wording is not None else None
 
     def risk_reasons(self, reasons: str) -> str:
         """Risk reasons joined as a risk alert joins them, each in the team's language."""

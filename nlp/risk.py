@@ -53,7 +53,7 @@ REASONS = Templates(
         "reach": "{sites} sites within {hours} hours",
     }
 )
-"""A risk's reasons, as stored and shown in English; :func:`reason_parts` reads one back for another
+"""A risk's reasons, as stored and shown in English; ``REASONS.parts`` reads one back for another
 language's wording (``digests.labels``, the search page)."""
 EXCLUDE_WINDOW = 12
 STRONG_NEGATIVE = 0.8
@@ -166,12 +166,6 @@ def _watchlist_points(
             sites, hours = f"{reach.sites:g}", f"{settings.reach_hours:g}"
             reasons.append(REASONS["reach"].format(sites=sites, hours=hours))
     return points, reasons
-
-
-def reason_parts(reason: str) -> tuple[str, dict[str, str]] | None:
-    """The template of :data:`REASONS` that ``reason`` was written with, and its values; None for a reason
-    written otherwise (shown as it is)."""
-    return REASONS.parts(reason)
 
 
 def _most_negative(sentiments: list[EntitySentiment], watchlist: str) -> EntitySentiment | None:

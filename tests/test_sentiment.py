@@ -14,7 +14,7 @@ from config.settings import Entity, RiskSettings, StorySettings, Watchlist
 from nlp.char_ngrams import char_ngram_counts
 from nlp.embed import HashingEmbedder
 from nlp.records import EntitySentiment, Item, Mention, Risk, RiskLevel, Sentiment, SentimentLabel
-from nlp.risk import REASONS, Reach, RiskMatcher, item_risk, level_for, reason_parts, story_risk
+from nlp.risk import REASONS, Reach, RiskMatcher, item_risk, level_for, story_risk
 from nlp.sentiment import NO_WORDS, clause_around, read_sentiments, settle_sentiments
 from nlp.sentiment_lexicon import Lexicon
 from nlp.sentiment_model import SentimentModel, SentimentModelError, featurizer
@@ -279,8 +279,8 @@ def test_every_risk_reason_reads_back_for_another_languages_wording() -> None:
               "confidence": "0.86", "sites": "6", "hours": "3"}  # fmt: skip
     for key, template in REASONS.templates.items():
         used = {name: values[name] for name in re.findall(r"{(\w+)}", template)}
-        assert reason_parts(template.format(**used)) == (key, used)
-    assert reason_parts("written some other way") is None
+        assert REASONS.parts(template.format(**used)) == (key, used)
+    assert REASONS.parts("written some other way") is None
 
 
 def _mention(watchlist: str) -> Mention:
