@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 import config as config_package
-from config.loader import load_settings
+from config.loader import ConfigError, load_settings
 from config.settings import Settings
 from crawlers.health import health_after
 from crawlers.run import crawl
@@ -284,10 +284,13 @@ def demo(
     ),
     seed: Annotated[int, typer.Option(help="Seed of the local news world.")] = 7,
 ) -> None:
-    """Start the local news world, run one cycle on config/demo.yaml, write the digest, print where."""
+    """Start the local news world, run one cycle on config/demo.yaml, write the digest, print where.
+
+    Each run starts from nothing: the world is served on a new port, so the last run's pages are gone
+    and its data (``WORKDIR/data``) is replaced, not added to."""
     with failures():
         workdir = workdir.resolve()
-        workdir.mkdir(parents=True, exist_ok=True)
+        _fresh_demo_data(workdir)
         demo_config = config_package.DEMO_CONFIG
         world = build_world(seed=seed, today=SystemClock().now().date())
         with NewsWorldServer(world) as server:
@@ -319,6 +322,19 @@ def demo(
             ("        ", "--json 'title:召回'"),
         ):
             console.print(f"{lead} {command} search --config {config_path} {arguments}", soft_wrap=True)
+
+
+def _fresh_demo_data(workdir: Path) -> None:
+    """An empty ``workdir/data``: a folder the demo wrote before (it holds the demo's ``truth.json``) is
+    cleared; any other folder that holds ``data`` is left alone, with an error."""
+    data = workdir / "data"
+    if data.exists() and not (workdir / "truth.json").exists():
+        raise ConfigError(
+            f"{workdir} holds a data folder that the demo did not write; give the demo a folder of its own "
+            "(--workdir)"
+        )
+    shutil.rmtree(data, ignore_errors=True)
+    workdir.mkdir(parents=True, exist_ok=True)
 
 
 def _this_command() -> str:

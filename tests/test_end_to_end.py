@@ -217,6 +217,21 @@ def test_demo_command_runs_the_whole_thing(tmp_path: Path) -> None:
             command, shell=True, capture_output=True, text=True, timeout=120, env={"PATH": "/usr/bin:/bin"}
         )
         assert ran.returncode == 0 and ran.stdout.strip(), (command, ran.stderr)
+    again = opinionwatch("demo", "--workdir", str(tmp_path / "demo"), timeout=300)
+    assert again.returncode == 0, again.stderr
+    found_again = opinionwatch(
+        "search", "NovaMart", "--config", str(tmp_path / "demo" / "opinionwatch.yaml"), "--json"
+    )
+    assert json.loads(found_again.stdout)["total"] == json.loads(found.stdout)["total"]  # not the pages twice
+
+
+def test_demo_leaves_a_folder_it_did_not_write_alone(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "keep.txt").write_text("mine", encoding="utf-8")
+    done = opinionwatch("demo", "--workdir", str(tmp_path))
+    assert done.returncode == 1
+    assert "did not write" in done.stderr and "--workdir" in done.stderr
+    assert (tmp_path / "data" / "keep.txt").read_text("utf-8") == "mine"
 
 
 def test_search_by_story_collapses_an_event_across_languages(
