@@ -37,6 +37,10 @@ MERGE_SHARE = 0.5
 """Known topics merge when each sends at least this share of its carried stories to one new topic."""
 MIN_SHARED = 2
 """Splits and merges need at least this many shared stories per branch (one story is not a trend)."""
+MIN_FRESH_MERGE = 3
+"""New stories a topic must send to another for a merge by its coverage: a thread that goes on as itself
+and whose two new stories a neighbour took did not converge with it (calendar world, seed 3: "ai-safety +
+ai-copyright" from two; the planted merges send 8 or more)."""
 KEYWORD_OVERLAP = 0.2
 """Least keyword Jaccard for a match by meaning (a topic with no stories left in the window)."""
 MEANING_COSINES = {"all-MiniLM-L6-v2": 0.75, "multilingual-e5-small": 0.93}
@@ -200,7 +204,11 @@ class _Flows:
             for c in range(shared.shape[1])
             if self._took(row, c, shared, carried_total, self.related if c == own else self.related_rest)
         }
-        fresh = {c for c in range(new.shape[1]) if self._took(row, c, new, new_total, self.fresh_related)}
+        fresh = {
+            c
+            for c in range(new.shape[1])
+            if new[row, c] >= MIN_FRESH_MERGE and self._took(row, c, new, new_total, self.fresh_related)
+        }
         ended_in = carried - {own}
         return ended_in if ended_in else carried | fresh
 

@@ -161,6 +161,25 @@ def test_a_thread_that_lives_on_still_merges_by_its_fresh_coverage() -> None:
     assert [(e.kind, e.parents, e.children) for e in matching.events] == [("merge", (1, 2), (1,))]
 
 
+def test_two_new_stories_that_a_neighbour_took_make_no_merge_three_do() -> None:
+    """A thread that goes on with all its old stories, and whose only new stories joined a neighbour: two
+    such stories are noise (seed 3 of the calendar world showed "ai-safety merged with ai-copyright" from
+    two); from three on they are coverage that converged."""
+    for sent, merged in ((2, False), (3, True)):
+        old = [
+            known(1, range(0, 20), fresh=frozenset(names(range(sent), "c"))),
+            known(2, range(20, 30), fresh=frozenset(names(range(3), "d"))),
+        ]
+        new = [
+            fresh(names(range(0, 20))),
+            fresh(names(range(20, 30)) + names(range(3), "d") + names(range(sent), "c")),
+        ]
+        matching = match_topics(old, new, next_id=3, meaning_cosine=None)
+        assert matching.ids == [1, 2] and matching.merged_into == {}
+        events = [(e.kind, e.parents, e.children) for e in matching.events]
+        assert events == ([("merge", (1, 2), (2,))] if merged else []), sent
+
+
 def test_coverage_between_two_threads_draws_on_those_two_not_on_a_third_nearby() -> None:
     """Four new stories sit between threads A and B; C is related to them too, but further than both."""
     axes = {"a": [1.0, 0.0, 0.0], "b": [0.0, 1.0, 0.0], "c": [0.6, 0.3, 0.742]}
