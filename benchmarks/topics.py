@@ -17,9 +17,11 @@ Stability: daily fits over overlapping windows (``nlp.topic_daily.fit_day``, 7-d
 calendar news world (``--days`` days) and on BBC cut into 14 days: the share of stories in two
 consecutive fits that keep their topic id (their true topic never changes here; the calendar's themes in
 a planted split or merge are left out), over all pairs and over pairs whose windows are full, and on the
-calendar world whether the planted split, merge and burst are found as lineage events, and which merges
-were recorded; the same for the calendar worlds of ``--calendar-seeds`` (the same plan with other texts,
-hours and sites), so that one world's luck is not the figure. BBC has nothing planted: its splits and
+calendar world whether the planted split, merge and burst are found as lineage events (the split in one
+event, ``split_found``, or in steps, ``split_found_in_steps``: one parent's splits within 3 days that
+together name both branches), and which merges were recorded; the same for the calendar worlds of
+``--calendar-seeds`` (the same plan with other texts, hours and sites), so that one world's luck is not
+the figure. BBC has nothing planted: its splits and
 merges are noise. Target: >= 0.95.
 
 Scale: one fit of ``--scale`` generated stories (BBC vectors with noise, in a process of its own): seconds
@@ -66,6 +68,8 @@ from opinionwatch.newsworld.calendar import build_calendar  # noqa: E402
 Row = tuple[str, str, str, str]
 """title, text, label, lang"""
 MULTILINGUAL = "multilingual-e5-small"
+SPLIT_STEP_DAYS = 3
+"""A planted split found in steps: splits of one parent within this many days that name both branches."""
 PLANTED = {"ai-rules", "ai-copyright", "ai-safety", "wheat-exports", "fertiliser-prices", "food-crisis"}
 
 
@@ -238,10 +242,14 @@ def calendar_stability(vectors: Vectors, days: int, seed: int = 11) -> dict[str,
         return str(counts.most_common(1)[0][0]) if counts else ""
 
     events = states[-1].lineage
-    split = any(
-        e.kind == "split" and {theme_of(e.day, c) for c in e.children} >= {"ai-copyright", "ai-safety"}
-        for e in events
-    )
+    branches = {"ai-copyright", "ai-safety"}
+    splits = [e for e in events if e.kind == "split"]
+    split = any({theme_of(e.day, c) for c in e.children} >= branches for e in splits)
+    in_steps = any(  # one parent's splits within SPLIT_STEP_DAYS that together name both branches
+        {theme_of(e.day, c) for e in splits if e.parents == first.parents and 0 <= (e.day - first.day).days
+         < SPLIT_STEP_DAYS for c in e.children} >= branches
+        for first in splits
+    )  # fmt: skip
     merge_parents = [  # the child is the topic that holds the food crisis (it may keep a parent's id)
         {theme_of(e.day, p, before=True) for p in e.parents}
         for e in events
@@ -253,6 +261,7 @@ def calendar_stability(vectors: Vectors, days: int, seed: int = 11) -> dict[str,
         "kept_ids": kept_ids(states, themes, PLANTED),
         "kept_ids_full_window": kept_ids(states, themes, PLANTED, first=TopicSettings().window_days - 1),
         "split_found": split,
+        "split_found_in_steps": in_steps,
         "merge_recall": merge,
         "burst_found": burst,
         "events": Counter(e.kind for e in events),
