@@ -58,17 +58,17 @@ def queue_alert(services: Services, alert: Alert) -> int:
 
 
 def routes(services: Services, alert: Alert) -> list[tuple[Team, AlertChannel]]:
-    """The channels of teams whose watchlists the alert is about (every team for a source or a topic),
-    each once, that take its severity."""
+    """The channels of teams whose watchlists the alert is about (every team for a source or a topic) that
+    take its severity, each once per language of those teams (the first such team's quiet hours)."""
     channels = {c.name: c for c in services.settings.alerts.channels}
-    chosen: dict[str, tuple[Team, AlertChannel]] = {}
+    chosen: dict[tuple[str, str], tuple[Team, AlertChannel]] = {}
     for team in services.settings.teams:
         if alert.kind in ("volume", "risk", "negative_turn") and alert.subject not in team.watchlists:
             continue
         for name in team.alert_channels:
             channel = channels[name]
             if SEVERITIES.index(alert.severity) >= SEVERITIES.index(channel.min_severity):
-                chosen.setdefault(name, (team, channel))
+                chosen.setdefault((name, team.language), (team, channel))
     return list(chosen.values())
 
 
@@ -91,7 +91,7 @@ def _envelopes(
     services: Services, alert: Alert, channel: AlertChannel, language: str, now: datetime
 ) -> list[Envelope]:
     """The alert for one channel, in the language of the team that routed it there."""
-    key = f"alert/{alert.id}/v{alert.version}/{channel.name}"
+    key = f"alert/{alert.id}/v{alert.version}/{channel.name}/{language}"
     data = {**alert.as_json(), "language": language}
     if channel.type != "email":
         return [Envelope(key, channel.name, channel.name, json.dumps(data, ensure_ascii=False).encode())]

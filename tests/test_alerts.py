@@ -142,6 +142,29 @@ def test_a_chinese_team_gets_its_alerts_in_chinese_and_the_store_keeps_english(t
     ]
 
 
+def test_a_channel_shared_by_an_english_and_a_chinese_team_gets_the_alert_in_each_language_once(
+    tmp_path: Path,
+) -> None:
+    with webhook_receivers() as receivers, mail_server() as smtp:
+        config = settings(tmp_path, receivers, smtp.port)
+        teams = [
+            config.teams[0],
+            Team(name="pr-zh", watchlists=["novamart"], alert_channels=["webhook", "mail"], language="zh"),
+            Team(name="pr-2", watchlists=["novamart"], alert_channels=["webhook"]),  # English again: no third
+        ]
+        with Services(config.model_copy(update={"teams": teams}), clock=FixedClock(SPIKE)) as services:
+            offered = services.alerts.offer(candidate(8, 5), SPIKE, timedelta(hours=12))
+            assert offered is not None
+            queue_alert(services, offered[0])
+            services.outbox.deliver(services.notifiers, services.clock.now, prefix="alert/")
+    assert sorted(message["language"] for message in receivers.received["webhook"]) == ["en", "zh"]
+    assert len(receivers.received["slack"]) == 1  # named by the English team only
+    assert sorted(str(m["Subject"]) for _, m in smtp.messages) == [
+        "OpinionWatch alert: [WARNING] NovaMart: coverage spike",
+        "OpinionWatch 告警：[WARNING] NovaMart：报道量激增",
+    ]
+
+
 def test_every_alert_wording_reads_back_in_chinese() -> None:
     from digests.labels import Labels
 
