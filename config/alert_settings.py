@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import time
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 
 from config.sources import NAME_PATTERN
+from config.strict import Strict
 
 Severity = Literal["info", "warning", "critical"]
 SEVERITIES = ("info", "warning", "critical")
@@ -15,11 +16,7 @@ RuleKind = Literal["volume", "risk", "negative_turn", "source_broken", "emerging
 ChannelType = Literal["email", "webhook", "slack", "feishu", "dingtalk", "wecom"]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class AlertRule(_Strict):
+class AlertRule(Strict):
     name: str = Field(pattern=NAME_PATTERN, description="Rule identifier, shown in each alert.")
     kind: RuleKind = Field(
         description="`volume`: a spike (or dip) of new stories against the time-of-day and kind-of-day "
@@ -49,7 +46,7 @@ class AlertRule(_Strict):
     )
 
 
-class AlertChannel(_Strict):
+class AlertChannel(Strict):
     name: str = Field(pattern=NAME_PATTERN, description="Channel identifier, named by teams.")
     type: ChannelType = Field(
         description="`email`, `webhook` (generic JSON), `slack`, `feishu`, `dingtalk` or `wecom`."
@@ -74,12 +71,12 @@ class AlertChannel(_Strict):
         return self
 
 
-class QuietHours(_Strict):
+class QuietHours(Strict):
     start: time = Field(description="Local start (HH:MM) in the team's timezone.")
     end: time = Field(description="Local end (HH:MM); may be after midnight.")
 
 
-class AlertSettings(_Strict):
+class AlertSettings(Strict):
     enabled: bool = Field(default=True, description="Check the rules after every crawl.")
     rules: list[AlertRule] = Field(
         default_factory=lambda: [

@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from config.settings import Entity, RiskSettings, Watchlist
+from config.settings import RiskSettings
+from config.watchlist_settings import Entity, Watchlist
 from config.wording import Templates
 from nlp.normalize import fold
 from nlp.records import RISK_LEVELS, EntitySentiment, Item, Mention, Risk, RiskLevel, Sentiment

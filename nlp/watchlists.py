@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import ahocorasick
 
-from config.settings import Entity, Watchlist
+from config.watchlist_settings import Entity, Watchlist
 from nlp.normalize import fold
 from nlp.query import Node, find_term, has_term, matches, parse, positive_terms, term_at
 from nlp.records import Field_, Mention, Rejection

@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from config.settings import CrawlSettings, Entity, Settings, Source, Watchlist
+from config.settings import CrawlSettings, Settings, Source
+from config.watchlist_settings import Entity, Watchlist
 from crawlers.records import RawItem
 from index.base import SearchRequest
 from nlp.embed import HashingEmbedder

@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from config.settings import Entity, RiskSettings, StorySettings, Watchlist
+from config.settings import RiskSettings, StorySettings
+from config.watchlist_settings import Entity, Watchlist
 from nlp.char_ngrams import char_ngram_counts
 from nlp.embed import HashingEmbedder
 from nlp.records import EntitySentiment, Item, Mention, Risk, RiskLevel, Sentiment, SentimentLabel

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from config.settings import Entity, Watchlist
+from config.watchlist_settings import Entity, Watchlist
 from nlp.normalize import fold
 from nlp.watchlists import WatchlistMatcher
 
