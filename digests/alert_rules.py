@@ -19,7 +19,8 @@ from crawlers.records import SourceReport
 from digests.alert_store import Candidate, Evidence
 from digests.anomaly import SpikeSettings, detect_episodes
 from index.base import Index, SearchRequest, risk_at_least
-from nlp.stories import Story, StoryStore
+from nlp.stories import StoryStore
+from nlp.story_records import Story
 from nlp.topic_state import TopicState
 
 WORDING = Templates(

@@ -16,7 +16,8 @@ from index.base import Index, SearchRequest
 from nlp.normalize import has_cjk
 from nlp.records import EntitySentiment
 from nlp.risk import entity_shown, story_entity_sentiments
-from nlp.stories import Story, StoryStore
+from nlp.stories import StoryStore
+from nlp.story_records import Story
 
 PAGE = 500
 KIND_ORDER = ("company", "policy", "industry", "other")

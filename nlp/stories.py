@@ -15,12 +15,12 @@ from pathlib import Path
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
-from pydantic import BaseModel
 
 from config.settings import StorySettings
 from nlp.facts import figures_in, numerals_in, translation_facts
 from nlp.normalize import tokens
 from nlp.records import Item, StoryLevel
+from nlp.story_records import Story, story_from_rows
 from nlp.story_window import Facts, Window, signature_values
 
 SEMANTIC_THRESHOLDS = {"all-MiniLM-L6-v2": 0.9, "multilingual-e5-small": 0.92}
@@ -39,8 +39,6 @@ RETRIEVAL_JACCARD = 0.2
 Embed = Callable[[list[Item]], np.ndarray]
 """Normalised vectors of the given items, one row each."""
 NUMERAL = "#:"
-COMPLETE_FRACTION = 0.8
-PRECISION_RANK = {"datetime": 0, "date": 1, "none": 2}
 LEAD_CHARS = 600
 """Characters of body text kept with each item, for topic keywords (nlp.topic_daily)."""
 COSINE_BLOCK = 256
@@ -59,34 +57,6 @@ CREATE INDEX IF NOT EXISTS story_items_hash ON story_items (content_hash);
 CREATE INDEX IF NOT EXISTS story_items_story ON story_items (story_id);
 CREATE INDEX IF NOT EXISTS story_items_published ON story_items (published);
 """
-
-
-class LanguageReach(BaseModel):
-    """A story's coverage in one language, and its version in that language."""
-
-    items: int
-    sites: int
-    canonical_item_id: str
-    title: str
-    url: str
-
-
-class Story(BaseModel):
-    id: str
-    canonical_item_id: str
-    title: str
-    url: str
-    member_count: int
-    sources: list[str]
-    domains: list[str]
-    languages: list[str]
-    first_seen: datetime
-    last_seen: datetime
-    member_ids: list[str]
-    by_language: dict[str, LanguageReach] = {}
-
-    def version_in(self, language: str) -> LanguageReach | None:
-        return self.by_language.get(language)
 
 
 def _shingle_hashes(pieces: Iterable[str]) -> list[int]:
@@ -406,7 +376,7 @@ class StoryStore:
 
     def stories(self, story_ids: Iterable[str]) -> dict[str, Story]:
         members = self.member_rows(story_ids)
-        return {story_id: _story(story_id, rows) for story_id, rows in members.items()}
+        return {story_id: story_from_rows(story_id, rows) for story_id, rows in members.items()}
 
     def member_rows(self, story_ids: Iterable[str]) -> dict[str, list[tuple]]:
         """Each story's items, oldest first: ``(item_id, published, source, domain, language, text_len,
@@ -471,48 +441,3 @@ def _add_missing_columns(db: sqlite3.Connection) -> None:
         if column not in present:
             db.execute(f"ALTER TABLE story_items ADD COLUMN {column} TEXT NOT NULL DEFAULT {default}")
     db.commit()
-
-
-def _story(story_id: str, rows: list[tuple]) -> Story:
-    """The story's canonical item is the earliest of its versions per language (:func:`_canonical`)."""
-    by_language: dict[str, list[tuple]] = {}
-    for row in rows:
-        by_language.setdefault(row[4], []).append(row)
-    versions = {language: _canonical(members) for language, members in by_language.items()}
-    canonical = min(versions.values(), key=_canonical_order)
-    stamps = [datetime.fromisoformat(row[1]) for row in rows]
-    return Story(
-        id=story_id,
-        canonical_item_id=canonical[0],
-        title=canonical[6],
-        url=canonical[7],
-        member_count=len(rows),
-        sources=sorted({row[2] for row in rows}),
-        domains=sorted({row[3] for row in rows}),
-        languages=sorted(by_language),
-        first_seen=min(stamps),
-        last_seen=max(stamps),
-        member_ids=[row[0] for row in rows],
-        by_language={
-            language: LanguageReach(
-                items=len(members),
-                sites=len({row[3] for row in members}),
-                canonical_item_id=versions[language][0],
-                title=versions[language][6],
-                url=versions[language][7],
-            )
-            for language, members in sorted(by_language.items())
-        },
-    )
-
-
-def _canonical(rows: list[tuple]) -> tuple:
-    """The earliest complete version among items of one language (lengths compare only within a
-    language); a timed one before any dated only by day or undated (a day-only date is local midnight,
-    which would make a later reprint look earlier)."""
-    longest = max(row[5] for row in rows)
-    return min((row for row in rows if row[5] >= COMPLETE_FRACTION * longest), key=_canonical_order)
-
-
-def _canonical_order(row: tuple) -> tuple[int, str, str]:
-    return PRECISION_RANK[row[8]], row[1], row[0]
