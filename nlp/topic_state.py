@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -62,6 +62,11 @@ class TopicRecord(BaseModel):
     signals: dict[date, DaySignal] = Field(default_factory=dict)
     stories: list[str] = Field(default_factory=list, description="Its stories at the latest fit.")
 
+    def label_on(self, day: date) -> str:
+        """Its label as it was on ``day`` (the first one before it was born, the latest after)."""
+        began = [label for since, label in self.labels if since <= day]
+        return began[-1] if began else (self.labels[0][1] if self.labels else self.label)
+
     def sentiment_from(self, first: date) -> dict[str, int]:
         """Its items per sentiment label on the days from ``first`` on (its window, say)."""
         total: Counter[str] = Counter()
@@ -105,6 +110,12 @@ class TopicState(BaseModel):
     def story_topics(self) -> dict[str, int]:
         """Story id -> the active topic that holds it at the latest fit."""
         return {story: topic.id for topic in self.active() for story in topic.stories}
+
+    def label_of(self, topic_id: int, day: date, before: bool = False) -> str:
+        """A topic's label on ``day``, or ``before`` that day's fit (a lineage event's parents as they were);
+        ``#ID`` for an id the state does not hold."""
+        topic = self.topics.get(topic_id)
+        return topic.label_on(day - timedelta(days=1) if before else day) if topic else f"#{topic_id}"
 
     def resolve(self, topic_id: int) -> TopicRecord | None:
         """The topic an id names now: following merges to the topic that absorbed it."""

@@ -157,10 +157,15 @@ def tone_counts(sentiment: dict[str, int]) -> str:
 
 
 def lineage_lines(state: TopicState, topic_id: int) -> list[str]:
+    """The lineage events of a topic, each topic in them by id and label (``2026-11-09 merge: 2 wheat,
+    exports + 7 fertiliser, prices -> 2 food, crisis``; ``2026-11-10 new: 9 solar, tariff``)."""
     lines = []
     for event in state.lineage:
         if topic_id in event.parents or topic_id in event.children:
-            lines.append(f"{event.day} {event.kind} {event.parents} -> {event.children}")
+            parents = " + ".join(f"{i} {state.label_of(i, event.day, before=True)}" for i in event.parents)
+            children = " + ".join(f"{i} {state.label_of(i, event.day)}" for i in event.children)
+            named = " -> ".join(part for part in (parents, children) if part)
+            lines.append(f"{event.day} {event.kind}: {named}")
     return lines
 
 

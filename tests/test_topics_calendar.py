@@ -179,7 +179,9 @@ def test_the_topics_commands(calendar_run: Run, tmp_path: Path) -> None:
     row = next(row for row in rows if row["id"] == burst)
     assert row["window_stories"] >= row["stories"] > 0
     assert row["signal"] == "strong" and row["trend"] == "new" and row["items"] > 0 and row["sources"] >= 2
-    assert any("new" in line for line in row["lineage"])
+    state = calendar_run.states[-1]
+    born = next(e.day for e in state.lineage if e.kind == "new" and burst in e.children)
+    assert f"{born} new: {burst} {state.label_of(burst, born)}" in row["lineage"]  # by id and label
     shown = runner.invoke(app, ["topics", "show", str(burst), "--json", "--config", config])
     detail = json.loads(shown.output)
     assert detail["top_stories"] and detail["days"][-1]["date"] == last.isoformat()

@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -262,6 +262,43 @@ def test_topics_have_labels_sizes_and_open_their_stories(client: httpx.Client) -
     page = client.get("/topics").text
     row = page[page.index(f'data-topic="{toned[0]["id"]}"') :]
     assert f"{toned[0]['sentiment']['negative']} negative</span>" in row[: row.index("</tr>")]
+
+
+def test_topic_lineage_names_its_topics_and_speaks_the_readers_language(
+    client: httpx.Client, site: Site
+) -> None:
+    topics = {topic["id"]: topic["label"] for topic in client.get("/api/topics").json()["topics"]}
+    page = client.get("/topics").text
+    lineage = page[page.index('<ul class="lineage">') :]
+    first = lineage[: lineage.index("</li>")]
+    assert 'data-kind="new"' in first and " · New · " in first  # the first fit: every topic is new
+    shown = first[first.index('href="/?topic=') :]
+    topic_id = int(shown[len('href="/?topic=') : shown.index("&")])
+    assert f">{escape(topics[topic_id])}</a>" in first  # its label, not its number
+    with httpx.Client(base_url=site.url, headers={"X-Forwarded-User": "proxied"}) as reader:
+        me = reader.get("/api/me").json()
+        reader.post("/api/language", json={"language": "zh"}, headers={"X-CSRF-Token": me["csrf"]})
+        chinese = reader.get("/topics").text
+    assert " · 新话题 · " in chinese and " · New · " not in chinese
+
+
+def test_a_topic_is_named_by_the_label_it_had_on_the_day() -> None:
+    from nlp.topic_state import TopicRecord, TopicState
+
+    day = date(2026, 11, 9)
+    topic = TopicRecord(
+        id=3, label="food, crisis", title="t", born=day, last_active=day,
+        labels=[(day, "wheat, exports"), (day + timedelta(days=4), "food, crisis")],
+    )  # fmt: skip
+    assert topic.label_on(day - timedelta(days=1)) == "wheat, exports"  # before it was born: its first
+    assert topic.label_on(day + timedelta(days=3)) == "wheat, exports"
+    assert topic.label_on(day + timedelta(days=4)) == "food, crisis"
+    assert TopicRecord(id=4, label="solar", title="t", born=day, last_active=day).label_on(day) == "solar"
+    state = TopicState(topics={3: topic})
+    merge_day = day + timedelta(days=4)
+    assert state.label_of(3, merge_day) == "food, crisis"
+    assert state.label_of(3, merge_day, before=True) == "wheat, exports"  # a parent, as it was
+    assert state.label_of(9, merge_day) == "#9"
 
 
 def test_pages_render_hostile_items_inert(client: httpx.Client) -> None:

@@ -141,8 +141,9 @@ def create_app(services: Services, secret: str | None = None, close_on_shutdown:
         lineage = state.lineage[-30:] if state else []
         since = web.window_start(latest) if latest else None
         return render(
-            "topics.html.j2", request, user, topics=active, latest=latest, lineage=lineage, since=since
-        )
+            "topics.html.j2", request, user, topics=active, latest=latest, lineage=lineage, since=since,
+            named=state.label_of if state else None,
+        )  # fmt: skip
 
     @app.get("/alerts", response_class=HTMLResponse, include_in_schema=False)
     def alerts_page(request: Request, user: PageUser, state: str = "open") -> HTMLResponse:
