@@ -550,3 +550,6 @@ def test_a_result_says_why_it_is_risky_and_its_tone_toward_each_entity(
     why = re.findall(r'<p class="why">(.*?)</p>', chinese, re.S)
     assert any("对NovaMart负面" in line and "标题含「" in line for line in why), why  # reasons in Chinese too
     assert not any("toward product_safety" in line for line in why)  # a query watchlist by its title
+    level = {"low": "低", "medium": "中", "high": "高", "critical": "严重"}[item["risk"]]
+    assert f'<span class="risk {item["risk"]}">风险: {level}</span>' in chinese  # the level in Chinese too
+    assert f'<span class="risk {item["risk"]}">Risk: {item["risk"]}</span>' in page
