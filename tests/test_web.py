@@ -246,6 +246,7 @@ def test_the_alerts_page_says_alerts_in_the_readers_language(site: Site) -> None
         reader.post("/api/language", json={"language": "zh"}, headers={"X-CSRF-Token": me["csrf"]})
         page = reader.get("/alerts").text
     assert "NovaMart：报道转为负面" in page and title not in page
+    assert " · 风险 · 严重 · " in page  # its kind and severity too
     assert "`recall` in the title on 4 sites" in page  # written otherwise: shown as it is
 
 
