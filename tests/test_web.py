@@ -553,4 +553,5 @@ def test_a_result_says_why_it_is_risky_and_its_tone_toward_each_entity(
     assert not any("toward product_safety" in line for line in why)  # a query watchlist by its title
     level = {"low": "低", "medium": "中", "high": "高", "critical": "严重"}[item["risk"]]
     assert f'<span class="risk {item["risk"]}">风险: {level}</span>' in chinese  # the level in Chinese too
+    assert f'data-value="{item["risk"]}">{level}</a>' in chinese  # and in its facet
     assert f'<span class="risk {item["risk"]}">Risk: {item["risk"]}</span>' in page
