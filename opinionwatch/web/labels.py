@@ -55,7 +55,7 @@ LABELS: dict[str, dict[str, str]] = {
         "resolved": "已解决", "no_alerts": "没有预警。", "evidence": "证据", "stories": "个报道",
         "no_topics": "暂无话题：首次每日聚类后出现。", "lineage": "演变",
         "lineage_new": "新话题", "lineage_split": "分化", "lineage_merge": "合并", "lineage_dormant": "沉寂",
-        "lineage_revived": "重新活跃", "trend_new": "新出现", "trend_growing": "上升", "trend_stable": "平稳",
+        "lineage_revived": "重新活跃", "trend_new": "新出现", "trend_growing": "增长中", "trend_stable": "平稳",
         "trend_fading": "减弱", "signal_strong": "强", "signal_weak": "弱", "signal_noise": "噪声",
         "low": "低", "medium": "中", "high": "高", "critical": "严重",
         "info": "提示", "warning": "警告", "kind_volume": "报道量", "kind_risk": "风险",
