@@ -57,6 +57,11 @@ REMEMBERED = frozenset([
     "her", "their", "my", "our", "your",
 ])  # fmt: skip
 QUOTATION_END = re.compile(r"[,.!?][\"”’'][ \t]*")
+PERSON_NAMED = re.compile(
+    r"\b(?:Mr|Mrs|Ms|Miss|Dr|Prof|Professor|Sir|Dame|Lord|Lady|MP|MEP|Senator)\.?(?:\s+[A-Z][\w'’-]+){1,3}\s+$"
+)
+"""A person named with a title or a parliamentary role (``Mr Palmer``, ``MP Jackie Ballard``): such a subject
+of "recalled" remembers; a company that recalls products is never one."""
 EXPOSED_BY = re.compile(
     r"(被|遭|央视|3·15|315|监管|质检|药监|证监|工商|消协|媒体|记者|网友)[^，。！？\s]{0,4}$"
 )
@@ -150,10 +155,13 @@ def recalls_a_player(text: str, start: int, end: int) -> bool:
 def remembers(text: str, start: int, end: int) -> bool:
     """Whether the "recall" at ``text[start:end]`` is remembering, not a product recall: after a person's
     pronoun or a word of memory (``he recalled``, ``later recalled``, ``I don't recall``), before what is
-    remembered (``recalled how``, ``recalls seeing``), or attributing a quotation (``," he recalled.``). In
-    BBC News, 13 of its 18 uses as remembering, and none of its 12 product recalls."""
+    remembered (``recalled how``, ``recalls seeing``), after a person named with a title (``Mr Palmer
+    recalled``), or attributing a quotation (``," he recalled.``). In BBC News, 15 of its 18 uses as
+    remembering, and none of its 12 product recalls."""
     before, following = _neighbours(text, start, end)
     if before in REMEMBERING_BEFORE or following in REMEMBERED:
+        return True
+    if PERSON_NAMED.search(text, max(0, start - 60), start):  # Mr Palmer recalled the case of ...
         return True
     if QUOTATION_END.search(text, max(0, start - 4), start):  # ...," recalls Carlos Saldarriaga.
         return True
