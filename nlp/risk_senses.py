@@ -58,10 +58,16 @@ REMEMBERED = frozenset([
 ])  # fmt: skip
 QUOTATION_END = re.compile(r"[,.!?][\"”’'][ \t]*")
 PERSON_NAMED = re.compile(
-    r"\b(?:Mr|Mrs|Ms|Miss|Dr|Prof|Professor|Sir|Dame|Lord|Lady|MP|MEP|Senator)\.?(?:\s+[A-Z][\w'’-]+){1,3}\s+$"
+    r"\b(?:Mr|Mrs|Ms|Miss|Dr|Prof|Professor|Sir|Dame|Lord|Lady|MP|MEP|Senator)\.?"
+    r"(?:\s+[A-Z](?:[\w-]|['’](?!s\b))+){1,3}\s+$"
 )
-"""A person named with a title or a parliamentary role (``Mr Palmer``, ``MP Jackie Ballard``): such a subject
-of "recalled" remembers; a company that recalls products is never one."""
+"""A person named with a title or a parliamentary role (``Mr Palmer``, ``MP Jackie Ballard``), no possessive
+among the names (``Dr Reddy's Laboratories`` is a drug maker): such a subject of "recalled" remembers,
+unless a quantity follows (:data:`QUANTITY`: ``Dr Pepper recalled 9,000 cans``)."""
+QUANTITY = re.compile(
+    r"[ \t]+(?:\d|(?:all|about|around|nearly|almost|more|over|some|up|hundreds|thousands|millions)\b)"
+)
+"""What follows a recall of goods: a number or a word of quantity."""
 EXPOSED_BY = re.compile(
     r"(被|遭|央视|3·15|315|监管|质检|药监|证监|工商|消协|媒体|记者|网友)[^，。！？\s]{0,4}$"
 )
@@ -177,8 +183,8 @@ def remembers(text: str, start: int, end: int) -> bool:
     before, following = _neighbours(text, start, end)
     if before in REMEMBERING_BEFORE or following in REMEMBERED:
         return True
-    if PERSON_NAMED.search(text, max(0, start - 60), start):  # Mr Palmer recalled the case of ...
-        return True
+    if PERSON_NAMED.search(text, max(0, start - 60), start) and not QUANTITY.match(text, end):
+        return True  # Mr Palmer recalled the case of ...
     if QUOTATION_END.search(text, max(0, start - 4), start):  # ...," recalls Carlos Saldarriaga.
         return True
     attributes = text[end : end + 1] in (".", ",")  # ...," Healey recalled.

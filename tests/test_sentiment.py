@@ -265,6 +265,8 @@ def test_risk_terms_match_like_aliases_in_clauses_that_name_the_watchlist() -> N
         ("Mr Palmer recalled the day NovaMart opened.", []),
         ("Former MP Jackie Ballard recalled a visit to NovaMart.", []),
         ("Mr Palmer said NovaMart recalled 9,000 kettles.", ["recalled"]),
+        ("NovaMart supplier Dr Reddy's Laboratories recalled a batch of pills.", ["recalled"]),
+        ("NovaMart partner Dr Pepper recalled 9,000 cans.", ["recalled"]),
         ("诺瓦商城被央视曝光", ["曝光"]),
         ("诺瓦商城新品外观曝光", []),
         ("诺瓦商城用户信息泄露", ["泄露"]),
