@@ -164,11 +164,12 @@ def game_story(text: str) -> bool:
 
 
 def recalls_a_player(text: str, start: int, end: int) -> bool:
-    """Whether the "recall" at ``text[start:end]`` calls a player back: in a sentence about a game, or
-    ``recalled to the squad``, ``an England recall``. In BBC News, 9 of the 19 in sport stories not read
-    as memories, and none of the 18 product recalls and others elsewhere."""
+    """Whether the "recall" at ``text[start:end]`` calls a player back: in a sentence about a game (unless a
+    quantity follows: ``recalled 10,000 footballs``), or ``recalled to the squad``, ``an England recall``.
+    In BBC News, 9 of the 19 in sport stories not read as memories, and none of the 18 product recalls and
+    others elsewhere (by the sentence; a game's story adds 7)."""
     return (
-        about_a_game(text, start, end)
+        (about_a_game(text, start, end) and not QUANTITY.match(text, end))
         or PLAYER_RECALLED.match(text, start) is not None
         or SELECTION_RECALL.search(text, max(0, start - 20), start) is not None
     )

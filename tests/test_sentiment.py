@@ -256,6 +256,7 @@ def test_risk_terms_match_like_aliases_in_clauses_that_name_the_watchlist() -> N
         ("The wicket fell late in the innings. NovaMart's Khan struck a superb strike.", []),
         ("The quarter-final drew a crowd. NovaMart staff strike over pay on Saturday.", ["strike"]),
         ("NovaMart set goals for its squad. NovaMart recalled 9,000 kettles.", ["recalled"]),
+        ("Before the FIFA semi-final, NovaMart recalled 10,000 footballs.", ["recalled"]),
         ("NovaMart recalled 120,000 power banks.", ["recalled"]),
         ("NovaMart is to recall all units; the recall costs $2m.", ["recall"]),
         ("NovaMart's founder recalled how the shop began.", []),
