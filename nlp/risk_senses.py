@@ -89,6 +89,9 @@ called back (``recalled to the squad``). Only words with no everyday sense (not 
 EVERYDAY_SENSE = frozenset(["goal", "goals", "squad", "caps", "header"])
 """Words of :data:`SPORT` that also have an everyday sense: they make a sentence about a game, not a story."""
 GAME_STORY_WORDS = 2
+GAME_STORY_CHARS = 4000
+"""How much of a text is read for its game words: a game's story says so early, and each term's check
+then costs the same however long the text (1 MB with many terms)."""
 LABOUR = re.compile(
     r"\b(unions?|workers|staff|employees|ballot|walkout|picket\w*|pay|pensions?|industrial action)\b",
     re.IGNORECASE,
@@ -159,7 +162,7 @@ def game_story(text: str) -> bool:
     """Whether ``text`` tells of a game: :data:`GAME_STORY_WORDS` distinct words of a game, leaving out those
     with an everyday sense as well (:data:`EVERYDAY_SENSE`: a firm's goals, a price cap). A story's sentences
     name the players without the game (``Robinson could choose to recall Mathew Tait``)."""
-    found = {match.group(0).lower() for match in SPORT.finditer(text)}
+    found = {match.group(0).lower() for match in SPORT.finditer(text, 0, GAME_STORY_CHARS)}
     return len(found - EVERYDAY_SENSE) >= GAME_STORY_WORDS
 
 
