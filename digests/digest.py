@@ -32,6 +32,14 @@ BYLINE = re.compile(
 )
 """A lead line that is a byline, credit or dateline rather than the story (checked on short lines)."""
 BYLINE_MAX_CHARS = 80
+STAMP = re.compile(
+    r"\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?|\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b|\b\d{1,2}:\d{2}\b"
+)
+"""A date or a time of day as pages print them beside a byline (``2026-12-03 08:36``, ``08.04.2015``)."""
+CREDIT_MAX_CHARS = 30
+"""A short lead line with a date or time and at most this much else is a credit (``Staff reporter ·
+2026-12-03 08:36``), unless it ends as a sentence does."""
+SENTENCE_END = re.compile(r"[.!?。！？]['\"’”」』)）]?$")
 ENGLISH = Labels("en")
 
 
@@ -386,11 +394,20 @@ def _lead(body: str, title: str) -> str:
     lines = body.split("\n")
     while len(lines) > 1 and (
         lines[0].strip() == title.strip()
-        or (len(lines[0]) <= BYLINE_MAX_CHARS and BYLINE.match(lines[0].strip()))
+        or (len(lines[0]) <= BYLINE_MAX_CHARS and _is_credit(lines[0].strip()))
         or not lines[0].strip()
     ):
         lines = lines[1:]
     return "\n".join(lines)
+
+
+def _is_credit(line: str) -> bool:
+    """Whether a short lead line is a byline, credit or dateline: one of the known openings, or a date or
+    time with little else and no sentence's end."""
+    if BYLINE.match(line):
+        return True
+    rest = STAMP.sub("", line)
+    return rest != line and len(rest.strip()) <= CREDIT_MAX_CHARS and not SENTENCE_END.search(line)
 
 
 def _snippet(body: str, title: str = "") -> str:

@@ -7,16 +7,22 @@ import re
 import subprocess
 import sys
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from config.loader import load_settings
 from config.settings import RiskSettings, StorySettings
+from digests.digest import build_digest
 from index.base import SearchRequest
 from index.embedded import EmbeddedIndex
+from nlp.embed import HashingEmbedder
 from nlp.stories import StoryStore
 from nlp.story_signals import StorySignals
 from opinionwatch.newsworld import NewsWorldServer, World
+from opinionwatch.wiring import Services
 from tests.conftest import write_demo_config
 
 pytestmark = pytest.mark.slow
@@ -182,6 +188,26 @@ def test_digest_leads_with_the_planted_top_story(
         first_entry,
     )
     assert "negative toward NovaMart" in first_entry
+
+
+def test_digest_snippets_start_with_the_story_not_its_byline(
+    cycle: Cycle, world: World, world_env: dict[str, str]
+) -> None:
+    """Short Chinese pages keep their byline line (``Staff reporter · 2026-11-19 05:32``) in the body; the
+    digest's snippet starts where the article does."""
+    settings = load_settings(cycle.config, environ=world_env)
+    (team,) = settings.teams
+    zone = ZoneInfo(team.timezone)
+    articles = [a for a in world.articles if a.lang == "zh" and a.variant == "original" and a.watchlists]
+    shown: dict[str, str] = {}
+    with Services(settings, embedder_override=HashingEmbedder()) as services:
+        for day in sorted({a.published.astimezone(zone).date() for a in articles}):
+            digest = build_digest(settings, team, day, services.index, services.stories, datetime.now(UTC))
+            shown |= {entry.title: entry.snippet for section in digest.sections for entry in section.stories}
+    checked = [a for a in articles if a.title in shown]
+    assert len(checked) >= 4
+    for article in checked:
+        assert shown[article.title].startswith(article.paragraphs[0][:12]), shown[article.title]
 
 
 def test_second_run_fetches_nothing_old(
