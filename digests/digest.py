@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -12,8 +11,8 @@ from zoneinfo import ZoneInfo
 from config.settings import Settings, Team, Watchlist
 from digests.labels import Labels
 from digests.panels import PanelContext, Panels, build_panels
+from digests.snippets import snippet
 from index.base import Index, SearchRequest
-from nlp.normalize import has_cjk
 from nlp.records import EntitySentiment
 from nlp.risk import entity_shown, story_entity_sentiments
 from nlp.stories import StoryStore
@@ -24,22 +23,6 @@ KIND_ORDER = ("company", "policy", "industry", "other")
 """Sections in this order: the company first, then the policies that govern it, then its industry."""
 ATTENTION_RISKS = ("medium", "high", "critical")
 """A story at these risk levels needs attention (the headline counts it)."""
-SNIPPET_CHARS = 280
-BYLINE = re.compile(
-    r"^(by\s|from\s|\(?(reporting|editing|writing) by|photo:|image:|来源|作者|记者|编辑|责编|责任编辑|"
-    r"原标题|发布时间|发布日期|时间[:：]|\d{4}[-/年]\d{1,2}[-/月]\d{1,2})",
-    re.IGNORECASE,
-)
-"""A lead line that is a byline, credit or dateline rather than the story (checked on short lines)."""
-BYLINE_MAX_CHARS = 80
-STAMP = re.compile(
-    r"\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?|\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b|\b\d{1,2}:\d{2}\b"
-)
-"""A date or a time of day as pages print them beside a byline (``2026-12-03 08:36``, ``08.04.2015``)."""
-CREDIT_MAX_CHARS = 30
-"""A short lead line with a date or time and at most this much else is a credit (``Staff reporter ·
-2026-12-03 08:36``), unless it ends as a sentence does."""
-SENTENCE_END = re.compile(r"[.!?。！？]['\"’”」』)）]?$")
 ENGLISH = Labels("en")
 
 
@@ -315,7 +298,7 @@ def _entry(
         url=str(shown["url"]),
         source=str(shown["source"]),
         published=datetime.fromisoformat(str(shown["published"])).astimezone(zone),
-        snippet=_snippet(str(shown["body"]), str(shown["title"])),
+        snippet=snippet(str(shown["body"]), str(shown["title"])),
         items_today=len(docs_today),
         outlet=_outlet(shown),
         domain=str(shown.get("domain", "")),
@@ -387,39 +370,6 @@ def _reasons(doc: dict[str, object], watchlist: str) -> tuple[Reason, ...]:
         return ()
     reasons = {Reason(r["term"], r["via"], r["field"]) for r in found if r.get("watchlist") == watchlist}
     return tuple(sorted(reasons, key=lambda r: (r.field != "title", r.term)))[:3]
-
-
-def _lead(body: str, title: str) -> str:
-    """The body without leading lines that repeat the title or are bylines, credits or datelines."""
-    lines = body.split("\n")
-    while len(lines) > 1 and (
-        lines[0].strip() == title.strip()
-        or (len(lines[0]) <= BYLINE_MAX_CHARS and _is_credit(lines[0].strip()))
-        or not lines[0].strip()
-    ):
-        lines = lines[1:]
-    return "\n".join(lines)
-
-
-def _is_credit(line: str) -> bool:
-    """Whether a short lead line is a byline, credit or dateline: one of the known openings, or a date or
-    time with little else and no sentence's end."""
-    if BYLINE.match(line):
-        return True
-    rest = STAMP.sub("", line)
-    return rest != line and len(rest.strip()) <= CREDIT_MAX_CHARS and not SENTENCE_END.search(line)
-
-
-def _snippet(body: str, title: str = "") -> str:
-    """The lead of the body: cut at a word boundary in spaced scripts, at a character in Chinese."""
-    body = _lead(body, title)
-    limit = SNIPPET_CHARS if not has_cjk(body[:SNIPPET_CHARS]) else SNIPPET_CHARS // 2
-    if len(body) <= limit:
-        return body
-    cut = body[:limit]
-    if " " in cut[-30:]:
-        cut = cut.rsplit(" ", 1)[0]
-    return cut.rstrip() + "…"
 
 
 def _all_hits(index: Index, request: SearchRequest) -> list[dict[str, Any]]:

@@ -266,3 +266,40 @@ def test_tone_toward_a_query_watchlist_is_named_by_its_title(tmp_path: Path) -> 
     (entry,) = built.sections[1].stories
     assert entry.tone == (("negative", "Safety rules"),)  # not the identifier "safety-rules"
     assert "negative toward Safety rules" in render_text(built)
+
+
+LEADS = [  # (the body's first lines, where the snippet must start)
+    ("Staff reporter · 2026-11-22 11:20\nNovaMart recalled 9,000 chargers.", "NovaMart recalled 9,000"),
+    ("November 22, 2026 - 11:28 AMT\nNovaMart opened a warehouse in Lyon.", "NovaMart opened"),
+    ("By Jane Doe\nNovaMart cut its prices.", "NovaMart cut"),
+    ("（原标题：诺瓦商城召回充电宝？）\n诺瓦商城周二宣布召回充电宝。", "诺瓦商城周二宣布"),
+    ("您所在的位置：\n首页 >\n快讯 >\n诺瓦商城发布第三季度财报。", "诺瓦商城发布第三季度"),
+    ("澎湃新闻记者 王晓 李明\n诺瓦商城物流延误引发差评。", "诺瓦商城物流"),
+    ("2026-11-22 14:07来源：澎湃新闻\n诺瓦商城开设海外仓。", "诺瓦商城开设"),
+    # lines that tell the story, although they begin like a credit or carry a time
+    ("From Monday, NovaMart will charge sellers a fee.\nSellers objected.", "From Monday, NovaMart"),
+    ("记者22日从诺瓦商城获悉，平台将下调佣金。\n商家表示欢迎。", "记者22日从诺瓦商城获悉"),
+    ("At 10:30 on Sunday NovaMart halted its app.\nUsers complained.", "At 10:30 on Sunday"),
+]
+
+
+def test_a_snippet_starts_where_the_story_does(tmp_path: Path) -> None:
+    """Bylines, credits, datelines, breadcrumbs and NetEase's original headline before the story are left
+    out of the snippet; a first line that reads as a sentence is the story, whatever it begins with."""
+    mention = Mention(watchlist="novamart", term="NovaMart", field="title", start=0, end=8, via="NovaMart")
+    batch = [
+        make_item(f"k{n}", body, datetime(2026, 11, 22, 1 + n, tzinfo=UTC), source=f"s{n}",
+                  title=f"NovaMart story {n}", mentions=(mention,))
+        for n, (body, _) in enumerate(LEADS)
+    ]  # fmt: skip
+    index = EmbeddedIndex(tmp_path / "index")
+    stories = StoryStore(tmp_path / "stories.sqlite", Settings().stories)
+    stories.assign(batch)
+    index.upsert([IndexDoc.from_item(item, None) for item in batch])
+    config = settings()
+    team = config.teams[0].model_copy(update={"top_stories": len(LEADS)})
+    built = build_digest(config, team, date(2026, 11, 22), index, stories, now=NOW)
+    shown = {entry.title: entry.snippet for entry in built.sections[0].stories}
+    assert len(shown) == len(LEADS)
+    for n, (_, start) in enumerate(LEADS):
+        assert shown[f"NovaMart story {n}"].startswith(start), shown[f"NovaMart story {n}"]
