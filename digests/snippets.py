@@ -25,8 +25,9 @@ CREDIT = re.compile(
     re.IGNORECASE,
 )
 """How a byline, credit, dateline or "you are here" line begins."""
-BREADCRUMB = re.compile(r"^(首页|home)$|^[>›»]|[>›»]$", re.IGNORECASE)
-"""A breadcrumb's part on a line of its own (``首页 >``, ``快讯 >``, ``> 科技湃``)."""
+BREADCRUMB = re.compile(r"^(首页|home)$|^>|>$", re.IGNORECASE)
+"""A breadcrumb's part on a line of its own (``首页 >``, ``快讯 >``, ``> 科技湃``); not ``»`` or ``›``,
+which open and close quotations in German and French."""
 REPORTER = re.compile(r"记者|通讯员")
 STAMP = re.compile(
     r"\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?|\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b|\b\d{1,2}:\d{2}\b"

@@ -280,6 +280,7 @@ LEADS = [  # (the body's first lines, where the snippet must start)
     ("From Monday, NovaMart will charge sellers a fee.\nSellers objected.", "From Monday, NovaMart"),
     ("记者22日从诺瓦商城获悉，平台将下调佣金。\n商家表示欢迎。", "记者22日从诺瓦商城获悉"),
     ("At 10:30 on Sunday NovaMart halted its app.\nUsers complained.", "At 10:30 on Sunday"),
+    ("»Wir haben Fehler gemacht«\nsagte die NovaMart-Chefin am Montag.", "»Wir haben Fehler gemacht«"),
 ]
 
 
