@@ -14,7 +14,7 @@ from digests.panels import PanelContext, Panels, build_panels
 from digests.snippets import snippet
 from index.base import Index, SearchRequest
 from nlp.records import EntitySentiment
-from nlp.risk import entity_shown, story_entity_sentiments
+from nlp.risk import REASONS, entity_shown, story_entity_sentiments
 from nlp.stories import StoryStore
 from nlp.story_records import Story
 
@@ -130,6 +130,17 @@ class DigestStory:
     @property
     def reprints(self) -> int:
         return self.story.member_count - 1
+
+    @property
+    def tone_beyond_risk(self) -> tuple[tuple[str, str], ...]:
+        """The tone toward each entity, less what the risk's reasons already say ("negative toward NovaMart
+        (0.86)"): shown with the reasons, the tone line adds only the rest."""
+        said = {
+            ("negative", found[1]["entity"])
+            for reason in self.risk_reasons
+            if (found := REASONS.parts(reason)) is not None and found[0] == "negative"
+        }
+        return tuple(pair for pair in self.tone if pair not in said)
 
     @property
     def sites(self) -> int:

@@ -190,9 +190,11 @@ def _why(entry: DigestStory, labels: Labels, tone: dict[str, str]) -> list[str]:
     if entry.risk != "none":
         reasons = "; ".join(labels.reason(reason) for reason in entry.risk_reasons)
         lines.append(f"{labels('risk')} {labels.word(entry.risk)}: {reasons}")
-    if entry.tone:
+    if entry.tone_beyond_risk:
         lines.append(
-            "; ".join(labels("toward", label=tone[label], entity=entity) for label, entity in entry.tone)
+            "; ".join(
+                labels("toward", label=tone[label], entity=entity) for label, entity in entry.tone_beyond_risk
+            )
         )
     return lines
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -127,9 +128,11 @@ def test_day_window_follows_the_team_timezone() -> None:
     assert default_day(datetime(2026, 11, 22, 17, 0, tzinfo=UTC), "UTC") == date(2026, 11, 21)
 
 
-def _two_section_stores(tmp_path: Path) -> tuple[Settings, EmbeddedIndex, StoryStore]:
-    """A company and a policy watchlist; the recall story matches both, is high risk and negative toward
-    NovaMart; a second story has a hostile link."""
+def _two_section_stores(
+    tmp_path: Path, reasons: tuple[str, ...] = ("`recall` in the title",)
+) -> tuple[Settings, EmbeddedIndex, StoryStore]:
+    """A company and a policy watchlist; the recall story matches both, is high risk (for ``reasons``) and
+    negative toward NovaMart; a second story has a hostile link."""
     from nlp.records import EntitySentiment, Risk
 
     def mention(watchlist: str, term: str) -> Mention:
@@ -143,7 +146,7 @@ def _two_section_stores(tmp_path: Path) -> tuple[Settings, EmbeddedIndex, StoryS
         for key, source, hour in (("a", "harbor", 3), ("b", "metro", 5), ("c", "wire", 9))
     ]  # fmt: skip
     for item in recall:
-        item.risk = Risk(level="high", points=5, reasons=["`recall` in the title"], watchlist="novamart")
+        item.risk = Risk(level="high", points=5, reasons=list(reasons), watchlist="novamart")
         item.entity_sentiments = [EntitySentiment(watchlist="novamart", entity="NovaMart", label="negative",
                                                   confidence=0.9, passages=1)]  # fmt: skip
     hostile = make_item("d", "A NovaMart note.", datetime(2026, 11, 22, 6, tzinfo=UTC), source="blog",
@@ -247,6 +250,20 @@ def test_a_match_names_its_alias_or_query_and_not_the_name_again() -> None:
     chinese = Labels("zh")
     assert Reason("NovaMart", "NovaMart", "title").describe(chinese) == "NovaMart（标题）"
     assert Reason("监管", "query", "body").describe(chinese) == "监管（查询词，正文）"
+
+
+def test_a_tone_the_risk_reasons_state_is_not_said_again(tmp_path: Path) -> None:
+    """A story whose risk reasons say "negative toward NovaMart (0.90)" gets no second line saying it
+    again; the headline, which shows no reasons, still names the tone."""
+    reasons = ("`recall` in the title", "negative toward NovaMart (0.90)")
+    config, index, stories = _two_section_stores(tmp_path, reasons)
+    built = build_digest(config, config.teams[0], date(2026, 11, 22), index, stories, NOW)
+    recall = built.sections[0].stories[0]
+    assert recall.tone == (("negative", "NovaMart"),) and recall.tone_beyond_risk == ()
+    text, html = render_text(built), render_html(built)
+    assert text.count("negative toward NovaMart (0.90)") == 2  # the headline's line and the story's
+    assert re.findall(r"negative toward NovaMart(?! \(0\.90\))", text) == []
+    assert len(re.findall(r"negative toward NovaMart(?! \(0\.90\))", html)) == 1  # the headline
 
 
 def test_tone_toward_a_query_watchlist_is_named_by_its_title(tmp_path: Path) -> None:
