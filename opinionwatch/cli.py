@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shlex
 import shutil
 import signal
@@ -18,6 +19,7 @@ from typing import Annotated
 
 import numpy as np
 import typer
+import yaml
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
@@ -298,8 +300,9 @@ def demo(
                 demo_config, environ={**os.environ, **environment(server)}, data_dir=workdir / "data"
             )
             logs.configure(settings.log.level, settings.log.format)
+            password = secrets.token_urlsafe(12)
             (workdir / "opinionwatch.yaml").write_text(
-                config_package.demo_config_text("data"), encoding="utf-8"
+                config_package.demo_config_text("data") + _demo_login(password), encoding="utf-8"
             )
             server.write_truth(workdir / "truth.json")
             with Services(settings) as services, _progress() as progress:
@@ -322,6 +325,20 @@ def demo(
             ("        ", "--json 'title:召回'"),
         ):
             console.print(f"{lead} {command} search --config {config_path} {arguments}", soft_wrap=True)
+        console.print(f"page:    {command} web --config {config_path}", soft_wrap=True)
+        console.print(
+            f"         then http://{settings.web.address}/ as demo, password {password}", soft_wrap=True
+        )
+
+
+def _demo_login(password: str) -> str:
+    """The demo config's ``web`` section: one user, ``demo``, with ``password`` (new on each run, shown once
+    on the terminal, stored only as its argon2 hash)."""
+    from opinionwatch.web.auth import hash_password  # the web stack loads only when a demo runs
+
+    return "\n" + yaml.safe_dump(
+        {"web": {"users": [{"name": "demo", "password_hash": hash_password(password)}]}}
+    )
 
 
 def _fresh_demo_data(workdir: Path) -> None:

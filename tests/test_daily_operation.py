@@ -31,7 +31,8 @@ from config import demo_config_text
 from opinionwatch.clock import AcceleratedClock
 from opinionwatch.newsworld import NewsWorldServer, World, environment
 from opinionwatch.newsworld.calendar import build_calendar
-from tests.smtp_servers import MailServer, free_port, mail_server
+from tests.loopback import free_port
+from tests.smtp_servers import MailServer, mail_server
 from tests.webhook_receivers import SECRET, webhook_receivers
 
 START = date(2026, 11, 1)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -11,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 
 from config.loader import load_settings
@@ -24,6 +27,7 @@ from nlp.story_signals import StorySignals
 from opinionwatch.newsworld import NewsWorldServer, World
 from opinionwatch.wiring import Services
 from tests.conftest import write_demo_config
+from tests.loopback import free_port, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -243,12 +247,38 @@ def test_demo_command_runs_the_whole_thing(tmp_path: Path) -> None:
             command, shell=True, capture_output=True, text=True, timeout=120, env={"PATH": "/usr/bin:/bin"}
         )
         assert ran.returncode == 0 and ran.stdout.strip(), (command, ran.stderr)
+    _the_printed_page_shows_the_demo(done.stdout)
     again = opinionwatch("demo", "--workdir", str(tmp_path / "demo"), timeout=300)
     assert again.returncode == 0, again.stderr
     found_again = opinionwatch(
         "search", "NovaMart", "--config", str(tmp_path / "demo" / "opinionwatch.yaml"), "--json"
     )
     assert json.loads(found_again.stdout)["total"] == json.loads(found.stdout)["total"]  # not the pages twice
+
+
+def _the_printed_page_shows_the_demo(printed: str) -> None:
+    """The search page command the demo printed, run as printed (on a free port), lets its user in with
+    the printed password, and finds the demo's NovaMart stories; a wrong password gets nothing."""
+    lines = printed.splitlines()
+    command = next(line.removeprefix("page:").strip() for line in lines if line.startswith("page:"))
+    password = re.search(r"as demo, password (\S+)", printed)
+    assert password, printed
+    port = free_port()
+    server = subprocess.Popen(
+        f"{command} --address 127.0.0.1:{port}", shell=True, env={"PATH": "/usr/bin:/bin"},
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+    )  # fmt: skip
+    try:
+        base = f"http://127.0.0.1:{port}"
+        with httpx.Client(base_url=base, headers={"Origin": base}, timeout=30) as browser:
+            wrong = wait_for(lambda: browser.post("/login", data={"name": "demo", "password": "guess"}))
+            assert "failed=1" in wrong.headers["location"] and "set-cookie" not in wrong.headers
+            browser.post("/login", data={"name": "demo", "password": password.group(1), "next": "/"})
+            page = browser.get("/", params={"q": "NovaMart"})
+            assert page.status_code == 200 and "NovaMart recalls" in page.text
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
 
 
 def test_demo_leaves_a_folder_it_did_not_write_alone(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -16,6 +15,7 @@ from opinionwatch.cli import app
 from opinionwatch.pipeline import run_cycle
 from opinionwatch.wiring import Services
 from tests.fault_server import FaultServer
+from tests.loopback import free_port
 
 
 def run(
@@ -60,19 +60,13 @@ def test_a_blocked_address_is_named_and_says_which_setting_allows_it(tmp_path: P
 def test_a_refused_connection_is_connection_failed(tmp_path: Path) -> None:
     config = Settings(
         data_dir=tmp_path / "data",
-        sources=[Source(name="refused", url=f"http://127.0.0.1:{_free_port()}/feed.xml")],
+        sources=[Source(name="refused", url=f"http://127.0.0.1:{free_port()}/feed.xml")],
         crawl=CrawlSettings(download_delay_s=0, time_budget_s=30, allow_private=["127.0.0.1"]),
     )
     with Services(config, embedder_override=HashingEmbedder()) as services:
         report = run_cycle(services)
     assert report.sources[0].errors == {"connection_failed": 1}
     assert report.health["refused"].state == "broken"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_a_listing_that_went_empty_is_broken_not_quiet() -> None:

@@ -114,7 +114,7 @@ def test_smtp_busy_dropped_and_refused_recipients_each_get_what_they_should(tmp_
 
 
 def test_unreachable_server_and_refused_login_are_clear_and_hide_the_password(tmp_path: Path) -> None:
-    from tests.smtp_servers import free_port
+    from tests.loopback import free_port
 
     mail = MailSettings(host="127.0.0.1", port=free_port(), username="u", password="hunter2")  # type: ignore[arg-type]
     notifier = SmtpNotifier(mail)

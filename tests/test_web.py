@@ -10,8 +10,7 @@ import ssl
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,11 +27,11 @@ from opinionwatch.web.auth import RateLimiter, safe_next
 from opinionwatch.web.results import timeline
 from opinionwatch.web.state import WebState
 from tests.conftest import ARTIFACTS
+from tests.loopback import free_port, wait_for
 from tests.web_site import (
     HOSTILE_TITLE,
     PASSWORD,
     Site,
-    free_port,
     logged_in,
     prepare,
     raise_alert,
@@ -467,17 +466,6 @@ def _workers(pid: int) -> list[Path]:
         if parent == pid and b"spawn_main" in command:
             found.append(process)
     return found
-
-
-def wait_for(call: Callable[[], httpx.Response], seconds: float = 120) -> httpx.Response:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            return call()
-        except httpx.TransportError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.3)
 
 
 def test_sort_by_reach_puts_the_widest_stories_first(client: httpx.Client, site: Site) -> None:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from opinionwatch.web.app import create_app
 from opinionwatch.web.auth import hash_password
 from opinionwatch.wiring import Services
 from tests.conftest import WORLD_TODAY, write_demo_config
+from tests.loopback import free_port
 from tests.test_end_to_end import opinionwatch
 
 PASSWORD = "correct horse battery"
@@ -36,12 +36,6 @@ class Site:
     settings: Settings
     services: Services
     data: Path
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def prepare(folder: Path, world_env: dict[str, str]) -> Settings:
