@@ -307,8 +307,8 @@ def score(page: Page, detector: ItemLanguageDetector) -> Score:
         nonempty,
         right,
         language=expected_language if expected_language not in (None, "und") else language,
-        title_exact=_same_title(result.title, page.title, result.site_name) if page.title else None,
-        date_ok=_same_date(result.published, result.date_precision, page) if page.published else None,
+        title_exact=same_title(result.title, page.title, result.site_name) if page.title else None,
+        date_ok=same_date(result.published, result.date_precision, page) if page.published else None,
         short_body=len(body) < 0.5 * len(normalize_text(plain)),
     )
     if page.reference is not None and page.reference.strip():
@@ -316,7 +316,7 @@ def score(page: Page, detector: ItemLanguageDetector) -> Score:
     return found
 
 
-def _same_title(ours: str, gold: str, site_name: str | None) -> bool:
+def same_title(ours: str, gold: str, site_name: str | None) -> bool:
     """Equal after folding case, width, quote marks and spaces, and trimming a site suffix from both (a
     suffix that names the site, or one whose cut leaves exactly the other title)."""
     return title_key(strip_site_suffix(ours.strip(), site_name, [gold])) == title_key(
@@ -324,7 +324,7 @@ def _same_title(ours: str, gold: str, site_name: str | None) -> bool:
     )
 
 
-def _same_date(ours: datetime | None, precision: str, page: Page) -> bool:
+def same_date(ours: datetime | None, precision: str, page: Page) -> bool:
     """Within a minute of a gold time (UTC); the same day as a gold day (in UTC or the site's zone)."""
     if ours is None or page.published is None:
         return False

@@ -43,7 +43,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.append(str(Path(__file__).resolve().parent))
 
-from extraction import SETS, Page, _same_date, _same_title, prf  # noqa: E402
+from extraction import SETS, Page, prf, same_date, same_title  # noqa: E402
 
 from config.settings import CrawlSettings, Settings, Source, Watchlist  # noqa: E402
 from index.base import SearchRequest  # noqa: E402
@@ -151,12 +151,15 @@ def figures_of(served_sites: list[tuple[Site, str]], docs: list[dict[str, object
         "undated": sum(1 for doc in mine if doc.get("date_precision") == "none"),
         "date_ok": _share(
             [
-                _same_date(datetime.fromisoformat(str(d["published"])), str(d["date_precision"]), p)
+                same_date(datetime.fromisoformat(str(d["published"])), str(d["date_precision"]), p)
                 for d, p in dated
             ]
         ),
         "title_exact": _share(
-            [_same_title(str(d["title"]), str(p.title), str(d.get("outlet"))) for d, p in titled]
+            [
+                same_title(str(d["title"]), str(p.title), str(d["outlet"]) if d.get("outlet") else None)
+                for d, p in titled
+            ]
         ),
         "multi_item_stories": len(merged),
         "false_merges": sum(1 for members in judged if not _same_text(members)),
