@@ -53,6 +53,7 @@ from opinionwatch.scheduler import build_scheduler, catch_up, run_once
 from opinionwatch.status import status_report
 from opinionwatch.stopping import ServiceScheduler, noted_signals, serve_until_signalled
 from opinionwatch.timeparse import parse_day, parse_since
+from opinionwatch.web.auth import hash_password
 from opinionwatch.wiring import Services
 
 app = typer.Typer(
@@ -334,8 +335,6 @@ def demo(
 def _demo_login(password: str) -> str:
     """The demo config's ``web`` section: one user, ``demo``, with ``password`` (new on each run, shown once
     on the terminal, stored only as its argon2 hash)."""
-    from opinionwatch.web.auth import hash_password  # the web stack loads only when a demo runs
-
     return "\n" + yaml.safe_dump(
         {"web": {"users": [{"name": "demo", "password_hash": hash_password(password)}]}}
     )
